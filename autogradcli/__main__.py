@@ -1,0 +1,5 @@
+"""`python -m autogradcli` runs the agrad command line."""
+
+from .cli import main
+
+main()

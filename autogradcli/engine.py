@@ -1,0 +1,186 @@
+"""The NumPy reverse-mode engine: a forward loop over the node list and a reverse loop.
+
+Nothing here recurses over the graph. Broadcasting is undone in one place (`unbroadcast`),
+and each op contributes only its registry VJP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import contextmanager
+
+import numpy as np
+
+from .errors import AgradError
+from .graph import CONST, INPUT, Graph
+from .ops import REGISTRY
+
+FORWARD = {name: op.forward for name, op in REGISTRY.items()}
+VJP = {name: op.vjp for name, op in REGISTRY.items()}
+
+
+class RuleError(RuntimeError):
+    """A derivative rule broke its contract (wrong number of entries or shapes)."""
+
+
+@contextmanager
+def fp_watch():
+    """Silence NumPy's floating-point warnings but record that one happened."""
+    events: list[str] = []
+    with np.errstate(all="call", under="ignore", call=lambda kind, flag: events.append(kind)):
+        yield events
+
+
+def unbroadcast(g, shape: tuple[int, ...]):
+    """Sum a gradient down to `shape`, undoing NumPy broadcasting."""
+    g = np.asarray(g)
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(k for k, size in enumerate(shape) if size == 1 and g.shape[k] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if g.shape != shape:
+        g = np.broadcast_to(g, shape)
+    return g
+
+
+def forward(graph: Graph, inputs: dict[str, np.ndarray]) -> list:
+    """Compute every node's value; `inputs` maps input names to arrays."""
+    n = len(graph)
+    vals: list = [None] * n
+    for i, value in graph.consts.items():
+        vals[i] = value
+    for name, i in graph.input_ids.items():
+        vals[i] = inputs[name]
+    ops, ins, attrs, fwd = graph.ops, graph.inputs, graph.attrs, FORWARD
+    i = 0
+    try:
+        for i in range(n):
+            a = ins[i]
+            if not a:
+                continue
+            f = fwd[ops[i]]
+            if attrs[i]:
+                vals[i] = f(*[vals[j] for j in a], **attrs[i])
+            elif len(a) == 2:
+                vals[i] = f(vals[a[0]], vals[a[1]])
+            else:
+                vals[i] = f(vals[a[0]])
+    except ValueError as exc:
+        shapes = " and ".join(str(np.shape(vals[j])) for j in ins[i])
+        raise AgradError(f"{ops[i]} cannot combine shapes {shapes} ({exc})", graph.span(i),
+                         "check the shapes of the arrays given with --at") from None
+    return vals
+
+
+def needs_grad(graph: Graph, wrt: Iterable[int]) -> list[bool]:
+    """Mark the nodes that depend on any node in `wrt`."""
+    needs = [False] * len(graph)
+    for i in wrt:
+        needs[i] = True
+    for i, a in enumerate(graph.inputs):
+        if a and not needs[i]:
+            for j in a:
+                if needs[j]:
+                    needs[i] = True
+                    break
+    return needs
+
+
+def backward(graph: Graph, vals: list, output: int, needs: list[bool], seed=None,
+             record: dict | None = None) -> list:
+    """Return the adjoint of every node for output node `output` (None where unneeded).
+
+    `seed` defaults to ones shaped like the output, so an array output gives the gradient
+    of the sum of its elements. When `record` is a dict, each edge's contribution to its
+    parent's adjoint is stored in it under (child, argument position).
+    """
+    adj: list = [None] * len(graph)
+    if not needs[output]:
+        return adj
+    adj[output] = np.ones_like(vals[output]) if seed is None else seed
+    ops, ins, attrs, vjp = graph.ops, graph.inputs, graph.attrs, VJP
+    for i in range(output, -1, -1):
+        g = adj[i]
+        a = ins[i]
+        if g is None or not a:
+            continue
+        grads = vjp[ops[i]](g, vals[i], *[vals[j] for j in a], **(attrs[i] or {}))
+        if len(grads) != len(a):
+            raise RuleError(f"the derivative rule of '{ops[i]}' returned {len(grads)} "
+                            f"entries for {len(a)} inputs")
+        for k, (j, gj) in enumerate(zip(a, grads)):
+            if gj is None or not needs[j]:
+                continue
+            shape = np.shape(vals[j])
+            if np.shape(gj) != shape:
+                try:
+                    gj = unbroadcast(gj, shape)
+                except ValueError:
+                    raise RuleError(f"the derivative rule of '{ops[i]}' returned shape "
+                                    f"{np.shape(gj)} for input {k} of shape {shape}") from None
+            if record is not None:
+                record[(i, k)] = gj
+            prev = adj[j]
+            adj[j] = gj if prev is None else prev + gj
+    return adj
+
+
+def local_partials(graph: Graph, vals: list) -> dict[tuple[int, int], np.ndarray]:
+    """Each edge's local partial d child / d parent, as the VJP of a ones seed.
+
+    For elementwise ops this is the partial derivative itself, elementwise in the child's
+    shape. For reductions and matmul it is d(sum of the child's elements) / d parent.
+    """
+    out: dict[tuple[int, int], np.ndarray] = {}
+    with fp_watch():
+        for i, a in enumerate(graph.inputs):
+            if not a:
+                continue
+            ones = np.ones_like(vals[i])
+            grads = VJP[graph.ops[i]](ones, vals[i], *[vals[j] for j in a],
+                                      **(graph.attrs[i] or {}))
+            for k, gk in enumerate(grads):
+                out[(i, k)] = np.zeros(np.shape(vals[a[k]])) if gk is None else np.asarray(gk)
+    return out
+
+
+def all_finite(x) -> bool:
+    """True when every element of x is finite."""
+    return bool(np.isfinite(x).all())
+
+
+def first_nonfinite_value(graph: Graph, vals: list) -> int | None:
+    """The first node, in order, whose value is not finite (it produced the nan/inf)."""
+    for i, v in enumerate(vals):
+        if v is not None and not np.isfinite(v).all():
+            return i
+    return None
+
+
+def first_nonfinite_vjp(graph: Graph, vals: list, adj: list, needs: list[bool]) -> int | None:
+    """The first node, walking backwards, whose VJP turned a finite adjoint non-finite.
+
+    A node whose own inputs are finite is preferred: it is where the nan/inf was born.
+    """
+    fallback = None
+    with fp_watch():
+        for i in range(len(graph) - 1, -1, -1):
+            a = graph.inputs[i]
+            g = adj[i]
+            if g is None or not a or not all_finite(g):
+                continue
+            grads = VJP[graph.ops[i]](g, vals[i], *[vals[j] for j in a], **(graph.attrs[i] or {}))
+            if any(gj is not None and needs[j] and not all_finite(gj)
+                   for j, gj in zip(a, grads)):
+                if all(all_finite(vals[j]) for j in a):
+                    return i
+                fallback = i if fallback is None else fallback
+    return fallback
+
+
+__all__ = ["CONST", "INPUT", "backward", "forward", "fp_watch", "local_partials", "needs_grad",
+           "unbroadcast"]

@@ -1,0 +1,112 @@
+"""Source positions and the one error type every user mistake becomes."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False)
+class Source:
+    """A piece of user text (a file or one `--at` value) that positions point into."""
+
+    name: str
+    text: str
+    _line_starts: list[int] | None = field(default=None, repr=False)
+
+    def line_starts(self) -> list[int]:
+        """Offsets at which each line begins (computed once, on demand)."""
+        if self._line_starts is None:
+            starts = [0]
+            text = self.text
+            pos = text.find("\n")
+            while pos >= 0:
+                starts.append(pos + 1)
+                pos = text.find("\n", pos + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        """Return the 1-based (line, column) of a character offset."""
+        starts = self.line_starts()
+        line = bisect_right(starts, offset)
+        return line, offset - starts[line - 1] + 1
+
+    def line_text(self, line: int) -> str:
+        """Return line `line` (1-based) without its line ending."""
+        starts = self.line_starts()
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[starts[line - 1] : end].rstrip("\r")
+
+    def where(self, offset: int) -> str:
+        """Return `name:line:col` for an offset."""
+        line, col = self.locate(offset)
+        return f"{self.name}:{line}:{col}"
+
+    def snippet(self, start: int, end: int) -> str:
+        """Return the source text of a span, with runs of whitespace folded."""
+        return " ".join(self.text[start:end].split())
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range [start, end) inside a Source."""
+
+    source: Source
+    start: int
+    end: int
+
+    def where(self) -> str:
+        """Return `name:line:col` of the start of the span."""
+        return self.source.where(self.start)
+
+    def text(self) -> str:
+        """Return the spanned source text."""
+        return self.source.snippet(self.start, self.end)
+
+    def excerpt(self) -> str:
+        """Return the span's first line with a caret line under the span."""
+        line, col = self.source.locate(self.start)
+        text = self.source.line_text(line)
+        end_line, end_col = self.source.locate(max(self.end, self.start + 1) - 1)
+        width = end_col - col + 1 if end_line == line else len(text) - col + 1
+        width = max(1, min(width, len(text) - col + 1)) if text else 1
+        pad = "".join("\t" if ch == "\t" else " " for ch in text[: col - 1])
+        gutter = f"{line:>5} | "
+        return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {pad}{'^' * width}"
+
+
+class AgradError(Exception):
+    """A mistake in user input: rendered as one message, exit status 2."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, span: Span | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+
+    def render(self) -> str:
+        """Format as `file:line:col: error: ...`, the line with a caret, and a hint."""
+        head = f"error: {self.message}"
+        parts = [f"{self.span.where()}: {head}" if self.span else head]
+        if self.span is not None:
+            parts.append(self.span.excerpt())
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+
+class CheckFailed(AgradError):
+    """A check did not pass (a mismatch, or non-finite values under --strict): exit 1."""
+
+    exit_code = 1
+
+
+def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    """Return "did you mean 'x'?" for the closest choice, or None."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None

@@ -1,0 +1,130 @@
+"""The flat graph: nodes in creation order, which is a topological order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import Source, Span
+from .ops import REGISTRY
+
+INPUT = "input"
+CONST = "const"
+
+
+@dataclass(frozen=True)
+class Node:
+    """A read-only view of one node of a Graph."""
+
+    id: int
+    op: str
+    inputs: tuple[int, ...]
+    name: str | None
+    attrs: dict[str, Any] | None
+    span: Span | None
+
+    @property
+    def label(self) -> str:
+        """A short display label: the name, the constant or the op symbol."""
+        return self.name or self.op
+
+
+class Graph:
+    """A computational graph stored as parallel lists, one entry per node.
+
+    Node ``i`` may only read nodes ``< i``, so a loop over ``range(len(graph))`` is a forward
+    pass and a loop over it reversed is a backward pass.
+    """
+
+    def __init__(self, source: Source | None = None):
+        self.source = source
+        self.ops: list[str] = []
+        self.inputs: list[tuple[int, ...]] = []
+        self.attrs: list[dict[str, Any] | None] = []
+        self.names: list[str | None] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.consts: dict[int, np.ndarray] = {}
+        self.input_ids: dict[str, int] = {}
+        self.outputs: list[tuple[str, int]] = []
+        self.symbols: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def _add(self, op: str, inputs: tuple[int, ...], start: int, end: int, attrs=None) -> int:
+        self.ops.append(op)
+        self.inputs.append(inputs)
+        self.attrs.append(attrs)
+        self.names.append(None)
+        self.starts.append(start)
+        self.ends.append(end)
+        return len(self.ops) - 1
+
+    def add_input(self, name: str, start: int = -1, end: int = -1) -> int:
+        """Add a free variable whose value is supplied at evaluation time."""
+        i = self._add(INPUT, (), start, end)
+        self.names[i] = name
+        self.input_ids[name] = i
+        return i
+
+    def add_const(self, value: Any, start: int = -1, end: int = -1, name: str | None = None) -> int:
+        """Add a constant node holding a float64 array."""
+        i = self._add(CONST, (), start, end)
+        self.consts[i] = np.asarray(value, dtype=np.float64)
+        self.names[i] = name
+        return i
+
+    def add_op(self, op: str, inputs: tuple[int, ...], start: int = -1, end: int = -1,
+               attrs: dict[str, Any] | None = None) -> int:
+        """Add an application of registry op `op` to earlier nodes."""
+        if op not in REGISTRY:
+            raise KeyError(f"no op named {op!r} in the registry")
+        if len(inputs) != REGISTRY[op].arity:
+            raise ValueError(f"{op} takes {REGISTRY[op].arity} inputs, got {len(inputs)}")
+        if any(j >= len(self.ops) or j < 0 for j in inputs):
+            raise ValueError(f"{op} reads a node that does not exist yet: {inputs}")
+        return self._add(op, inputs, start, end, attrs)
+
+    def name_node(self, i: int, name: str) -> None:
+        """Bind a user name to node `i`; the first name a node gets is the one shown."""
+        self.symbols[name] = i
+        if self.names[i] is None:
+            self.names[i] = name
+
+    def add_output(self, name: str, i: int) -> None:
+        """Mark node `i` as an output called `name`."""
+        self.outputs.append((name, i))
+
+    def span(self, i: int) -> Span | None:
+        """The source span node `i` came from, if any."""
+        if self.source is None or self.starts[i] < 0:
+            return None
+        return Span(self.source, self.starts[i], self.ends[i])
+
+    def node(self, i: int) -> Node:
+        """A read-only view of node `i`."""
+        return Node(i, self.ops[i], self.inputs[i], self.names[i], self.attrs[i], self.span(i))
+
+    def nodes(self) -> list[Node]:
+        """Views of every node, in order."""
+        return [self.node(i) for i in range(len(self.ops))]
+
+    def edge_count(self) -> int:
+        """Number of edges (an input used twice counts twice)."""
+        return sum(map(len, self.inputs))
+
+    def where(self, i: int) -> str:
+        """`file:line:col` of node `i`, or its id when it has no source."""
+        span = self.span(i)
+        return span.where() if span else f"n{i}"
+
+    def describe(self, i: int) -> str:
+        """`n3 (log)`, the way messages name a node."""
+        name = self.names[i]
+        op = self.ops[i]
+        if op == CONST:
+            return f"n{i} (constant)"
+        return f"n{i} '{name}' ({op})" if name else f"n{i} ({op})"

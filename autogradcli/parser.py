@@ -1,0 +1,439 @@
+"""The expression language: text to a flat Graph, with no recursion over nesting depth.
+
+Statements are split at newlines and `;` (newlines inside brackets are ignored); each
+expression is read by an operator-precedence (shunting-yard) loop with explicit stacks,
+so nesting depth is bounded by MAX_NESTING, not by Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .errors import AgradError, Source, Span, suggest
+from .graph import CONST, INPUT, Graph
+from .ops import ADD, CONSTANTS, FUNCTIONS, INFIX, MUL, POW, REGISTRY, UNARY
+
+MAX_NESTING = 10_000
+
+TOKEN = re.compile(
+    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<name>[^\W\d]\w*)"
+    r"|(?P<op>\*\*|[-+*/@^(),;=\[\]])"
+    r"|(?P<nl>\n)"
+    r"|(?P<skip>[ \t\f\v\r\ufeff]+|#[^\n]*)"
+    r"|(?P<bad>.)"
+)
+PRECEDENCE = {"+": ADD, "-": ADD, "*": MUL, "/": MUL, "@": MUL, "^": POW, "**": POW}
+OPEN = {"(": ")", "[": "]"}
+PAREN, CALL, UNOP, BINOP = 0, 1, 2, 3
+
+
+def parse(text: str, name: str = "<expr>") -> Graph:
+    """Parse expression-file text into a Graph with its outputs marked."""
+    return _Parser(Source(name, text)).run()
+
+
+def parse_file(path: str) -> Graph:
+    """Read and parse a UTF-8 expression file."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise AgradError(f"no such file: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise AgradError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise AgradError(f"cannot read {path}: {exc.strerror}") from None
+    return parse(text, path)
+
+
+def tokens(source: Source):
+    """Yield statements as lists of (kind, text, start, end) tokens."""
+    stmt: list[tuple[str, str, int, int]] = []
+    depth = 0
+    for m in TOKEN.finditer(source.text):
+        kind = m.lastgroup
+        if kind == "skip":
+            continue
+        if kind == "nl":
+            if depth == 0 and stmt:
+                yield stmt
+                stmt = []
+            continue
+        text = m.group()
+        if kind == "bad":
+            span = Span(source, m.start(), m.end())
+            raise AgradError(f"unexpected character {text!r}", span, _bad_char_hint(text))
+        if kind == "op":
+            if text in OPEN:
+                depth += 1
+            elif text in (")", "]"):
+                depth = max(depth - 1, 0)
+            elif text == ";":
+                if stmt:
+                    yield stmt
+                stmt = []
+                depth = 0
+                continue
+        stmt.append((kind, text, m.start(), m.end()))
+    if stmt:
+        yield stmt
+
+
+def _bad_char_hint(ch: str) -> str | None:
+    hints = {"%": "there is no modulo operator", "!": "there is no factorial or 'not'",
+             "<": "comparisons are not part of the language",
+             ">": "comparisons are not part of the language", "{": "use [ ] for arrays",
+             "×": "write * for multiplication", "·": "write * for multiplication",
+             "−": "write - (ASCII minus)", "÷": "write / for division", "²": "write x^2"}
+    return hints.get(ch)
+
+
+class _Parser:
+    """One pass over the statements of a source, building its Graph."""
+
+    def __init__(self, source: Source):
+        self.source = source
+        self.graph = Graph(source)
+        self.consts: dict[str, int] = {}
+        self.bare: list[tuple[str | None, int]] = []
+        self.assigned: dict[str, int] = {}
+
+    def span(self, start: int, end: int) -> Span:
+        """A Span into this parser's source."""
+        return Span(self.source, start, end)
+
+    def fail(self, message: str, start: int, end: int, hint: str | None = None):
+        """Raise an AgradError at [start, end)."""
+        raise AgradError(message, self.span(start, end), hint)
+
+    def run(self) -> Graph:
+        """Parse every statement and choose the outputs."""
+        last: str | None = None
+        for stmt in tokens(self.source):
+            if len(stmt) >= 2 and stmt[0][0] == "name" and stmt[1][1] == "=":
+                if len(stmt) == 2:
+                    self.fail("expected an expression after '='", stmt[1][2], stmt[1][3],
+                              f"write {stmt[0][1]} = <expression>")
+                node = self.expression(stmt, 2)
+                self.assign(stmt[0], node, stmt[1][2])
+                last = stmt[0][1]
+            else:
+                node = self.expression(stmt, 0)
+                single = len(stmt) == 1 and stmt[0][0] == "name"
+                self.bare.append((stmt[0][1] if single else None, node))
+        self.choose_outputs(last)
+        return self.graph
+
+    def choose_outputs(self, last: str | None) -> None:
+        """Bare expressions are outputs; without one, the last assignment is."""
+        g = self.graph
+        if not self.bare:
+            if last is None:
+                self.fail("the file has no expression to evaluate", 0, 0,
+                          "write a formula such as: f = x^2 + sin(y)")
+            g.add_output(last, g.symbols[last])
+            return
+        unnamed = sum(1 for name, _ in self.bare if name is None)
+        k = 0
+        for name, node in self.bare:
+            if name is None:
+                k += 1
+                name = "out" if unnamed == 1 else f"out{k}"
+                while name in g.symbols or name in g.input_ids:
+                    name += "_"
+                g.name_node(node, name)
+            g.add_output(name, node)
+
+    def assign(self, target: tuple[str, str, int, int], node: int, eq: int) -> None:
+        """Bind `name = expr`, refusing constants, function names and reassignment."""
+        _, name, start, end = target
+        g = self.graph
+        if name in CONSTANTS:
+            self.fail(f"cannot assign to the constant '{name}'", start, end, "choose another name")
+        if name in FUNCTIONS:
+            self.fail(f"'{name}' is a function and cannot be assigned", start, end,
+                      "choose another name")
+        if name in self.assigned:
+            first = self.source.where(self.assigned[name])
+            self.fail(f"'{name}' is assigned twice", start, end,
+                      f"it was first assigned at {first}; names are single-assignment, "
+                      "so pick a new name")
+        if name in g.input_ids:
+            i = g.input_ids[name]
+            self.fail(f"'{name}' is used before it is assigned", g.starts[i], g.ends[i],
+                      f"it is assigned later, at {self.source.where(start)}; "
+                      "move that line above its first use")
+        self.assigned[name] = start
+        if g.ops[node] == CONST:
+            g.symbols[name] = node
+        else:
+            g.name_node(node, name)
+
+    def const(self, value: float, start: int, end: int, name: str | None = None) -> int:
+        """An interned scalar constant node (equal numbers share one node)."""
+        key = name or repr(value)
+        i = self.consts.get(key)
+        if i is None:
+            i = self.consts[key] = self.graph.add_const(value, start, end, name)
+        return i
+
+    def ref(self, name: str, start: int, end: int) -> int:
+        """Resolve an identifier: an assigned name, a constant, or a new input."""
+        g = self.graph
+        i = g.symbols.get(name)
+        if i is not None:
+            return i
+        if name in CONSTANTS:
+            return self.const(CONSTANTS[name], start, end, name)
+        if name in FUNCTIONS:
+            self.fail(f"'{name}' is a function", start, end, f"call it: {name}(x)")
+        i = g.input_ids.get(name)
+        return g.add_input(name, start, end) if i is None else i
+
+    def expression(self, toks: list, i: int) -> int:
+        """Read toks[i:] as one expression and return its node id."""
+        operands: list[tuple[int, int, int]] = []
+        stack: list[tuple[int, str | None, int, int, int]] = []
+        depth = 0
+        expect = True
+        n = len(toks)
+        while i < n:
+            kind, text, start, end = toks[i]
+            if expect:
+                if kind == "num":
+                    operands.append((self.const(float(text), start, end), start, end))
+                    expect = False
+                elif kind == "name":
+                    if i + 1 < n and toks[i + 1][1] == "(":
+                        self.check_function(text, start, end)
+                        depth += 1
+                        if depth > MAX_NESTING:
+                            self.nesting_error(start, end)
+                        stack.append((CALL, text, 0, start, len(operands)))
+                        i += 1
+                        if i + 1 < n and toks[i + 1][1] == ")":
+                            depth -= 1
+                            stack.pop()
+                            self.call(text, [], start, toks[i + 1][3], operands)
+                            i += 1
+                            expect = False
+                    else:
+                        operands.append((self.ref(text, start, end), start, end))
+                        expect = False
+                elif text == "(":
+                    depth += 1
+                    if depth > MAX_NESTING:
+                        self.nesting_error(start, end)
+                    stack.append((PAREN, None, 0, start, 0))
+                elif text == "[":
+                    value, end, i = self.array(toks, i)
+                    operands.append((self.graph.add_const(value, start, end), start, end))
+                    expect = False
+                elif text in ("-", "+"):
+                    stack.append((UNOP, "neg" if text == "-" else None, UNARY, start, 0))
+                else:
+                    self.expected_operand(toks, i)
+            elif kind == "op" and text in PRECEDENCE:
+                prec = PRECEDENCE[text]
+                while stack and stack[-1][0] >= UNOP and (
+                    stack[-1][2] > prec or (stack[-1][2] == prec and prec != POW)
+                ):
+                    self.reduce(stack.pop(), operands)
+                stack.append((BINOP, INFIX[text], prec, start, 0))
+                expect = True
+            elif text == ")" or text == ",":
+                while stack and stack[-1][0] >= UNOP:
+                    self.reduce(stack.pop(), operands)
+                if not stack:
+                    what = "')' has no matching '('" if text == ")" else \
+                        "',' outside a function call"
+                    self.fail(what, start, end, "remove it" if text == ")" else
+                              "arguments are separated by commas only inside f(...)")
+                top = stack[-1]
+                if text == ",":
+                    if top[0] != CALL:
+                        self.fail("',' inside parentheses that are not a call", start, end,
+                                  "only function calls take several arguments")
+                    expect = True
+                else:
+                    stack.pop()
+                    depth -= 1
+                    if top[0] == CALL:
+                        args = operands[top[4]:]
+                        del operands[top[4]:]
+                        self.call(top[1], args, top[3], end, operands)
+                    else:
+                        node, _, _ = operands.pop()
+                        operands.append((node, top[3], end))
+            else:
+                self.missing_operator(toks, i)
+            i += 1
+        if expect:
+            last = toks[-1]
+            self.fail(f"the expression ends after {last[1]!r}", last[2], last[3],
+                      "complete the expression")
+        while stack:
+            top = stack.pop()
+            if top[0] < UNOP:
+                what = f"'{top[1]}(' is never closed" if top[0] == CALL else "'(' is never closed"
+                self.fail(what, top[3], top[3] + 1 + (len(top[1]) if top[1] else 0),
+                          "add the missing ')'")
+            self.reduce(top, operands)
+        return operands[-1][0]
+
+    def reduce(self, entry: tuple, operands: list) -> None:
+        """Apply a unary or binary operator to the operand stack."""
+        kind, op, _, start, _ = entry
+        g = self.graph
+        if kind == UNOP:
+            node, _, end = operands.pop()
+            if op is None:
+                operands.append((node, start, end))
+            elif g.ops[node] == CONST and g.consts[node].ndim == 0 and g.names[node] is None:
+                operands.append((self.const(-float(g.consts[node]), start, end), start, end))
+            else:
+                operands.append((g.add_op("neg", (node,), start, end), start, end))
+            return
+        right = operands.pop()
+        left = operands.pop()
+        node = g.add_op(op, (left[0], right[0]), left[1], right[2])
+        operands.append((node, left[1], right[2]))
+
+    def call(self, name: str, args: list, start: int, end: int, operands: list) -> None:
+        """Build a function-call node after checking its arity."""
+        op = REGISTRY[FUNCTIONS[name]]
+        if len(args) != op.arity:
+            plural = "argument" if op.arity == 1 else "arguments"
+            self.fail(f"{name}() takes {op.arity} {plural}, got {len(args)}", start, end,
+                      f"write {op.syntax}")
+        node = self.graph.add_op(op.name, tuple(a[0] for a in args), start, end)
+        operands.append((node, start, end))
+
+    def check_function(self, name: str, start: int, end: int) -> None:
+        """Refuse a call to something that is not a known function."""
+        if name in FUNCTIONS:
+            return
+        if name in self.graph.symbols or name in self.graph.input_ids or name in CONSTANTS:
+            self.fail(f"'{name}' is not a function", start, end,
+                      f"write {name}*(...) to multiply")
+        self.fail(f"unknown function '{name}'", start, end,
+                  suggest(name, sorted(FUNCTIONS)) or "run 'agrad ops' to list the functions")
+
+    def nesting_error(self, start: int, end: int) -> None:
+        """Refuse nesting deeper than MAX_NESTING."""
+        self.fail(f"brackets are nested more than {MAX_NESTING:,} deep", start, end,
+                  "split the expression into named steps: t1 = ...; t2 = f(t1)")
+
+    def expected_operand(self, toks: list, i: int) -> None:
+        """Report a token found where an operand should start."""
+        _, text, start, end = toks[i]
+        prev = toks[i - 1][1] if i > 0 else None
+        where = f"after {prev!r}" if prev else "at the start of the statement"
+        if text == "=":
+            self.fail("'=' must follow a single name at the start of a statement", start, end,
+                      "write name = expression")
+        hint = "remove one of them" if prev in PRECEDENCE and text in PRECEDENCE else None
+        if text == ")" and prev == "(":
+            hint = "empty parentheses hold nothing; write an expression inside them"
+        self.fail(f"expected an expression {where}, found {text!r}", start, end, hint)
+
+    def missing_operator(self, toks: list, i: int) -> None:
+        """Report two operands side by side, or a misplaced token."""
+        kind, text, start, end = toks[i]
+        prev = toks[i - 1]
+        if text == "=":
+            self.fail("'=' must follow a single name at the start of a statement", start, end,
+                      "to name a value write: name = expression")
+        if text == "]":
+            self.fail("']' has no matching '['", start, end, "remove it")
+        if kind in ("num", "name") or text in OPEN:
+            self.fail(f"missing operator between {prev[1]!r} and {text!r}", start, end,
+                      f"did you mean '{prev[1]}*{text}'?")
+        self.fail(f"unexpected {text!r}", start, end)
+
+    def array(self, toks: list, i: int) -> tuple[np.ndarray, int, int]:
+        """Read a nested array literal of numbers starting at toks[i] == '['."""
+        return read_array(self, toks, i)
+
+
+def read_array(p, toks: list, i: int) -> tuple[np.ndarray, int, int]:
+    """Read `[1, -2, [3]]`-style literals; returns (value, end offset, index of ']')."""
+    start = toks[i][2]
+    rows: list[list] = []
+    expect = True
+    n = len(toks)
+    while i < n:
+        kind, text, s, e = toks[i]
+        if text == "[" and expect:
+            if len(rows) >= MAX_NESTING:
+                p.nesting_error(s, e)
+            rows.append([])
+        elif text == "]" and (not expect or (rows and not rows[-1])):
+            done = rows.pop()
+            if not done:
+                p.fail("empty array", s - 1, e, "an array needs at least one number")
+            if not rows:
+                try:
+                    return np.array(done, dtype=np.float64), e, i
+                except ValueError:
+                    p.fail("array rows have different lengths", start, e,
+                           "every row of a nested array needs the same length")
+            rows[-1].append(done)
+            expect = False
+        elif text == "," and not expect:
+            expect = True
+        elif expect and (kind == "num" or text in ("-", "+") or text in CONSTANTS):
+            sign = 1.0
+            while text in ("-", "+") and i + 1 < n:
+                sign = -sign if text == "-" else sign
+                i += 1
+                kind, text, s, e = toks[i]
+            if kind == "num":
+                rows[-1].append(sign * float(text))
+            elif text in CONSTANTS:
+                rows[-1].append(sign * CONSTANTS[text])
+            else:
+                p.fail(f"array literals hold numbers only, found {text!r}", s, e,
+                       "compute with the array outside the brackets instead")
+            expect = False
+        elif expect:
+            p.fail(f"array literals hold numbers only, found {text!r}", s, e,
+                   "compute with the array outside the brackets instead")
+        else:
+            p.fail(f"expected ',' or ']' in the array, found {text!r}", s, e)
+        i += 1
+    p.fail("'[' is never closed", start, start + 1, "add the missing ']'")
+    raise AssertionError  # unreachable
+
+
+def parse_value(source: Source, offset: int) -> np.ndarray:
+    """Parse a value given on the command line: a signed number, pi/e, or an array literal."""
+    p = _Parser(source)
+    toks = [t for stmt in tokens(source) for t in stmt if t[2] >= offset]
+    if not toks:
+        p.fail("missing value", offset, offset + 1, "write NAME=VALUE, e.g. x=1.5 or x=[1,2]")
+    if toks[0][1] == "[":
+        value, _, last = read_array(p, toks, 0)
+        if last + 1 < len(toks):
+            extra = toks[last + 1]
+            p.fail(f"unexpected {extra[1]!r} after the array", extra[2], extra[3])
+        return value
+    k, sign = 0, 1.0
+    while k < len(toks) - 1 and toks[k][1] in ("-", "+"):
+        sign = -sign if toks[k][1] == "-" else sign
+        k += 1
+    kind, text, start, end = toks[k]
+    if kind != "num" and text not in CONSTANTS:
+        p.fail(f"expected a number or an array such as [1, 2], found {text!r}", start, end,
+               "write NAME=VALUE, e.g. x=1.5 or x=[1,2]")
+    if k + 1 < len(toks):
+        extra = toks[k + 1]
+        p.fail(f"unexpected {extra[1]!r} after the number", extra[2], extra[3],
+               "write arrays in brackets: x=[1,2,3]")
+    return np.array(sign * (float(text) if kind == "num" else CONSTANTS[text]))
+
+
+__all__ = ["INPUT", "MAX_NESTING", "parse", "parse_file", "parse_value"]

@@ -1,0 +1,73 @@
+"""JSON output: strict JSON, with non-finite numbers as the strings "nan", "inf", "-inf"."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from .evaluate import Evaluation
+from .graph import CONST
+
+
+def jsonable(x: Any) -> Any:
+    """A float or nested list for an array; non-finite elements become strings."""
+    a = np.asarray(x, dtype=np.float64)
+    if np.isfinite(a).all():
+        return a.tolist()
+    obj = a.astype(object)
+    obj[np.isnan(a)] = "nan"
+    obj[a == np.inf] = "inf"
+    obj[a == -np.inf] = "-inf"
+    return obj.tolist()
+
+
+def evaluation_dict(ev: Evaluation, nodes: bool = False, edges: bool = False) -> dict:
+    """The JSON document for `agrad eval --format json`."""
+    g = ev.graph
+    outputs = {}
+    for r in ev.outputs:
+        entry: dict[str, Any] = {"value": jsonable(r.value),
+                                 "gradient": {w: jsonable(v) for w, v in r.gradient.items()}}
+        if r.jacobian is not None:
+            entry["jacobian"] = {w: jsonable(v) for w, v in r.jacobian.items()}
+        outputs[r.name] = entry
+    doc: dict[str, Any] = {
+        "file": g.source.name if g.source else None,
+        "inputs": {name: jsonable(v) for name, v in ev.inputs.items()},
+        "outputs": outputs,
+        "gradient_of": "sum of each output's elements",
+    }
+    if nodes:
+        doc["nodes"] = [_node(ev, i) for i in range(len(g))]
+    if edges:
+        doc["edges"] = [
+            {"from": f"n{j}", "to": f"n{i}", "arg": k,
+             "partial": jsonable(ev.partials[(i, k)]),
+             "contribution": {r.name: jsonable(r.contributions[(i, k)])
+                              for r in ev.outputs if (i, k) in r.contributions}}
+            for i, a in enumerate(g.inputs) for k, j in enumerate(a)
+        ]
+    doc["warnings"] = [{"kind": n.kind, "message": n.message, "node": f"n{n.node}",
+                        "location": n.where, "source": n.source} for n in ev.notices]
+    return doc
+
+
+def _node(ev: Evaluation, i: int) -> dict:
+    g = ev.graph
+    span = g.span(i)
+    return {
+        "id": f"n{i}", "name": g.names[i], "op": g.ops[i],
+        "inputs": [f"n{j}" for j in g.inputs[i]],
+        "value": jsonable(ev.values[i]),
+        "adjoint": {r.name: None if r.adjoints[i] is None else jsonable(r.adjoints[i])
+                    for r in ev.outputs},
+        "location": span.where() if span and g.ops[i] != CONST else None,
+        "source": span.text() if span else None,
+    }
+
+
+def dumps(doc: dict) -> str:
+    """Serialize strictly (a bare NaN would be a bug, so it raises)."""
+    return json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False)

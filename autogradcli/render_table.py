@@ -1,0 +1,128 @@
+"""Rich tables for the terminal. User text is passed as Text, never as markup."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .evaluate import Evaluation
+from .graph import CONST, INPUT
+
+
+def fmt(x, digits: int = 6) -> str:
+    """A number or array, compactly, with `digits` significant digits."""
+    a = np.asarray(x)
+    if a.ndim == 0:
+        v = float(a)
+        return str(v) if not np.isfinite(v) else f"{v:.{digits}g}"
+    return np.array2string(a, precision=digits, separator=", ", threshold=24, edgeitems=3,
+                           max_line_width=60, floatmode="maxprec")
+
+
+def _t(s: str, style: str = "") -> Text:
+    return Text(s, style=style)
+
+
+def evaluation_tables(ev: Evaluation, nodes: bool = False, edges: bool = False,
+                      digits: int = 6) -> Group:
+    """The output, gradient (or Jacobian), node and edge tables of an evaluation."""
+    parts: list = [_gradient_table(ev, digits)]
+    for r in ev.outputs:
+        if r.jacobian is not None and r.value.ndim > 0:
+            parts.append(_jacobian_table(ev, r, digits))
+    if nodes:
+        parts.append(_node_table(ev, digits))
+    if edges:
+        parts.append(_edge_table(ev, digits))
+    return Group(*parts)
+
+
+def _gradient_table(ev: Evaluation, digits: int) -> Table:
+    several = len(ev.outputs) > 1
+    title = "Jacobian" if several else f"{ev.outputs[0].name} = {fmt(ev.outputs[0].value, digits)}"
+    table = Table(title=_t(title), title_style="bold")
+    table.add_column("input")
+    table.add_column("value", justify="right")
+    for r in ev.outputs:
+        table.add_column(_t(f"∂{r.name}/∂input"), justify="right")
+    for w in ev.wrt:
+        node = ev.graph.input_ids.get(w, ev.graph.symbols.get(w))
+        row = [_t(w), _t(fmt(ev.values[node], digits))]
+        row += [_t(fmt(r.gradient[w], digits)) for r in ev.outputs]
+        table.add_row(*row)
+    if several:
+        table.add_section()
+        table.add_row(_t("output value", "bold"), _t(""),
+                      *[_t(fmt(r.value, digits)) for r in ev.outputs])
+    if any(r.value.ndim > 0 for r in ev.outputs):
+        table.caption = "array outputs: gradient of the sum of the elements (--jacobian: full)"
+    return table
+
+
+def _jacobian_table(ev: Evaluation, r, digits: int) -> Table:
+    table = Table(title=_t(f"Jacobian of {r.name}, shape {r.value.shape} × input shape"))
+    table.add_column("input")
+    table.add_column("Jacobian", justify="right")
+    for w, jac in r.jacobian.items():
+        table.add_row(_t(w), _t(fmt(jac, digits)))
+    return table
+
+
+def _node_table(ev: Evaluation, digits: int) -> Table:
+    g = ev.graph
+    table = Table(title="Nodes (in evaluation order)")
+    for col in ("id", "name", "op", "inputs", "value"):
+        table.add_column(col, justify="right" if col == "value" else "left")
+    for r in ev.outputs:
+        table.add_column(_t(f"adjoint ∂{r.name}/∂node"), justify="right")
+    table.add_column("source")
+    for i in range(len(g)):
+        op = g.ops[i]
+        span = g.span(i)
+        where = "%d:%d" % span.source.locate(span.start) if span and op != CONST else ""
+        label = "const" if op == CONST else op
+        row = [_t(f"n{i}"), _t(g.names[i] or ""), _t(label, "dim" if op in (CONST, INPUT) else ""),
+               _t(", ".join(f"n{j}" for j in g.inputs[i])), _t(fmt(ev.values[i], digits))]
+        row += [_t("" if r.adjoints[i] is None else fmt(r.adjoints[i], digits))
+                for r in ev.outputs]
+        row.append(_t(f"{where} {span.text()}".strip() if span else ""))
+        table.add_row(*row)
+    return table
+
+
+def _edge_table(ev: Evaluation, digits: int) -> Table:
+    g = ev.graph
+    table = Table(title="Edges: local partial ∂to/∂from and contribution = adjoint × partial")
+    for col in ("from", "to", "arg", "local partial"):
+        table.add_column(col, justify="right" if col == "local partial" else "left")
+    for r in ev.outputs:
+        table.add_column(_t(f"contribution to ∂{r.name}"), justify="right")
+    for i, a in enumerate(g.inputs):
+        for k, j in enumerate(a):
+            row = [_t(_ref(g, j)), _t(_ref(g, i)), _t(str(k)),
+                   _t(fmt(ev.partials[(i, k)], digits))]
+            row += [_t(fmt(r.contributions[(i, k)], digits)) if (i, k) in r.contributions
+                    else _t("") for r in ev.outputs]
+            table.add_row(*row)
+    return table
+
+
+def _ref(g, i: int) -> str:
+    name = g.names[i]
+    if g.ops[i] == CONST and name is None:
+        return f"n{i} ({fmt(g.consts[i])})"
+    return f"n{i} {name}" if name else f"n{i} {g.ops[i]}"
+
+
+def ops_table(ops) -> Table:
+    """`agrad ops`: every registry op with its derivative, domain and kink convention."""
+    table = Table(title="Operations (one registry entry each)")
+    for col in ("name", "syntax", "arity", "derivative", "test domain", "at kinks", "meaning"):
+        table.add_column(col)
+    for op in ops:
+        domain = " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in op.domain)
+        table.add_row(*map(_t, (op.name, op.syntax, str(op.arity), op.derivative, domain,
+                                op.kink, op.doc)))
+    return table
