@@ -105,28 +105,41 @@ def backward(graph: Graph, vals: list, output: int, needs: list[bool], seed=None
     ops, ins, attrs, vjp = graph.ops, graph.inputs, graph.attrs, VJP
     for i in range(output, -1, -1):
         g = adj[i]
-        a = ins[i]
-        if g is None or not a:
+        if g is None:
             continue
-        grads = vjp[ops[i]](g, vals[i], *[vals[j] for j in a], **(attrs[i] or {}))
+        a = ins[i]
+        if not a:
+            continue
+        if attrs[i]:
+            grads = vjp[ops[i]](g, vals[i], *[vals[j] for j in a], **attrs[i])
+        elif len(a) == 2:
+            grads = vjp[ops[i]](g, vals[i], vals[a[0]], vals[a[1]])
+        else:
+            grads = vjp[ops[i]](g, vals[i], vals[a[0]])
         if len(grads) != len(a):
             raise RuleError(f"the derivative rule of '{ops[i]}' returned {len(grads)} "
                             f"entries for {len(a)} inputs")
-        for k, (j, gj) in enumerate(zip(a, grads)):
+        for k, j in enumerate(a):
+            gj = grads[k]
             if gj is None or not needs[j]:
                 continue
-            shape = np.shape(vals[j])
-            if np.shape(gj) != shape:
-                try:
-                    gj = unbroadcast(gj, shape)
-                except ValueError:
-                    raise RuleError(f"the derivative rule of '{ops[i]}' returned shape "
-                                    f"{np.shape(gj)} for input {k} of shape {shape}") from None
+            shape = vals[j].shape
+            if getattr(gj, "shape", None) != shape:
+                gj = _fit(gj, shape, ops[i], k)
             if record is not None:
                 record[(i, k)] = gj
             prev = adj[j]
             adj[j] = gj if prev is None else prev + gj
     return adj
+
+
+def _fit(gj, shape: tuple[int, ...], op: str, k: int):
+    """Sum a VJP entry down to its input's shape, or name the rule that broke."""
+    try:
+        return unbroadcast(gj, shape)
+    except ValueError:
+        raise RuleError(f"the derivative rule of '{op}' returned shape {np.shape(gj)} "
+                        f"for input {k} of shape {shape}") from None
 
 
 def local_partials(graph: Graph, vals: list) -> dict[tuple[int, int], np.ndarray]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_right
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
@@ -102,6 +104,22 @@ class CheckFailed(AgradError):
     """A check did not pass (a mismatch, or non-finite values under --strict): exit 1."""
 
     exit_code = 1
+
+
+@contextmanager
+def paused_gc():
+    """Pause the cyclic garbage collector while building or walking a large graph.
+
+    Millions of small acyclic objects otherwise trigger repeated full collections, which
+    makes large inputs cost superlinear time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import engine
-from .errors import AgradError, suggest
+from .errors import AgradError, paused_gc, suggest
 from .graph import Graph
 
 
@@ -95,7 +95,7 @@ def evaluate(graph: Graph, inputs: dict[str, np.ndarray], outputs: list[str] | N
     outs = pick_outputs(graph, outputs)
     targets = pick_wrt(graph, wrt)
     needs = engine.needs_grad(graph, [node for _, node in targets])
-    with engine.fp_watch() as events:
+    with engine.fp_watch() as events, paused_gc():
         vals = engine.forward(graph, inputs)
         results = []
         for name, node in outs:

@@ -8,11 +8,15 @@ partial and nothing more; the engine applies the chain rule and undoes broadcast
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+# Arithmetic uses Python's operators: identical to the ufuncs on arrays, and about ten times
+# faster on the NumPy scalars that a graph of scalars passes around.
 
 # Binding strength, loosest to tightest.
 ADD, MUL, UNARY, POW, ATOM = 1, 2, 3, 4, 5
@@ -116,21 +120,21 @@ def _matmul_sympy(sp, x, y):
     return x @ y
 
 
-_binary("add", np.add, _add_vjp, lambda sp, x, y: x + y, "1, 1", doc="sum",
+_binary("add", operator.add, _add_vjp, lambda sp, x, y: x + y, "1, 1", doc="sum",
         symbol="+", precedence=ADD)
-_binary("sub", np.subtract, _sub_vjp, lambda sp, x, y: x - y, "1, -1", doc="difference",
+_binary("sub", operator.sub, _sub_vjp, lambda sp, x, y: x - y, "1, -1", doc="difference",
         symbol="-", precedence=ADD)
-_binary("mul", np.multiply, _mul_vjp, lambda sp, x, y: x * y, "y, x", doc="product",
+_binary("mul", operator.mul, _mul_vjp, lambda sp, x, y: x * y, "y, x", doc="product",
         symbol="*", precedence=MUL)
-_binary("div", np.divide, _div_vjp, lambda sp, x, y: x / y, "1/y, -x/y^2", doc="quotient",
+_binary("div", operator.truediv, _div_vjp, lambda sp, x, y: x / y, "1/y, -x/y^2", doc="quotient",
         domain=(R, (0.5, 3.0)), symbol="/", precedence=MUL)
-_binary("pow", np.power, _pow_vjp, lambda sp, x, y: x**y, "y*x^(y-1), x^y*log(x)",
+_binary("pow", operator.pow, _pow_vjp, lambda sp, x, y: x**y, "y*x^(y-1), x^y*log(x)",
         domain=(POS, R), doc="power (also written pow(x, y) or x ** y)", symbol="^",
         precedence=POW, kink="0^0 = 1; d/dx x^0 = 0; d/dy x^y = 0 at x = 0, y > 0")
 _binary("matmul", np.matmul, _matmul_vjp, _matmul_sympy, "g @ y^T, x^T @ g",
         doc="matrix product", symbol="@", precedence=MUL, kind="linalg",
         shapes=((2, 3), (3, 2)))
-register(Op("neg", 1, np.negative, _neg_vjp, lambda sp, x: -x, "-1", (R,), "negation",
+register(Op("neg", 1, operator.neg, _neg_vjp, lambda sp, x: -x, "-1", (R,), "negation",
             symbol="-", precedence=UNARY))
 
 # --- elementwise functions --------------------------------------------------------------

@@ -11,19 +11,20 @@ import re
 
 import numpy as np
 
-from .errors import AgradError, Source, Span, suggest
+from .errors import AgradError, Source, Span, paused_gc, suggest
 from .graph import CONST, INPUT, Graph
 from .ops import ADD, CONSTANTS, FUNCTIONS, INFIX, MUL, POW, REGISTRY, UNARY
 
 MAX_NESTING = 10_000
 
 TOKEN = re.compile(
-    r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
-    r"|(?P<name>[^\W\d]\w*)"
+    r"[ \t\f\v\r\ufeff]*(?:"
+    r"(?P<name>[^\W\d]\w*)"
     r"|(?P<op>\*\*|[-+*/@^(),;=\[\]])"
+    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     r"|(?P<nl>\n)"
-    r"|(?P<skip>[ \t\f\v\r\ufeff]+|#[^\n]*)"
-    r"|(?P<bad>.)"
+    r"|(?P<skip>#[^\n]*|\Z)"
+    r"|(?P<bad>.))"
 )
 PRECEDENCE = {"+": ADD, "-": ADD, "*": MUL, "/": MUL, "@": MUL, "^": POW, "**": POW}
 OPEN = {"(": ")", "[": "]"}
@@ -32,7 +33,8 @@ PAREN, CALL, UNOP, BINOP = 0, 1, 2, 3
 
 def parse(text: str, name: str = "<expr>") -> Graph:
     """Parse expression-file text into a Graph with its outputs marked."""
-    return _Parser(Source(name, text)).run()
+    with paused_gc():
+        return _Parser(Source(name, text)).run()
 
 
 def parse_file(path: str) -> Graph:
@@ -55,6 +57,10 @@ def tokens(source: Source):
     depth = 0
     for m in TOKEN.finditer(source.text):
         kind = m.lastgroup
+        if kind == "name" or kind == "num":
+            start, end = m.span(kind)
+            stmt.append((kind, m[kind], start, end))
+            continue
         if kind == "skip":
             continue
         if kind == "nl":
@@ -62,22 +68,22 @@ def tokens(source: Source):
                 yield stmt
                 stmt = []
             continue
-        text = m.group()
+        start, end = m.span(kind)
+        text = m[kind]
         if kind == "bad":
-            span = Span(source, m.start(), m.end())
-            raise AgradError(f"unexpected character {text!r}", span, _bad_char_hint(text))
-        if kind == "op":
-            if text in OPEN:
-                depth += 1
-            elif text in (")", "]"):
-                depth = max(depth - 1, 0)
-            elif text == ";":
-                if stmt:
-                    yield stmt
-                stmt = []
-                depth = 0
-                continue
-        stmt.append((kind, text, m.start(), m.end()))
+            raise AgradError(f"unexpected character {text!r}", Span(source, start, end),
+                             _bad_char_hint(text))
+        if text in OPEN:
+            depth += 1
+        elif text == ")" or text == "]":
+            depth = max(depth - 1, 0)
+        elif text == ";":
+            if stmt:
+                yield stmt
+            stmt = []
+            depth = 0
+            continue
+        stmt.append((kind, text, start, end))
     if stmt:
         yield stmt
 
@@ -295,11 +301,11 @@ class _Parser:
             elif g.ops[node] == CONST and g.consts[node].ndim == 0 and g.names[node] is None:
                 operands.append((self.const(-float(g.consts[node]), start, end), start, end))
             else:
-                operands.append((g.add_op("neg", (node,), start, end), start, end))
+                operands.append((g._add("neg", (node,), start, end), start, end))
             return
         right = operands.pop()
         left = operands.pop()
-        node = g.add_op(op, (left[0], right[0]), left[1], right[2])
+        node = g._add(op, (left[0], right[0]), left[1], right[2])
         operands.append((node, left[1], right[2]))
 
     def call(self, name: str, args: list, start: int, end: int, operands: list) -> None:
@@ -309,7 +315,7 @@ class _Parser:
             plural = "argument" if op.arity == 1 else "arguments"
             self.fail(f"{name}() takes {op.arity} {plural}, got {len(args)}", start, end,
                       f"write {op.syntax}")
-        node = self.graph.add_op(op.name, tuple(a[0] for a in args), start, end)
+        node = self.graph._add(op.name, tuple([a[0] for a in args]), start, end)
         operands.append((node, start, end))
 
     def check_function(self, name: str, start: int, end: int) -> None:

@@ -1,0 +1,33 @@
+"""Shared fixtures: stable terminal width and helpers for evaluating snippets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autogradcli.evaluate import evaluate
+from autogradcli.parser import parse
+
+
+@pytest.fixture(autouse=True)
+def _stable_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("AGRAD_DEBUG", raising=False)
+
+
+def run(text: str, **at):
+    """Evaluate expression text at keyword values; returns the Evaluation."""
+    graph = parse(text, "t.txt")
+    values = {k: np.asarray(v, dtype=float) for k, v in at.items()}
+    return evaluate(graph, values)
+
+
+def value(text: str, **at) -> float:
+    """The first output's value."""
+    return float(run(text, **at).outputs[0].value)
+
+
+def grad(text: str, **at) -> dict[str, np.ndarray]:
+    """The first output's gradient."""
+    return run(text, **at).outputs[0].gradient
