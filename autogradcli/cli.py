@@ -65,8 +65,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
     """Gradient calculator and computational-graph tool for formulas in text files."""
@@ -80,34 +84,63 @@ EVAL_EPILOG = (
 )
 
 
-@app.command("eval", epilog=EVAL_EPILOG)
+@app.command("eval", epilog=EVAL_EPILOG, context_settings={"ignore_unknown_options": True})
 @guard
 def eval_command(
-    file: Annotated[str, typer.Argument(help="Expression file to evaluate.", show_default=False)],
-    values: Annotated[list[str] | None, typer.Argument(
-        metavar="[NAME=VALUE]...", help="Input values; the same as --at.", show_default=False)
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="Expression file to evaluate.", show_default=False)
+    ],
+    values: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[NAME=VALUE]...", help="Input values; the same as --at.", show_default=False
+        ),
     ] = None,
-    at: Annotated[list[str] | None, typer.Option(
-        "--at", "-a", metavar="NAME=VALUE",
-        help="Input value: --at a=1 b=2, repeated --at a=1 --at b=2, arrays x=[1,2].",
-        show_default=False)] = None,
-    wrt: Annotated[list[str] | None, typer.Option(
-        "--wrt", "-w", help="Differentiate only with respect to these names (repeatable).",
-        show_default=False)] = None,
-    output: Annotated[list[str] | None, typer.Option(
-        "--output", help="Evaluate these named values (repeatable; several give a Jacobian).",
-        show_default=False)] = None,
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            "-a",
+            metavar="NAME=VALUE",
+            help="Input value: --at a=1 b=2, repeated --at a=1 --at b=2, arrays x=[1,2].",
+            show_default=False,
+        ),
+    ] = None,
+    wrt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--wrt",
+            "-w",
+            help="Differentiate only with respect to these names (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output",
+            help="Evaluate these named values (repeatable; several give a Jacobian).",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     nodes: Annotated[bool, typer.Option("--nodes", help="Add the node table.")] = False,
     edges: Annotated[bool, typer.Option("--edges", help="Add the edge table.")] = False,
-    jacobian: Annotated[bool, typer.Option(
-        "--jacobian", help="Full Jacobian of array outputs, not the gradient of their sum.")
+    jacobian: Annotated[
+        bool,
+        typer.Option(
+            "--jacobian", help="Full Jacobian of array outputs, not the gradient of their sum."
+        ),
     ] = False,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Exit with status 1 when any value or gradient is nan or inf.")
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Exit with status 1 when any value or gradient is nan or inf."
+        ),
     ] = False,
-    digits: Annotated[int, typer.Option("--digits", min=1, max=17,
-                                        help="Significant digits in tables.")] = 6,
+    digits: Annotated[
+        int, typer.Option("--digits", min=1, max=17, help="Significant digits in tables.")
+    ] = 6,
 ) -> None:
     """Evaluate a formula file: its value and gradient at a point."""
     from .evaluate import evaluate_file

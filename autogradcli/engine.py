@@ -71,8 +71,11 @@ def forward(graph: Graph, inputs: dict[str, np.ndarray]) -> list:
                 vals[i] = f(vals[a[0]])
     except ValueError as exc:
         shapes = " and ".join(str(np.shape(vals[j])) for j in ins[i])
-        raise AgradError(f"{ops[i]} cannot combine shapes {shapes} ({exc})", graph.span(i),
-                         "check the shapes of the arrays given with --at") from None
+        raise AgradError(
+            f"{ops[i]} cannot combine shapes {shapes} ({exc})",
+            graph.span(i),
+            "check the shapes of the arrays given with --at",
+        ) from None
     return vals
 
 
@@ -90,8 +93,9 @@ def needs_grad(graph: Graph, wrt: Iterable[int]) -> list[bool]:
     return needs
 
 
-def backward(graph: Graph, vals: list, output: int, needs: list[bool], seed=None,
-             record: dict | None = None) -> list:
+def backward(
+    graph: Graph, vals: list, output: int, needs: list[bool], seed=None, record: dict | None = None
+) -> list:
     """Return the adjoint of every node for output node `output` (None where unneeded).
 
     `seed` defaults to ones shaped like the output, so an array output gives the gradient
@@ -117,8 +121,10 @@ def backward(graph: Graph, vals: list, output: int, needs: list[bool], seed=None
         else:
             grads = vjp[ops[i]](g, vals[i], vals[a[0]])
         if len(grads) != len(a):
-            raise RuleError(f"the derivative rule of '{ops[i]}' returned {len(grads)} "
-                            f"entries for {len(a)} inputs")
+            raise RuleError(
+                f"the derivative rule of '{ops[i]}' returned {len(grads)} "
+                f"entries for {len(a)} inputs"
+            )
         for k, j in enumerate(a):
             gj = grads[k]
             if gj is None or not needs[j]:
@@ -138,8 +144,10 @@ def _fit(gj, shape: tuple[int, ...], op: str, k: int):
     try:
         return unbroadcast(gj, shape)
     except ValueError:
-        raise RuleError(f"the derivative rule of '{op}' returned shape {np.shape(gj)} "
-                        f"for input {k} of shape {shape}") from None
+        raise RuleError(
+            f"the derivative rule of '{op}' returned shape {np.shape(gj)} "
+            f"for input {k} of shape {shape}"
+        ) from None
 
 
 def local_partials(graph: Graph, vals: list) -> dict[tuple[int, int], np.ndarray]:
@@ -154,8 +162,9 @@ def local_partials(graph: Graph, vals: list) -> dict[tuple[int, int], np.ndarray
             if not a:
                 continue
             ones = np.ones_like(vals[i])
-            grads = VJP[graph.ops[i]](ones, vals[i], *[vals[j] for j in a],
-                                      **(graph.attrs[i] or {}))
+            grads = VJP[graph.ops[i]](
+                ones, vals[i], *[vals[j] for j in a], **(graph.attrs[i] or {})
+            )
             for k, gk in enumerate(grads):
                 out[(i, k)] = np.zeros(np.shape(vals[a[k]])) if gk is None else np.asarray(gk)
     return out
@@ -187,13 +196,23 @@ def first_nonfinite_vjp(graph: Graph, vals: list, adj: list, needs: list[bool]) 
             if g is None or not a or not all_finite(g):
                 continue
             grads = VJP[graph.ops[i]](g, vals[i], *[vals[j] for j in a], **(graph.attrs[i] or {}))
-            if any(gj is not None and needs[j] and not all_finite(gj)
-                   for j, gj in zip(a, grads)):
+            if any(
+                gj is not None and needs[j] and not all_finite(gj)
+                for j, gj in zip(a, grads, strict=False)
+            ):
                 if all(all_finite(vals[j]) for j in a):
                     return i
                 fallback = i if fallback is None else fallback
     return fallback
 
 
-__all__ = ["CONST", "INPUT", "backward", "forward", "fp_watch", "local_partials", "needs_grad",
-           "unbroadcast"]
+__all__ = [
+    "CONST",
+    "INPUT",
+    "backward",
+    "forward",
+    "fp_watch",
+    "local_partials",
+    "needs_grad",
+    "unbroadcast",
+]

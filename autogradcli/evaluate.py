@@ -67,8 +67,11 @@ def pick_outputs(graph: Graph, names: list[str] | None) -> list[tuple[str, int]]
         node = graph.symbols.get(name, graph.input_ids.get(name))
         if node is None:
             known = [*graph.symbols, *graph.input_ids]
-            raise AgradError(f"--output {name}: no value named '{name}' in the file", None,
-                             suggest(name, known) or f"named values: {', '.join(known)}")
+            raise AgradError(
+                f"--output {name}: no value named '{name}' in the file",
+                None,
+                suggest(name, known) or f"named values: {', '.join(known)}",
+            )
         picked.append((name, node))
     return picked
 
@@ -81,16 +84,24 @@ def pick_wrt(graph: Graph, names: list[str] | None) -> list[tuple[str, int]]:
     for name in names:
         node = graph.input_ids.get(name, graph.symbols.get(name))
         if node is None:
-            raise AgradError(f"--wrt {name}: no value named '{name}' in the file", None,
-                             suggest(name, [*graph.input_ids, *graph.symbols])
-                             or f"the inputs are: {', '.join(graph.input_ids) or 'none'}")
+            raise AgradError(
+                f"--wrt {name}: no value named '{name}' in the file",
+                None,
+                suggest(name, [*graph.input_ids, *graph.symbols])
+                or f"the inputs are: {', '.join(graph.input_ids) or 'none'}",
+            )
         picked.append((name, node))
     return picked
 
 
-def evaluate(graph: Graph, inputs: dict[str, np.ndarray], outputs: list[str] | None = None,
-             wrt: list[str] | None = None, edges: bool = False,
-             jacobian: bool = False) -> Evaluation:
+def evaluate(
+    graph: Graph,
+    inputs: dict[str, np.ndarray],
+    outputs: list[str] | None = None,
+    wrt: list[str] | None = None,
+    edges: bool = False,
+    jacobian: bool = False,
+) -> Evaluation:
     """Run forward and one backward pass per output (per element with `jacobian`)."""
     outs = pick_outputs(graph, outputs)
     targets = pick_wrt(graph, wrt)
@@ -111,9 +122,14 @@ def evaluate(graph: Graph, inputs: dict[str, np.ndarray], outputs: list[str] | N
     return Evaluation(graph, inputs, vals, [w for w, _ in targets], results, partials, notices)
 
 
-def evaluate_file(path: str, assignments: list[str], outputs: list[str] | None = None,
-                  wrt: list[str] | None = None, edges: bool = False,
-                  jacobian: bool = False) -> Evaluation:
+def evaluate_file(
+    path: str,
+    assignments: list[str],
+    outputs: list[str] | None = None,
+    wrt: list[str] | None = None,
+    edges: bool = False,
+    jacobian: bool = False,
+) -> Evaluation:
     """Parse a file, bind `NAME=VALUE` assignments to its inputs, and evaluate it."""
     from .parser import parse_file
     from .values import bind, parse_assignments
@@ -138,8 +154,10 @@ def _jacobian(graph, vals, node, needs, targets) -> dict[str, np.ndarray]:
         adj = engine.backward(graph, vals, node, needs, seed=seed)
         for w, j in targets:
             rows[w].append(_adjoint(adj, vals, j))
-    return {w: np.array(r).reshape(shape + np.shape(vals[j])) for (w, j), r in
-            zip(targets, rows.values())}
+    return {
+        w: np.array(r).reshape(shape + np.shape(vals[j]))
+        for (w, j), r in zip(targets, rows.values(), strict=True)
+    }
 
 
 def _notices(graph, vals, results, needs, flagged) -> list[Notice]:
@@ -149,8 +167,14 @@ def _notices(graph, vals, results, needs, flagged) -> list[Notice]:
     if flagged or outputs_bad:
         i = engine.first_nonfinite_value(graph, vals)
         if i is not None:
-            notices.append(_notice(graph, "value", i, f"{graph.describe(i)} is "
-                                   f"{_kind(vals[i])}; first produced here"))
+            notices.append(
+                _notice(
+                    graph,
+                    "value",
+                    i,
+                    f"{graph.describe(i)} is {_kind(vals[i])}; first produced here",
+                )
+            )
     for r in results:
         if all(engine.all_finite(g) for g in r.gradient.values()):
             continue
@@ -158,9 +182,16 @@ def _notices(graph, vals, results, needs, flagged) -> list[Notice]:
         if i is None:
             i = engine.first_nonfinite_value(graph, vals)
         if i is not None:
-            notices.append(_notice(graph, "gradient", i, f"gradient of {r.name} is not finite: "
-                                   f"the derivative of {graph.describe(i)} gives "
-                                   f"{_kind(_vjp_bad(graph, vals, r.adjoints, needs, i))}"))
+            notices.append(
+                _notice(
+                    graph,
+                    "gradient",
+                    i,
+                    f"gradient of {r.name} is not finite: "
+                    f"the derivative of {graph.describe(i)} gives "
+                    f"{_kind(_vjp_bad(graph, vals, r.adjoints, needs, i))}",
+                )
+            )
     return notices
 
 
@@ -168,9 +199,10 @@ def _vjp_bad(graph, vals, adj, needs, i):
     a = graph.inputs[i]
     with engine.fp_watch():
         g = adj[i] if adj[i] is not None else np.ones_like(vals[i])
-        grads = engine.VJP[graph.ops[i]](g, vals[i], *[vals[j] for j in a],
-                                         **(graph.attrs[i] or {}))
-    used = [np.ravel(g) for j, g in zip(a, grads) if g is not None and needs[j]]
+        grads = engine.VJP[graph.ops[i]](
+            g, vals[i], *[vals[j] for j in a], **(graph.attrs[i] or {})
+        )
+    used = [np.ravel(g) for j, g in zip(a, grads, strict=False) if g is not None and needs[j]]
     return np.concatenate(used or [np.zeros(0)])
 
 

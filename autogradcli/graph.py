@@ -77,8 +77,14 @@ class Graph:
         self.names[i] = name
         return i
 
-    def add_op(self, op: str, inputs: tuple[int, ...], start: int = -1, end: int = -1,
-               attrs: dict[str, Any] | None = None) -> int:
+    def add_op(
+        self,
+        op: str,
+        inputs: tuple[int, ...],
+        start: int = -1,
+        end: int = -1,
+        attrs: dict[str, Any] | None = None,
+    ) -> int:
         """Add an application of registry op `op` to earlier nodes."""
         if op not in REGISTRY:
             raise KeyError(f"no op named {op!r} in the registry")

@@ -120,22 +120,85 @@ def _matmul_sympy(sp, x, y):
     return x @ y
 
 
-_binary("add", operator.add, _add_vjp, lambda sp, x, y: x + y, "1, 1", doc="sum",
-        symbol="+", precedence=ADD)
-_binary("sub", operator.sub, _sub_vjp, lambda sp, x, y: x - y, "1, -1", doc="difference",
-        symbol="-", precedence=ADD)
-_binary("mul", operator.mul, _mul_vjp, lambda sp, x, y: x * y, "y, x", doc="product",
-        symbol="*", precedence=MUL)
-_binary("div", operator.truediv, _div_vjp, lambda sp, x, y: x / y, "1/y, -x/y^2", doc="quotient",
-        domain=(R, (0.5, 3.0)), symbol="/", precedence=MUL)
-_binary("pow", operator.pow, _pow_vjp, lambda sp, x, y: x**y, "y*x^(y-1), x^y*log(x)",
-        domain=(POS, R), doc="power (also written pow(x, y) or x ** y)", symbol="^",
-        precedence=POW, kink="0^0 = 1; d/dx x^0 = 0; d/dy x^y = 0 at x = 0, y > 0")
-_binary("matmul", np.matmul, _matmul_vjp, _matmul_sympy, "g @ y^T, x^T @ g",
-        doc="matrix product", symbol="@", precedence=MUL, kind="linalg",
-        shapes=((2, 3), (3, 2)))
-register(Op("neg", 1, operator.neg, _neg_vjp, lambda sp, x: -x, "-1", (R,), "negation",
-            symbol="-", precedence=UNARY))
+_binary(
+    "add",
+    operator.add,
+    _add_vjp,
+    lambda sp, x, y: x + y,
+    "1, 1",
+    doc="sum",
+    symbol="+",
+    precedence=ADD,
+)
+_binary(
+    "sub",
+    operator.sub,
+    _sub_vjp,
+    lambda sp, x, y: x - y,
+    "1, -1",
+    doc="difference",
+    symbol="-",
+    precedence=ADD,
+)
+_binary(
+    "mul",
+    operator.mul,
+    _mul_vjp,
+    lambda sp, x, y: x * y,
+    "y, x",
+    doc="product",
+    symbol="*",
+    precedence=MUL,
+)
+_binary(
+    "div",
+    operator.truediv,
+    _div_vjp,
+    lambda sp, x, y: x / y,
+    "1/y, -x/y^2",
+    doc="quotient",
+    domain=(R, (0.5, 3.0)),
+    symbol="/",
+    precedence=MUL,
+)
+_binary(
+    "pow",
+    operator.pow,
+    _pow_vjp,
+    lambda sp, x, y: x**y,
+    "y*x^(y-1), x^y*log(x)",
+    domain=(POS, R),
+    doc="power (also written pow(x, y) or x ** y)",
+    symbol="^",
+    precedence=POW,
+    kink="0^0 = 1; d/dx x^0 = 0; d/dy x^y = 0 at x = 0, y > 0",
+)
+_binary(
+    "matmul",
+    np.matmul,
+    _matmul_vjp,
+    _matmul_sympy,
+    "g @ y^T, x^T @ g",
+    doc="matrix product",
+    symbol="@",
+    precedence=MUL,
+    kind="linalg",
+    shapes=((2, 3), (3, 2)),
+)
+register(
+    Op(
+        "neg",
+        1,
+        operator.neg,
+        _neg_vjp,
+        lambda sp, x: -x,
+        "-1",
+        (R,),
+        "negation",
+        symbol="-",
+        precedence=UNARY,
+    )
+)
 
 # --- elementwise functions --------------------------------------------------------------
 
@@ -259,45 +322,144 @@ def _cbrt_sympy(sp, x):
 _unary("sin", np.sin, _sin_vjp, lambda sp, x: sp.sin(x), "cos(x)", doc="sine")
 _unary("cos", np.cos, _cos_vjp, lambda sp, x: sp.cos(x), "-sin(x)", doc="cosine")
 _unary("tan", np.tan, _tan_vjp, lambda sp, x: sp.tan(x), "1 + tan(x)^2", (-1.2, 1.2), "tangent")
-_unary("asin", np.arcsin, _asin_vjp, lambda sp, x: sp.asin(x), "1/sqrt(1 - x^2)", UNIT,
-       "inverse sine")
-_unary("acos", np.arccos, _acos_vjp, lambda sp, x: sp.acos(x), "-1/sqrt(1 - x^2)", UNIT,
-       "inverse cosine")
+_unary(
+    "asin", np.arcsin, _asin_vjp, lambda sp, x: sp.asin(x), "1/sqrt(1 - x^2)", UNIT, "inverse sine"
+)
+_unary(
+    "acos",
+    np.arccos,
+    _acos_vjp,
+    lambda sp, x: sp.acos(x),
+    "-1/sqrt(1 - x^2)",
+    UNIT,
+    "inverse cosine",
+)
 _unary("atan", np.arctan, _atan_vjp, lambda sp, x: sp.atan(x), "1/(1 + x^2)", doc="inverse tangent")
 _unary("sinh", np.sinh, _sinh_vjp, lambda sp, x: sp.sinh(x), "cosh(x)", doc="hyperbolic sine")
 _unary("cosh", np.cosh, _cosh_vjp, lambda sp, x: sp.cosh(x), "sinh(x)", doc="hyperbolic cosine")
-_unary("tanh", np.tanh, _tanh_vjp, lambda sp, x: sp.tanh(x), "1 - tanh(x)^2",
-       doc="hyperbolic tangent")
-_unary("asinh", np.arcsinh, _asinh_vjp, lambda sp, x: sp.asinh(x), "1/sqrt(x^2 + 1)",
-       doc="inverse hyperbolic sine")
-_unary("acosh", np.arccosh, _acosh_vjp, lambda sp, x: sp.acosh(x), "1/sqrt(x^2 - 1)",
-       (1.1, 4.0), "inverse hyperbolic cosine")
-_unary("atanh", np.arctanh, _atanh_vjp, lambda sp, x: sp.atanh(x), "1/(1 - x^2)", UNIT,
-       "inverse hyperbolic tangent")
+_unary(
+    "tanh", np.tanh, _tanh_vjp, lambda sp, x: sp.tanh(x), "1 - tanh(x)^2", doc="hyperbolic tangent"
+)
+_unary(
+    "asinh",
+    np.arcsinh,
+    _asinh_vjp,
+    lambda sp, x: sp.asinh(x),
+    "1/sqrt(x^2 + 1)",
+    doc="inverse hyperbolic sine",
+)
+_unary(
+    "acosh",
+    np.arccosh,
+    _acosh_vjp,
+    lambda sp, x: sp.acosh(x),
+    "1/sqrt(x^2 - 1)",
+    (1.1, 4.0),
+    "inverse hyperbolic cosine",
+)
+_unary(
+    "atanh",
+    np.arctanh,
+    _atanh_vjp,
+    lambda sp, x: sp.atanh(x),
+    "1/(1 - x^2)",
+    UNIT,
+    "inverse hyperbolic tangent",
+)
 _unary("exp", np.exp, _exp_vjp, lambda sp, x: sp.exp(x), "exp(x)", doc="e^x")
 _unary("log", np.log, _log_vjp, lambda sp, x: sp.log(x), "1/x", POS, "natural logarithm")
-_unary("log2", np.log2, _log2_vjp, lambda sp, x: sp.log(x, 2), "1/(x*log(2))", POS,
-       "base-2 logarithm")
-_unary("log10", np.log10, _log10_vjp, lambda sp, x: sp.log(x, 10), "1/(x*log(10))", POS,
-       "base-10 logarithm")
-_unary("log1p", np.log1p, _log1p_vjp, lambda sp, x: sp.log(1 + x), "1/(1 + x)", (-0.9, 3.0),
-       "log(1 + x), accurate near 0")
-_unary("expm1", np.expm1, _expm1_vjp, lambda sp, x: sp.exp(x) - 1, "exp(x)",
-       doc="exp(x) - 1, accurate near 0")
-_unary("sqrt", np.sqrt, _sqrt_vjp, lambda sp, x: sp.sqrt(x), "1/(2*sqrt(x))", POS,
-       "square root", kink="sqrt'(0) = inf")
-_unary("cbrt", np.cbrt, _cbrt_vjp, _cbrt_sympy, "1/(3*cbrt(x)^2)", (0.1, 4.0),
-       "real cube root", kink="cbrt'(0) = inf")
-_unary("abs", np.abs, _abs_vjp, lambda sp, x: sp.Abs(x), "sign(x)", doc="absolute value",
-       kink="abs'(0) = 0")
-_unary("sign", np.sign, _sign_vjp, lambda sp, x: sp.sign(x), "0", doc="sign: -1, 0 or 1",
-       kink="sign' = 0 everywhere, 0 included")
-_unary("relu", _relu, _relu_vjp, lambda sp, x: sp.Max(0, x), "1 if x > 0 else 0",
-       doc="max(x, 0)", kink="relu'(0) = 0")
-_unary("sigmoid", _sigmoid, _sigmoid_vjp, lambda sp, x: 1 / (1 + sp.exp(-x)),
-       "sigmoid(x)*(1 - sigmoid(x))", doc="logistic function 1/(1 + e^-x)")
-_unary("softplus", _softplus, _softplus_vjp, lambda sp, x: sp.log(1 + sp.exp(x)),
-       "sigmoid(x)", doc="log(1 + e^x), computed stably")
+_unary(
+    "log2", np.log2, _log2_vjp, lambda sp, x: sp.log(x, 2), "1/(x*log(2))", POS, "base-2 logarithm"
+)
+_unary(
+    "log10",
+    np.log10,
+    _log10_vjp,
+    lambda sp, x: sp.log(x, 10),
+    "1/(x*log(10))",
+    POS,
+    "base-10 logarithm",
+)
+_unary(
+    "log1p",
+    np.log1p,
+    _log1p_vjp,
+    lambda sp, x: sp.log(1 + x),
+    "1/(1 + x)",
+    (-0.9, 3.0),
+    "log(1 + x), accurate near 0",
+)
+_unary(
+    "expm1",
+    np.expm1,
+    _expm1_vjp,
+    lambda sp, x: sp.exp(x) - 1,
+    "exp(x)",
+    doc="exp(x) - 1, accurate near 0",
+)
+_unary(
+    "sqrt",
+    np.sqrt,
+    _sqrt_vjp,
+    lambda sp, x: sp.sqrt(x),
+    "1/(2*sqrt(x))",
+    POS,
+    "square root",
+    kink="sqrt'(0) = inf",
+)
+_unary(
+    "cbrt",
+    np.cbrt,
+    _cbrt_vjp,
+    _cbrt_sympy,
+    "1/(3*cbrt(x)^2)",
+    (0.1, 4.0),
+    "real cube root",
+    kink="cbrt'(0) = inf",
+)
+_unary(
+    "abs",
+    np.abs,
+    _abs_vjp,
+    lambda sp, x: sp.Abs(x),
+    "sign(x)",
+    doc="absolute value",
+    kink="abs'(0) = 0",
+)
+_unary(
+    "sign",
+    np.sign,
+    _sign_vjp,
+    lambda sp, x: sp.sign(x),
+    "0",
+    doc="sign: -1, 0 or 1",
+    kink="sign' = 0 everywhere, 0 included",
+)
+_unary(
+    "relu",
+    _relu,
+    _relu_vjp,
+    lambda sp, x: sp.Max(0, x),
+    "1 if x > 0 else 0",
+    doc="max(x, 0)",
+    kink="relu'(0) = 0",
+)
+_unary(
+    "sigmoid",
+    _sigmoid,
+    _sigmoid_vjp,
+    lambda sp, x: 1 / (1 + sp.exp(-x)),
+    "sigmoid(x)*(1 - sigmoid(x))",
+    doc="logistic function 1/(1 + e^-x)",
+)
+_unary(
+    "softplus",
+    _softplus,
+    _softplus_vjp,
+    lambda sp, x: sp.log(1 + sp.exp(x)),
+    "sigmoid(x)",
+    doc="log(1 + e^x), computed stably",
+)
 
 # --- two-argument functions -------------------------------------------------------------
 
@@ -321,14 +483,40 @@ def _min_vjp(g, out, x, y):
     return g * wx, g * (1.0 - wx)
 
 
-_binary("atan2", np.arctan2, _atan2_vjp, lambda sp, y, x: sp.atan2(y, x),
-        "x/(x^2 + y^2), -y/(x^2 + y^2)", doc="angle of the point (x, y): atan2(y, x)")
-_binary("hypot", np.hypot, _hypot_vjp, lambda sp, x, y: sp.sqrt(x**2 + y**2),
-        "x/hypot(x, y), y/hypot(x, y)", doc="sqrt(x^2 + y^2) without overflow")
-_binary("max", np.maximum, _max_vjp, lambda sp, x, y: sp.Max(x, y), "[x > y], [y > x]",
-        doc="larger of x and y", kink="at a tie each side gets half the gradient")
-_binary("min", np.minimum, _min_vjp, lambda sp, x, y: sp.Min(x, y), "[x < y], [y < x]",
-        doc="smaller of x and y", kink="at a tie each side gets half the gradient")
+_binary(
+    "atan2",
+    np.arctan2,
+    _atan2_vjp,
+    lambda sp, y, x: sp.atan2(y, x),
+    "x/(x^2 + y^2), -y/(x^2 + y^2)",
+    doc="angle of the point (x, y): atan2(y, x)",
+)
+_binary(
+    "hypot",
+    np.hypot,
+    _hypot_vjp,
+    lambda sp, x, y: sp.sqrt(x**2 + y**2),
+    "x/hypot(x, y), y/hypot(x, y)",
+    doc="sqrt(x^2 + y^2) without overflow",
+)
+_binary(
+    "max",
+    np.maximum,
+    _max_vjp,
+    lambda sp, x, y: sp.Max(x, y),
+    "[x > y], [y > x]",
+    doc="larger of x and y",
+    kink="at a tie each side gets half the gradient",
+)
+_binary(
+    "min",
+    np.minimum,
+    _min_vjp,
+    lambda sp, x, y: sp.Min(x, y),
+    "[x < y], [y < x]",
+    doc="smaller of x and y",
+    kink="at a tie each side gets half the gradient",
+)
 
 # --- reductions -------------------------------------------------------------------------
 
@@ -387,18 +575,77 @@ def _flat(x):
 
 
 V3 = ((3,),)
-register(Op("sum", 1, _sum, _sum_vjp, lambda sp, x: sp.Add(*_flat(x)), "1 for each element",
-            (R,), "sum of all elements", kind="reduction", shapes=V3))
-register(Op("mean", 1, _mean, _mean_vjp, lambda sp, x: sp.Add(*_flat(x)) / len(_flat(x)),
-            "1/n for each element", (R,), "mean of all elements", kind="reduction", shapes=V3))
-register(Op("prod", 1, np.prod, _prod_vjp, lambda sp, x: sp.Mul(*_flat(x)),
-            "product of the other elements", (R,), "product of all elements",
-            kind="reduction", shapes=V3))
-register(Op("dot", 2, _dot, _dot_vjp, lambda sp, x, y: sp.Add(*_flat(x * y)), "y, x", (R, R),
-            "inner product over the last axis", kind="reduction", shapes=((3,), (3,))))
-register(Op("norm", 1, _norm, _norm_vjp, lambda sp, x: sp.sqrt(sp.Add(*[v**2 for v in _flat(x)])),
-            "x/norm(x)", (R,), "Euclidean norm of all elements", kink="norm'(0) = 0",
-            kind="reduction", shapes=V3))
+register(
+    Op(
+        "sum",
+        1,
+        _sum,
+        _sum_vjp,
+        lambda sp, x: sp.Add(*_flat(x)),
+        "1 for each element",
+        (R,),
+        "sum of all elements",
+        kind="reduction",
+        shapes=V3,
+    )
+)
+register(
+    Op(
+        "mean",
+        1,
+        _mean,
+        _mean_vjp,
+        lambda sp, x: sp.Add(*_flat(x)) / len(_flat(x)),
+        "1/n for each element",
+        (R,),
+        "mean of all elements",
+        kind="reduction",
+        shapes=V3,
+    )
+)
+register(
+    Op(
+        "prod",
+        1,
+        np.prod,
+        _prod_vjp,
+        lambda sp, x: sp.Mul(*_flat(x)),
+        "product of the other elements",
+        (R,),
+        "product of all elements",
+        kind="reduction",
+        shapes=V3,
+    )
+)
+register(
+    Op(
+        "dot",
+        2,
+        _dot,
+        _dot_vjp,
+        lambda sp, x, y: sp.Add(*_flat(x * y)),
+        "y, x",
+        (R, R),
+        "inner product over the last axis",
+        kind="reduction",
+        shapes=((3,), (3,)),
+    )
+)
+register(
+    Op(
+        "norm",
+        1,
+        _norm,
+        _norm_vjp,
+        lambda sp, x: sp.sqrt(sp.Add(*[v**2 for v in _flat(x)])),
+        "x/norm(x)",
+        (R,),
+        "Euclidean norm of all elements",
+        kink="norm'(0) = 0",
+        kind="reduction",
+        shapes=V3,
+    )
+)
 
 # Names a call may use; `pow(x, y)` is the same op as `x ^ y`.
 FUNCTIONS = {name: name for name, op in REGISTRY.items() if op.symbol is None}

@@ -71,8 +71,9 @@ def tokens(source: Source):
         start, end = m.span(kind)
         text = m[kind]
         if kind == "bad":
-            raise AgradError(f"unexpected character {text!r}", Span(source, start, end),
-                             _bad_char_hint(text))
+            raise AgradError(
+                f"unexpected character {text!r}", Span(source, start, end), _bad_char_hint(text)
+            )
         if text in OPEN:
             depth += 1
         elif text == ")" or text == "]":
@@ -89,11 +90,18 @@ def tokens(source: Source):
 
 
 def _bad_char_hint(ch: str) -> str | None:
-    hints = {"%": "there is no modulo operator", "!": "there is no factorial or 'not'",
-             "<": "comparisons are not part of the language",
-             ">": "comparisons are not part of the language", "{": "use [ ] for arrays",
-             "×": "write * for multiplication", "·": "write * for multiplication",
-             "−": "write - (ASCII minus)", "÷": "write / for division", "²": "write x^2"}
+    hints = {
+        "%": "there is no modulo operator",
+        "!": "there is no factorial or 'not'",
+        "<": "comparisons are not part of the language",
+        ">": "comparisons are not part of the language",
+        "{": "use [ ] for arrays",
+        "×": "write * for multiplication",
+        "·": "write * for multiplication",
+        "−": "write - (ASCII minus)",
+        "÷": "write / for division",
+        "²": "write x^2",
+    }
     return hints.get(ch)
 
 
@@ -121,8 +129,12 @@ class _Parser:
         for stmt in tokens(self.source):
             if len(stmt) >= 2 and stmt[0][0] == "name" and stmt[1][1] == "=":
                 if len(stmt) == 2:
-                    self.fail("expected an expression after '='", stmt[1][2], stmt[1][3],
-                              f"write {stmt[0][1]} = <expression>")
+                    self.fail(
+                        "expected an expression after '='",
+                        stmt[1][2],
+                        stmt[1][3],
+                        f"write {stmt[0][1]} = <expression>",
+                    )
                 node = self.expression(stmt, 2)
                 self.assign(stmt[0], node, stmt[1][2])
                 last = stmt[0][1]
@@ -138,8 +150,12 @@ class _Parser:
         g = self.graph
         if not self.bare:
             if last is None:
-                self.fail("the file has no expression to evaluate", 0, 0,
-                          "write a formula such as: f = x^2 + sin(y)")
+                self.fail(
+                    "the file has no expression to evaluate",
+                    0,
+                    0,
+                    "write a formula such as: f = x^2 + sin(y)",
+                )
             g.add_output(last, g.symbols[last])
             return
         unnamed = sum(1 for name, _ in self.bare if name is None)
@@ -160,18 +176,27 @@ class _Parser:
         if name in CONSTANTS:
             self.fail(f"cannot assign to the constant '{name}'", start, end, "choose another name")
         if name in FUNCTIONS:
-            self.fail(f"'{name}' is a function and cannot be assigned", start, end,
-                      "choose another name")
+            self.fail(
+                f"'{name}' is a function and cannot be assigned", start, end, "choose another name"
+            )
         if name in self.assigned:
             first = self.source.where(self.assigned[name])
-            self.fail(f"'{name}' is assigned twice", start, end,
-                      f"it was first assigned at {first}; names are single-assignment, "
-                      "so pick a new name")
+            self.fail(
+                f"'{name}' is assigned twice",
+                start,
+                end,
+                f"it was first assigned at {first}; names are single-assignment, "
+                "so pick a new name",
+            )
         if name in g.input_ids:
             i = g.input_ids[name]
-            self.fail(f"'{name}' is used before it is assigned", g.starts[i], g.ends[i],
-                      f"it is assigned later, at {self.source.where(start)}; "
-                      "move that line above its first use")
+            self.fail(
+                f"'{name}' is used before it is assigned",
+                g.starts[i],
+                g.ends[i],
+                f"it is assigned later, at {self.source.where(start)}; "
+                "move that line above its first use",
+            )
         self.assigned[name] = start
         if g.ops[node] == CONST:
             g.symbols[name] = node
@@ -244,8 +269,10 @@ class _Parser:
                     self.expected_operand(toks, i)
             elif kind == "op" and text in PRECEDENCE:
                 prec = PRECEDENCE[text]
-                while stack and stack[-1][0] >= UNOP and (
-                    stack[-1][2] > prec or (stack[-1][2] == prec and prec != POW)
+                while (
+                    stack
+                    and stack[-1][0] >= UNOP
+                    and (stack[-1][2] > prec or (stack[-1][2] == prec and prec != POW))
                 ):
                     self.reduce(stack.pop(), operands)
                 stack.append((BINOP, INFIX[text], prec, start, 0))
@@ -254,22 +281,33 @@ class _Parser:
                 while stack and stack[-1][0] >= UNOP:
                     self.reduce(stack.pop(), operands)
                 if not stack:
-                    what = "')' has no matching '('" if text == ")" else \
-                        "',' outside a function call"
-                    self.fail(what, start, end, "remove it" if text == ")" else
-                              "arguments are separated by commas only inside f(...)")
+                    what = (
+                        "')' has no matching '('" if text == ")" else "',' outside a function call"
+                    )
+                    self.fail(
+                        what,
+                        start,
+                        end,
+                        "remove it"
+                        if text == ")"
+                        else "arguments are separated by commas only inside f(...)",
+                    )
                 top = stack[-1]
                 if text == ",":
                     if top[0] != CALL:
-                        self.fail("',' inside parentheses that are not a call", start, end,
-                                  "only function calls take several arguments")
+                        self.fail(
+                            "',' inside parentheses that are not a call",
+                            start,
+                            end,
+                            "only function calls take several arguments",
+                        )
                     expect = True
                 else:
                     stack.pop()
                     depth -= 1
                     if top[0] == CALL:
-                        args = operands[top[4]:]
-                        del operands[top[4]:]
+                        args = operands[top[4] :]
+                        del operands[top[4] :]
                         self.call(top[1], args, top[3], end, operands)
                     else:
                         node, _, _ = operands.pop()
@@ -279,14 +317,19 @@ class _Parser:
             i += 1
         if expect:
             last = toks[-1]
-            self.fail(f"the expression ends after {last[1]!r}", last[2], last[3],
-                      "complete the expression")
+            self.fail(
+                f"the expression ends after {last[1]!r}",
+                last[2],
+                last[3],
+                "complete the expression",
+            )
         while stack:
             top = stack.pop()
             if top[0] < UNOP:
                 what = f"'{top[1]}(' is never closed" if top[0] == CALL else "'(' is never closed"
-                self.fail(what, top[3], top[3] + 1 + (len(top[1]) if top[1] else 0),
-                          "add the missing ')'")
+                self.fail(
+                    what, top[3], top[3] + 1 + (len(top[1]) if top[1] else 0), "add the missing ')'"
+                )
             self.reduce(top, operands)
         return operands[-1][0]
 
@@ -313,8 +356,12 @@ class _Parser:
         op = REGISTRY[FUNCTIONS[name]]
         if len(args) != op.arity:
             plural = "argument" if op.arity == 1 else "arguments"
-            self.fail(f"{name}() takes {op.arity} {plural}, got {len(args)}", start, end,
-                      f"write {op.syntax}")
+            self.fail(
+                f"{name}() takes {op.arity} {plural}, got {len(args)}",
+                start,
+                end,
+                f"write {op.syntax}",
+            )
         node = self.graph._add(op.name, tuple([a[0] for a in args]), start, end)
         operands.append((node, start, end))
 
@@ -323,15 +370,22 @@ class _Parser:
         if name in FUNCTIONS:
             return
         if name in self.graph.symbols or name in self.graph.input_ids or name in CONSTANTS:
-            self.fail(f"'{name}' is not a function", start, end,
-                      f"write {name}*(...) to multiply")
-        self.fail(f"unknown function '{name}'", start, end,
-                  suggest(name, sorted(FUNCTIONS)) or "run 'agrad ops' to list the functions")
+            self.fail(f"'{name}' is not a function", start, end, f"write {name}*(...) to multiply")
+        self.fail(
+            f"unknown function '{name}'",
+            start,
+            end,
+            suggest(name, sorted(FUNCTIONS)) or "run 'agrad ops' to list the functions",
+        )
 
     def nesting_error(self, start: int, end: int) -> None:
         """Refuse nesting deeper than MAX_NESTING."""
-        self.fail(f"brackets are nested more than {MAX_NESTING:,} deep", start, end,
-                  "split the expression into named steps: t1 = ...; t2 = f(t1)")
+        self.fail(
+            f"brackets are nested more than {MAX_NESTING:,} deep",
+            start,
+            end,
+            "split the expression into named steps: t1 = ...; t2 = f(t1)",
+        )
 
     def expected_operand(self, toks: list, i: int) -> None:
         """Report a token found where an operand should start."""
@@ -339,8 +393,12 @@ class _Parser:
         prev = toks[i - 1][1] if i > 0 else None
         where = f"after {prev!r}" if prev else "at the start of the statement"
         if text == "=":
-            self.fail("'=' must follow a single name at the start of a statement", start, end,
-                      "write name = expression")
+            self.fail(
+                "'=' must follow a single name at the start of a statement",
+                start,
+                end,
+                "write name = expression",
+            )
         hint = "remove one of them" if prev in PRECEDENCE and text in PRECEDENCE else None
         if text == ")" and prev == "(":
             hint = "empty parentheses hold nothing; write an expression inside them"
@@ -351,13 +409,21 @@ class _Parser:
         kind, text, start, end = toks[i]
         prev = toks[i - 1]
         if text == "=":
-            self.fail("'=' must follow a single name at the start of a statement", start, end,
-                      "to name a value write: name = expression")
+            self.fail(
+                "'=' must follow a single name at the start of a statement",
+                start,
+                end,
+                "to name a value write: name = expression",
+            )
         if text == "]":
             self.fail("']' has no matching '['", start, end, "remove it")
         if kind in ("num", "name") or text in OPEN:
-            self.fail(f"missing operator between {prev[1]!r} and {text!r}", start, end,
-                      f"did you mean '{prev[1]}*{text}'?")
+            self.fail(
+                f"missing operator between {prev[1]!r} and {text!r}",
+                start,
+                end,
+                f"did you mean '{prev[1]}*{text}'?",
+            )
         self.fail(f"unexpected {text!r}", start, end)
 
     def array(self, toks: list, i: int) -> tuple[np.ndarray, int, int]:
@@ -385,8 +451,12 @@ def read_array(p, toks: list, i: int) -> tuple[np.ndarray, int, int]:
                 try:
                     return np.array(done, dtype=np.float64), e, i
                 except ValueError:
-                    p.fail("array rows have different lengths", start, e,
-                           "every row of a nested array needs the same length")
+                    p.fail(
+                        "array rows have different lengths",
+                        start,
+                        e,
+                        "every row of a nested array needs the same length",
+                    )
             rows[-1].append(done)
             expect = False
         elif text == "," and not expect:
@@ -402,12 +472,20 @@ def read_array(p, toks: list, i: int) -> tuple[np.ndarray, int, int]:
             elif text in CONSTANTS:
                 rows[-1].append(sign * CONSTANTS[text])
             else:
-                p.fail(f"array literals hold numbers only, found {text!r}", s, e,
-                       "compute with the array outside the brackets instead")
+                p.fail(
+                    f"array literals hold numbers only, found {text!r}",
+                    s,
+                    e,
+                    "compute with the array outside the brackets instead",
+                )
             expect = False
         elif expect:
-            p.fail(f"array literals hold numbers only, found {text!r}", s, e,
-                   "compute with the array outside the brackets instead")
+            p.fail(
+                f"array literals hold numbers only, found {text!r}",
+                s,
+                e,
+                "compute with the array outside the brackets instead",
+            )
         else:
             p.fail(f"expected ',' or ']' in the array, found {text!r}", s, e)
         i += 1
@@ -433,12 +511,20 @@ def parse_value(source: Source, offset: int) -> np.ndarray:
         k += 1
     kind, text, start, end = toks[k]
     if kind != "num" and text not in CONSTANTS:
-        p.fail(f"expected a number or an array such as [1, 2], found {text!r}", start, end,
-               "write NAME=VALUE, e.g. x=1.5 or x=[1,2]")
+        p.fail(
+            f"expected a number or an array such as [1, 2], found {text!r}",
+            start,
+            end,
+            "write NAME=VALUE, e.g. x=1.5 or x=[1,2]",
+        )
     if k + 1 < len(toks):
         extra = toks[k + 1]
-        p.fail(f"unexpected {extra[1]!r} after the number", extra[2], extra[3],
-               "write arrays in brackets: x=[1,2,3]")
+        p.fail(
+            f"unexpected {extra[1]!r} after the number",
+            extra[2],
+            extra[3],
+            "write arrays in brackets: x=[1,2,3]",
+        )
     return np.array(sign * (float(text) if kind == "num" else CONSTANTS[text]))
 
 

@@ -28,8 +28,10 @@ def evaluation_dict(ev: Evaluation, nodes: bool = False, edges: bool = False) ->
     g = ev.graph
     outputs = {}
     for r in ev.outputs:
-        entry: dict[str, Any] = {"value": jsonable(r.value),
-                                 "gradient": {w: jsonable(v) for w, v in r.gradient.items()}}
+        entry: dict[str, Any] = {
+            "value": jsonable(r.value),
+            "gradient": {w: jsonable(v) for w, v in r.gradient.items()},
+        }
         if r.jacobian is not None:
             entry["jacobian"] = {w: jsonable(v) for w, v in r.jacobian.items()}
         outputs[r.name] = entry
@@ -43,14 +45,30 @@ def evaluation_dict(ev: Evaluation, nodes: bool = False, edges: bool = False) ->
         doc["nodes"] = [_node(ev, i) for i in range(len(g))]
     if edges:
         doc["edges"] = [
-            {"from": f"n{j}", "to": f"n{i}", "arg": k,
-             "partial": jsonable(ev.partials[(i, k)]),
-             "contribution": {r.name: jsonable(r.contributions[(i, k)])
-                              for r in ev.outputs if (i, k) in r.contributions}}
-            for i, a in enumerate(g.inputs) for k, j in enumerate(a)
+            {
+                "from": f"n{j}",
+                "to": f"n{i}",
+                "arg": k,
+                "partial": jsonable(ev.partials[(i, k)]),
+                "contribution": {
+                    r.name: jsonable(r.contributions[(i, k)])
+                    for r in ev.outputs
+                    if (i, k) in r.contributions
+                },
+            }
+            for i, a in enumerate(g.inputs)
+            for k, j in enumerate(a)
         ]
-    doc["warnings"] = [{"kind": n.kind, "message": n.message, "node": f"n{n.node}",
-                        "location": n.where, "source": n.source} for n in ev.notices]
+    doc["warnings"] = [
+        {
+            "kind": n.kind,
+            "message": n.message,
+            "node": f"n{n.node}",
+            "location": n.where,
+            "source": n.source,
+        }
+        for n in ev.notices
+    ]
     return doc
 
 
@@ -58,11 +76,14 @@ def _node(ev: Evaluation, i: int) -> dict:
     g = ev.graph
     span = g.span(i)
     return {
-        "id": f"n{i}", "name": g.names[i], "op": g.ops[i],
+        "id": f"n{i}",
+        "name": g.names[i],
+        "op": g.ops[i],
         "inputs": [f"n{j}" for j in g.inputs[i]],
         "value": jsonable(ev.values[i]),
-        "adjoint": {r.name: None if r.adjoints[i] is None else jsonable(r.adjoints[i])
-                    for r in ev.outputs},
+        "adjoint": {
+            r.name: None if r.adjoints[i] is None else jsonable(r.adjoints[i]) for r in ev.outputs
+        },
         "location": span.where() if span and g.ops[i] != CONST else None,
         "source": span.text() if span else None,
     }

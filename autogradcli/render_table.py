@@ -17,16 +17,23 @@ def fmt(x, digits: int = 6) -> str:
     if a.ndim == 0:
         v = float(a)
         return str(v) if not np.isfinite(v) else f"{v:.{digits}g}"
-    return np.array2string(a, precision=digits, separator=", ", threshold=24, edgeitems=3,
-                           max_line_width=60, floatmode="maxprec")
+    return np.array2string(
+        a,
+        separator=", ",
+        threshold=24,
+        edgeitems=3,
+        max_line_width=60,
+        formatter={"float_kind": lambda v: fmt(v, digits)},
+    )
 
 
 def _t(s: str, style: str = "") -> Text:
     return Text(s, style=style)
 
 
-def evaluation_tables(ev: Evaluation, nodes: bool = False, edges: bool = False,
-                      digits: int = 6) -> Group:
+def evaluation_tables(
+    ev: Evaluation, nodes: bool = False, edges: bool = False, digits: int = 6
+) -> Group:
     """The output, gradient (or Jacobian), node and edge tables of an evaluation."""
     parts: list = [_gradient_table(ev, digits)]
     for r in ev.outputs:
@@ -54,8 +61,9 @@ def _gradient_table(ev: Evaluation, digits: int) -> Table:
         table.add_row(*row)
     if several:
         table.add_section()
-        table.add_row(_t("output value", "bold"), _t(""),
-                      *[_t(fmt(r.value, digits)) for r in ev.outputs])
+        table.add_row(
+            _t("output value", "bold"), _t(""), *[_t(fmt(r.value, digits)) for r in ev.outputs]
+        )
     if any(r.value.ndim > 0 for r in ev.outputs):
         table.caption = "array outputs: gradient of the sum of the elements (--jacobian: full)"
     return table
@@ -81,12 +89,16 @@ def _node_table(ev: Evaluation, digits: int) -> Table:
     for i in range(len(g)):
         op = g.ops[i]
         span = g.span(i)
-        where = "%d:%d" % span.source.locate(span.start) if span and op != CONST else ""
+        where = "{}:{}".format(*span.source.locate(span.start)) if span and op != CONST else ""
         label = "const" if op == CONST else op
-        row = [_t(f"n{i}"), _t(g.names[i] or ""), _t(label, "dim" if op in (CONST, INPUT) else ""),
-               _t(", ".join(f"n{j}" for j in g.inputs[i])), _t(fmt(ev.values[i], digits))]
-        row += [_t("" if r.adjoints[i] is None else fmt(r.adjoints[i], digits))
-                for r in ev.outputs]
+        row = [
+            _t(f"n{i}"),
+            _t(g.names[i] or ""),
+            _t(label, "dim" if op in (CONST, INPUT) else ""),
+            _t(", ".join(f"n{j}" for j in g.inputs[i])),
+            _t(fmt(ev.values[i], digits)),
+        ]
+        row += [_t("" if r.adjoints[i] is None else fmt(r.adjoints[i], digits)) for r in ev.outputs]
         row.append(_t(f"{where} {span.text()}".strip() if span else ""))
         table.add_row(*row)
     return table
@@ -101,10 +113,11 @@ def _edge_table(ev: Evaluation, digits: int) -> Table:
         table.add_column(_t(f"contribution to ∂{r.name}"), justify="right")
     for i, a in enumerate(g.inputs):
         for k, j in enumerate(a):
-            row = [_t(_ref(g, j)), _t(_ref(g, i)), _t(str(k)),
-                   _t(fmt(ev.partials[(i, k)], digits))]
-            row += [_t(fmt(r.contributions[(i, k)], digits)) if (i, k) in r.contributions
-                    else _t("") for r in ev.outputs]
+            row = [_t(_ref(g, j)), _t(_ref(g, i)), _t(str(k)), _t(fmt(ev.partials[(i, k)], digits))]
+            row += [
+                _t(fmt(r.contributions[(i, k)], digits)) if (i, k) in r.contributions else _t("")
+                for r in ev.outputs
+            ]
             table.add_row(*row)
     return table
 
@@ -123,6 +136,7 @@ def ops_table(ops) -> Table:
         table.add_column(col)
     for op in ops:
         domain = " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in op.domain)
-        table.add_row(*map(_t, (op.name, op.syntax, str(op.arity), op.derivative, domain,
-                                op.kink, op.doc)))
+        table.add_row(
+            *map(_t, (op.name, op.syntax, str(op.arity), op.derivative, domain, op.kink, op.doc))
+        )
     return table

@@ -33,16 +33,25 @@ def parse_assignments(args: list[str]) -> dict[str, tuple[np.ndarray, Span]]:
             source = Source("--at", part)
             name, eq, _ = part.partition("=")
             name = name.strip()
+            if not eq and part.startswith("--"):
+                raise AgradError(f"unknown option {part!r}", None, "see: agrad eval --help")
             if not eq:
-                raise AgradError(f"expected NAME=VALUE, got {part!r}", Span(source, 0, len(part)),
-                                 "write for example --at x=1.5 y=[1,2,3]")
+                raise AgradError(
+                    f"expected NAME=VALUE, got {part!r}",
+                    Span(source, 0, len(part)),
+                    "write for example --at x=1.5 y=[1,2,3]",
+                )
             where = Span(source, 0, max(len(name), 1))
             if not NAME.match(name):
-                raise AgradError(f"{name!r} is not a valid name", where,
-                                 "names start with a letter or '_'")
+                raise AgradError(
+                    f"{name!r} is not a valid name", where, "names start with a letter or '_'"
+                )
             if name in CONSTANTS:
-                raise AgradError(f"'{name}' is a constant ({CONSTANTS[name]!r}) and cannot be "
-                                 "given a value", where, "rename the input in the file")
+                raise AgradError(
+                    f"'{name}' is a constant ({CONSTANTS[name]!r}) and cannot be given a value",
+                    where,
+                    "rename the input in the file",
+                )
             if name in values:
                 raise AgradError(f"'{name}' is given a value twice", where, "give it once")
             values[name] = (parse_value(source, part.index("=") + 1), where)
@@ -54,7 +63,7 @@ def _split_commas(arg: str) -> list[str]:
     parts, depth, start = [], 0, 0
     for k, ch in enumerate(arg):
         depth += (ch == "[") - (ch == "]")
-        if ch == "," and depth == 0 and re.match(r"\s*[^\W\d]\w*\s*=", arg[k + 1:]):
+        if ch == "," and depth == 0 and re.match(r"\s*[^\W\d]\w*\s*=", arg[k + 1 :]):
             parts.append(arg[start:k])
             start = k + 1
     parts.append(arg[start:])
@@ -69,8 +78,11 @@ def bind(graph: Graph, given: dict[str, tuple[np.ndarray, Span]]) -> dict[str, n
             continue
         if name in graph.symbols:
             line = graph.where(graph.symbols[name])
-            raise AgradError(f"'{name}' is computed by the file (at {line}), not an input",
-                             where, _inputs_hint(graph))
+            raise AgradError(
+                f"'{name}' is computed by the file (at {line}), not an input",
+                where,
+                _inputs_hint(graph),
+            )
         hint = suggest(name, list(inputs)) or _inputs_hint(graph)
         raise AgradError(f"'{name}' is not an input of {_file(graph)}", where, hint)
     missing = [name for name in inputs if name not in given]
@@ -78,8 +90,11 @@ def bind(graph: Graph, given: dict[str, tuple[np.ndarray, Span]]) -> dict[str, n
         first = inputs[missing[0]]
         listed = ", ".join(f"'{m}'" for m in missing)
         plural = "inputs" if len(missing) > 1 else "input"
-        raise AgradError(f"no value for {plural} {listed}", graph.span(first),
-                         "pass " + " ".join(f"{m}=VALUE" for m in missing) + " after --at")
+        raise AgradError(
+            f"no value for {plural} {listed}",
+            graph.span(first),
+            "pass " + " ".join(f"{m}=VALUE" for m in missing) + " after --at",
+        )
     return {name: given[name][0] for name in inputs}
 
 

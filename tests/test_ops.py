@@ -16,8 +16,10 @@ OPS = sorted(REGISTRY)
 def _sample(op, rng, broadcast: bool):
     shapes = op.shapes or tuple(() for _ in op.domain)
     if broadcast and op.kind == "elementwise":
-        shapes = ((3,),) + tuple(() for _ in op.domain[1:])
-    return [rng.uniform(lo, hi, size=shape) for (lo, hi), shape in zip(op.domain, shapes)]
+        shapes = ((3,), *(() for _ in op.domain[1:]))
+    return [
+        rng.uniform(lo, hi, size=shape) for (lo, hi), shape in zip(op.domain, shapes, strict=True)
+    ]
 
 
 def _check_vjp(op, xs, rng, h=1e-6):
@@ -34,8 +36,9 @@ def _check_vjp(op, xs, rng, h=1e-6):
         plus[k] = x + h * v
         minus[k] = x - h * v
         numeric = (np.sum(g * op.forward(*plus)) - np.sum(g * op.forward(*minus))) / (2 * h)
-        np.testing.assert_allclose(np.sum(analytic * v), numeric, rtol=1e-5, atol=1e-7,
-                                   err_msg=f"{op.name}: d/d input {k}")
+        np.testing.assert_allclose(
+            np.sum(analytic * v), numeric, rtol=1e-5, atol=1e-7, err_msg=f"{op.name}: d/d input {k}"
+        )
 
 
 @pytest.mark.parametrize("name", OPS)
@@ -63,8 +66,10 @@ def test_registry_entry_is_complete(name):
     assert op.vjp.__name__.startswith("_") and op.vjp.__name__ != "<lambda>"
 
 
-@pytest.mark.parametrize("shapes", [((2, 3), (3,)), ((3,), (3, 2)), ((3,), (3,)),
-                                    ((4, 2, 3), (3, 2)), ((2, 3), (4, 3, 2))])
+@pytest.mark.parametrize(
+    "shapes",
+    [((2, 3), (3,)), ((3,), (3, 2)), ((3,), (3,)), ((4, 2, 3), (3, 2)), ((2, 3), (4, 3, 2))],
+)
 def test_matmul_vjp_all_rank_cases(shapes):
     rng = np.random.default_rng(1)
     xs = [rng.normal(size=s) for s in shapes]
@@ -96,11 +101,27 @@ def test_reductions_with_axis_attrs():
 
 def test_torch_agrees_on_every_elementwise_op():
     torch = pytest.importorskip("torch")
-    names = {"asin": "asin", "acos": "acos", "atan": "atan", "asinh": "asinh",
-             "acosh": "acosh", "atanh": "atanh", "relu": "relu", "sigmoid": "sigmoid",
-             "softplus": "nn.functional.softplus", "max": "maximum", "min": "minimum",
-             "pow": "pow", "atan2": "atan2", "hypot": "hypot", "add": "add", "sub": "sub",
-             "mul": "mul", "div": "div", "neg": "neg"}
+    names = {
+        "asin": "asin",
+        "acos": "acos",
+        "atan": "atan",
+        "asinh": "asinh",
+        "acosh": "acosh",
+        "atanh": "atanh",
+        "relu": "relu",
+        "sigmoid": "sigmoid",
+        "softplus": "nn.functional.softplus",
+        "max": "maximum",
+        "min": "minimum",
+        "pow": "pow",
+        "atan2": "atan2",
+        "hypot": "hypot",
+        "add": "add",
+        "sub": "sub",
+        "mul": "mul",
+        "div": "div",
+        "neg": "neg",
+    }
     rng = np.random.default_rng(5)
     for name, op in REGISTRY.items():
         if op.kind != "elementwise":
@@ -115,6 +136,7 @@ def test_torch_agrees_on_every_elementwise_op():
         out.backward(torch.tensor(g))
         mine = op.vjp(g, op.forward(*xs), *xs)
         np.testing.assert_allclose(op.forward(*xs), out.detach().numpy(), rtol=1e-12)
-        for t, x, m in zip(ts, xs, mine):
-            np.testing.assert_allclose(unbroadcast(m, np.shape(x)), t.grad.numpy(), rtol=1e-10,
-                                       err_msg=name)
+        for t, x, m in zip(ts, xs, mine, strict=True):
+            np.testing.assert_allclose(
+                unbroadcast(m, np.shape(x)), t.grad.numpy(), rtol=1e-10, err_msg=name
+            )

@@ -127,11 +127,10 @@ def test_parentheses_deeper_than_the_limit_are_a_clear_error():
 
 @pytest.mark.slow
 def test_a_million_line_file():
-    lines = ["v0 = x"] + [f"v{i} = v{i - 1} + x * {i % 7}" for i in range(1, 1_000_000)]
-    ev = run("\n".join(lines), x=1.0)
-    expected = 1 + sum(i % 7 for i in range(1, 1_000_000))
-    assert float(ev.outputs[0].value) == expected
-    assert float(ev.outputs[0].gradient["x"]) == expected
+    lines = ["v0 = x"] + [f"v{i} = v{i - 1} + x" for i in range(1, 1_000_000)]
+    ev = run("\n".join(lines), x=0.5)
+    assert float(ev.outputs[0].value) == 500_000.0
+    assert float(ev.outputs[0].gradient["x"]) == 1_000_000.0
 
 
 ERRORS = [
