@@ -19,7 +19,7 @@ app = typer.Typer(
     epilog="Example: agrad eval samples/seed.txt --at a=1 b=2 c=3 d=4",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 STATE = {"debug": bool(os.environ.get("AGRAD_DEBUG"))}
@@ -111,6 +111,7 @@ def eval_command(
         typer.Option(
             "--wrt",
             "-w",
+            metavar="NAME",
             help="Differentiate only with respect to these names (repeatable).",
             show_default=False,
         ),
@@ -119,6 +120,7 @@ def eval_command(
         list[str] | None,
         typer.Option(
             "--output",
+            metavar="NAME",
             help="Evaluate these named values (repeatable; several give a Jacobian).",
             show_default=False,
         ),

@@ -1,0 +1,99 @@
+"""The parser's shortcut for simple lines builds exactly what the general path builds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autogradcli import parser
+from autogradcli.errors import AgradError
+
+ATOMS = st.sampled_from(["x0", "x1", "θ", "_y", "2", ".5", "1e-3", "2.", "pi", "e", "10"])
+OPS = st.sampled_from(["+", "-", "*", "/", "^", "**"])
+FUNCS = st.sampled_from(["sin", "exp", "tanh", "log1p", "abs", "sqrt", "sine", "atan2"])
+SPACE = st.sampled_from(["", " ", "  ", "\t"])
+END = st.sampled_from(["\n", "\r\n", "  # comment\n", ";", "\n\n"])
+
+
+@st.composite
+def programs(draw) -> str:
+    """Random files mixing simple lines, general lines, blank lines and comments."""
+    names: list[str] = []
+    lines = []
+    for i in range(draw(st.integers(1, 12))):
+        def atom():
+            pool = names + ["x0", "x1", "θ", "_y"] if names else None
+            return draw(st.sampled_from(pool)) if pool and draw(st.booleans()) else draw(ATOMS)
+
+        s = draw(SPACE)
+        shape = draw(st.integers(0, 6))
+        target = draw(st.sampled_from([f"v{i}", "pi", f"v{max(i - 1, 0)}", "sin"])) \
+            if draw(st.integers(0, 9)) == 0 else f"v{i}"
+        if shape == 0:
+            body = atom()
+        elif shape == 1:
+            body = f"{atom()}{s}{draw(OPS)}{s}{atom()}"
+        elif shape == 2:
+            body = f"{draw(FUNCS)}({s}{atom()}{s})"
+        elif shape == 3:
+            body = f"({atom()} + {atom()}) * -{atom()}"
+        elif shape == 4:
+            body = f"{atom()} {draw(OPS)} {atom()} {draw(OPS)} {atom()}"
+        elif shape == 5:
+            lines.append(f"{s}# just a comment\n")
+            continue
+        else:
+            lines.append(f"{atom()}{draw(END)}")
+            continue
+        lines.append(f"{s}{target}{s}={s}{body}{draw(END)}")
+        names.append(target)
+    return "".join(lines)
+
+
+def build(text: str, fast: bool):
+    """Parse with or without the shortcut; a graph's full contents, or the error."""
+    old = parser.FAST_PATH
+    parser.FAST_PATH = fast
+    try:
+        g = parser.parse(text, "t.txt")
+    except AgradError as exc:
+        return ("error", exc.render())
+    finally:
+        parser.FAST_PATH = old
+    consts = {i: np.asarray(v).tolist() for i, v in g.consts.items()}
+    return (g.ops, g.inputs, g.names, g.starts, g.ends, consts, g.outputs, g.symbols,
+            g.input_ids)
+
+
+@settings(max_examples=300, deadline=None)
+@given(programs())
+def test_shortcut_and_general_path_agree(text):
+    assert build(text, fast=True) == build(text, fast=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "v = sine(x)\n",
+        "v = atan2(x)\n",
+        "v = x\nv = y\n",
+        "pi = 2\n",
+        "v = x + 1\r\nw = v * v  # c\r\n",
+        "v=x^y\nw=sin(v)",
+        "v = 2x\n",
+        "v = x(2)\nx = 1\n",
+    ],
+)
+def test_shortcut_examples(text):
+    assert build(text, fast=True) == build(text, fast=False)
+
+
+def test_shortcut_is_taken_for_simple_lines():
+    assert parser.SIMPLE.match("v12 = v3 * x\n")
+    assert parser.SIMPLE.match("  θ = sin( x )  # c\r\n")
+    assert parser.SIMPLE.match("w = 1e-3\n")
+    assert not parser.SIMPLE.match("v = -x\n")
+    assert not parser.SIMPLE.match("v = 2x\n")
+    assert not parser.SIMPLE.match("v = x; w = y\n")
