@@ -33,6 +33,7 @@ SIMPLE = re.compile(
     r"|" + _ATOM + r"(?:[ \t]*(\*\*|[-+*/@^])[ \t]*" + _ATOM + r")?"
     r")[ \t]*(?:#[^\n]*)?\r?(?:\n|\Z)"
 )
+RESERVED = frozenset(CONSTANTS) | frozenset(FUNCTIONS)
 FAST_PATH = True  # tests turn it off to prove both paths build identical graphs
 PRECEDENCE = {"+": ADD, "-": ADD, "*": MUL, "/": MUL, "@": MUL, "^": POW, "**": POW}
 OPEN = {"(": ")", "[": "]"}
@@ -178,20 +179,33 @@ class _Parser:
         The same as the general path would build, through the same methods, without
         tokenizing: most lines of large generated files have one of these shapes.
         """
-        if m[2] is not None:
-            fname, start = m[2], m.start(2)
+        target, fname, arg, _, a, op, b = m.groups()
+        g = self.graph
+        symbols = g.symbols
+        if fname is not None:
+            start = m.start(2)
             self.check_function(fname, start, m.end(2))
-            arg = (self.atom(m[3], m.start(3), m.end(3)), m.start(3), m.end(3))
             operands: list[tuple[int, int, int]] = []
-            self.call(fname, [arg], start, m.end(4), operands)
+            x = (self.atom(arg, m.start(3), m.end(3)), m.start(3), m.end(3))
+            self.call(fname, [x], start, m.end(4), operands)
             node = operands[0][0]
-        elif m[6] is None:
-            node = self.atom(m[5], m.start(5), m.end(5))
         else:
-            a = self.atom(m[5], m.start(5), m.end(5))
-            b = self.atom(m[7], m.start(7), m.end(7))
-            node = self.graph._add(INFIX[m[6]], (a, b), m.start(5), m.end(7))
-        self.assign(("name", m[1], m.start(1), m.end(1)), node, m.start(1))
+            node = symbols.get(a)
+            if node is None:
+                node = self.atom(a, m.start(5), m.end(5))
+            if op is not None:
+                right = symbols.get(b)
+                if right is None:
+                    right = self.atom(b, m.start(7), m.end(7))
+                node = g._add(INFIX[op], (node, right), m.start(5), m.end(7))
+        start = m.start(1)
+        if target in self.assigned or target in g.input_ids or target in RESERVED:
+            self.assign(("name", target, start, m.end(1)), node, start)
+            return
+        self.assigned[target] = start
+        symbols[target] = node
+        if g.names[node] is None and g.ops[node] != CONST:
+            g.names[node] = target
 
     def atom(self, text: str, start: int, end: int) -> int:
         """A number or a name, as the general path reads it."""
