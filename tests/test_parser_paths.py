@@ -23,14 +23,18 @@ def programs(draw) -> str:
     names: list[str] = []
     lines = []
     for i in range(draw(st.integers(1, 12))):
+
         def atom():
-            pool = names + ["x0", "x1", "θ", "_y"] if names else None
+            pool = [*names, "x0", "x1", "θ", "_y"] if names else None
             return draw(st.sampled_from(pool)) if pool and draw(st.booleans()) else draw(ATOMS)
 
         s = draw(SPACE)
         shape = draw(st.integers(0, 6))
-        target = draw(st.sampled_from([f"v{i}", "pi", f"v{max(i - 1, 0)}", "sin"])) \
-            if draw(st.integers(0, 9)) == 0 else f"v{i}"
+        target = (
+            draw(st.sampled_from([f"v{i}", "pi", f"v{max(i - 1, 0)}", "sin"]))
+            if draw(st.integers(0, 9)) == 0
+            else f"v{i}"
+        )
         if shape == 0:
             body = atom()
         elif shape == 1:
@@ -63,8 +67,7 @@ def build(text: str, fast: bool):
     finally:
         parser.FAST_PATH = old
     consts = {i: np.asarray(v).tolist() for i, v in g.consts.items()}
-    return (g.ops, g.inputs, g.names, g.starts, g.ends, consts, g.outputs, g.symbols,
-            g.input_ids)
+    return (g.ops, g.inputs, g.names, g.starts, g.ends, consts, g.outputs, g.symbols, g.input_ids)
 
 
 @settings(max_examples=300, deadline=None)
