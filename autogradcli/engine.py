@@ -13,10 +13,7 @@ import numpy as np
 
 from .errors import AgradError
 from .graph import CONST, INPUT, Graph
-from .ops import REGISTRY
-
-FORWARD = {name: op.forward for name, op in REGISTRY.items()}
-VJP = {name: op.vjp for name, op in REGISTRY.items()}
+from .ops import FORWARD, VJP
 
 
 class RuleError(RuntimeError):

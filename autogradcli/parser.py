@@ -11,32 +11,13 @@ import re
 
 import numpy as np
 
-from .errors import AgradError, Source, Span, paused_gc, suggest
-from .graph import CONST, INPUT, Graph
-from .ops import ADD, CONSTANTS, FUNCTIONS, INFIX, MUL, POW, REGISTRY, UNARY
+from . import lexer
+from .errors import AgradError, Source, paused_gc, suggest
+from .graph import CONST, Graph
+from .lexer import MAX_NESTING, OPEN, PRECEDENCE, RESERVED, SIMPLE, statement_at
+from .literals import Reporter, read_array
+from .ops import CONSTANTS, FUNCTIONS, INFIX, POW, REGISTRY, UNARY
 
-MAX_NESTING = 10_000
-
-TOKEN = re.compile(
-    r"[ \t\f\v\r\ufeff]*(?:"
-    r"(?P<name>[^\W\d]\w*)"
-    r"|(?P<op>\*\*|[-+*/@^(),;=\[\]])"
-    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
-    r"|(?P<nl>\n)"
-    r"|(?P<skip>#[^\n]*|\Z)"
-    r"|(?P<bad>.))"
-)
-_ATOM = r"([^\W\d]\w*|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
-SIMPLE = re.compile(
-    r"[ \t]*([^\W\d]\w*)[ \t]*=[ \t]*(?:"
-    r"([^\W\d]\w*)\([ \t]*" + _ATOM + r"[ \t]*(\))"
-    r"|" + _ATOM + r"(?:[ \t]*(\*\*|[-+*/@^])[ \t]*" + _ATOM + r")?"
-    r")[ \t]*(?:#[^\n]*)?\r?(?:\n|\Z)"
-)
-RESERVED = frozenset(CONSTANTS) | frozenset(FUNCTIONS)
-FAST_PATH = True  # tests turn it off to prove both paths build identical graphs
-PRECEDENCE = {"+": ADD, "-": ADD, "*": MUL, "/": MUL, "@": MUL, "^": POW, "**": POW}
-OPEN = {"(": ")", "[": "]"}
 PAREN, CALL, UNOP, BINOP = 0, 1, 2, 3
 
 
@@ -60,91 +41,22 @@ def parse_file(path: str) -> Graph:
     return parse(text, path)
 
 
-def tokens(source: Source):
-    """Yield statements as lists of (kind, text, start, end) tokens."""
-    pos, n = 0, len(source.text)
-    while pos < n:
-        stmt, pos = statement_at(source, pos)
-        if stmt:
-            yield stmt
-
-
-def statement_at(source: Source, pos: int) -> tuple[list[tuple[str, str, int, int]], int]:
-    """Read the tokens of one statement starting at `pos`; return them and where it ended.
-
-    A statement ends at a newline outside brackets, at `;`, or at the end of the text; a blank
-    or comment-only line gives an empty statement.
-    """
-    stmt: list[tuple[str, str, int, int]] = []
-    depth = 0
-    for m in TOKEN.finditer(source.text, pos):
-        kind = m.lastgroup
-        if kind == "name" or kind == "num":
-            start, end = m.span(kind)
-            stmt.append((kind, m[kind], start, end))
-            continue
-        if kind == "skip":
-            continue
-        if kind == "nl":
-            if depth == 0:
-                return stmt, m.end()
-            continue
-        start, end = m.span(kind)
-        text = m[kind]
-        if kind == "bad":
-            raise AgradError(
-                f"unexpected character {text!r}", Span(source, start, end), _bad_char_hint(text)
-            )
-        if text in OPEN:
-            depth += 1
-        elif text == ")" or text == "]":
-            depth = max(depth - 1, 0)
-        elif text == ";":
-            return stmt, end
-        stmt.append((kind, text, start, end))
-    return stmt, len(source.text)
-
-
-def _bad_char_hint(ch: str) -> str | None:
-    hints = {
-        "%": "there is no modulo operator",
-        "!": "there is no factorial or 'not'",
-        "<": "comparisons are not part of the language",
-        ">": "comparisons are not part of the language",
-        "{": "use [ ] for arrays",
-        "×": "write * for multiplication",
-        "·": "write * for multiplication",
-        "−": "write - (ASCII minus)",
-        "÷": "write / for division",
-        "²": "write x^2",
-    }
-    return hints.get(ch)
-
-
-class _Parser:
+class _Parser(Reporter):
     """One pass over the statements of a source, building its Graph."""
 
     def __init__(self, source: Source):
-        self.source = source
+        super().__init__(source)
         self.graph = Graph(source)
         self.consts: dict[str, int] = {}
         self.bare: list[tuple[str | None, int]] = []
         self.assigned: dict[str, int] = {}
-
-    def span(self, start: int, end: int) -> Span:
-        """A Span into this parser's source."""
-        return Span(self.source, start, end)
-
-    def fail(self, message: str, start: int, end: int, hint: str | None = None):
-        """Raise an AgradError at [start, end)."""
-        raise AgradError(message, self.span(start, end), hint)
 
     def run(self) -> Graph:
         """Parse every statement and choose the outputs."""
         last: str | None = None
         text, source = self.source.text, self.source
         pos, n = 0, len(text)
-        simple = SIMPLE.match if FAST_PATH else None
+        simple = SIMPLE.match if lexer.FAST_PATH else None
         while pos < n:
             m = simple(text, pos) if simple else None
             if m is not None:
@@ -446,15 +358,6 @@ class _Parser:
             suggest(name, sorted(FUNCTIONS)) or "run 'agrad ops' to list the functions",
         )
 
-    def nesting_error(self, start: int, end: int) -> None:
-        """Refuse nesting deeper than MAX_NESTING."""
-        self.fail(
-            f"brackets are nested more than {MAX_NESTING:,} deep",
-            start,
-            end,
-            "split the expression into named steps: t1 = ...; t2 = f(t1)",
-        )
-
     def expected_operand(self, toks: list, i: int) -> None:
         """Report a token found where an operand should start."""
         _, text, start, end = toks[i]
@@ -497,103 +400,3 @@ class _Parser:
     def array(self, toks: list, i: int) -> tuple[np.ndarray, int, int]:
         """Read a nested array literal of numbers starting at toks[i] == '['."""
         return read_array(self, toks, i)
-
-
-def read_array(p, toks: list, i: int) -> tuple[np.ndarray, int, int]:
-    """Read `[1, -2, [3]]`-style literals; returns (value, end offset, index of ']')."""
-    start = toks[i][2]
-    rows: list[list] = []
-    expect = True
-    n = len(toks)
-    while i < n:
-        kind, text, s, e = toks[i]
-        if text == "[" and expect:
-            if len(rows) >= MAX_NESTING:
-                p.nesting_error(s, e)
-            rows.append([])
-        elif text == "]" and (not expect or (rows and not rows[-1])):
-            done = rows.pop()
-            if not done:
-                p.fail("empty array", s - 1, e, "an array needs at least one number")
-            if not rows:
-                try:
-                    return np.array(done, dtype=np.float64), e, i
-                except ValueError:
-                    p.fail(
-                        "array rows have different lengths",
-                        start,
-                        e,
-                        "every row of a nested array needs the same length",
-                    )
-            rows[-1].append(done)
-            expect = False
-        elif text == "," and not expect:
-            expect = True
-        elif expect and (kind == "num" or text in ("-", "+") or text in CONSTANTS):
-            sign = 1.0
-            while text in ("-", "+") and i + 1 < n:
-                sign = -sign if text == "-" else sign
-                i += 1
-                kind, text, s, e = toks[i]
-            if kind == "num":
-                rows[-1].append(sign * float(text))
-            elif text in CONSTANTS:
-                rows[-1].append(sign * CONSTANTS[text])
-            else:
-                p.fail(
-                    f"array literals hold numbers only, found {text!r}",
-                    s,
-                    e,
-                    "compute with the array outside the brackets instead",
-                )
-            expect = False
-        elif expect:
-            p.fail(
-                f"array literals hold numbers only, found {text!r}",
-                s,
-                e,
-                "compute with the array outside the brackets instead",
-            )
-        else:
-            p.fail(f"expected ',' or ']' in the array, found {text!r}", s, e)
-        i += 1
-    p.fail("'[' is never closed", start, start + 1, "add the missing ']'")
-    raise AssertionError  # unreachable
-
-
-def parse_value(source: Source, offset: int) -> np.ndarray:
-    """Parse a value given on the command line: a signed number, pi/e, or an array literal."""
-    p = _Parser(source)
-    toks = [t for stmt in tokens(source) for t in stmt if t[2] >= offset]
-    if not toks:
-        p.fail("missing value", offset, offset + 1, "write NAME=VALUE, e.g. x=1.5 or x=[1,2]")
-    if toks[0][1] == "[":
-        value, _, last = read_array(p, toks, 0)
-        if last + 1 < len(toks):
-            extra = toks[last + 1]
-            p.fail(f"unexpected {extra[1]!r} after the array", extra[2], extra[3])
-        return value
-    k, sign = 0, 1.0
-    while k < len(toks) - 1 and toks[k][1] in ("-", "+"):
-        sign = -sign if toks[k][1] == "-" else sign
-        k += 1
-    kind, text, start, end = toks[k]
-    if kind != "num" and text not in CONSTANTS:
-        p.fail(
-            f"expected a number or an array such as [1, 2], found {text!r}",
-            start,
-            end,
-            "write NAME=VALUE, e.g. x=1.5 or x=[1,2]",
-        )
-    if k + 1 < len(toks):
-        extra = toks[k + 1]
-        p.fail(
-            f"unexpected {extra[1]!r} after the number",
-            extra[2],
-            extra[3],
-            "write arrays in brackets: x=[1,2,3]",
-        )
-    return np.array(sign * (float(text) if kind == "num" else CONSTANTS[text]))
-
-
-__all__ = ["INPUT", "MAX_NESTING", "parse", "parse_file", "parse_value"]

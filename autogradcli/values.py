@@ -8,8 +8,8 @@ import numpy as np
 
 from .errors import AgradError, Source, Span, suggest
 from .graph import Graph
+from .literals import parse_value
 from .ops import CONSTANTS
-from .parser import parse_value
 
 NAME = re.compile(r"[^\W\d]\w*\Z")
 

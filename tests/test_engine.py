@@ -10,7 +10,7 @@ from conftest import grad, run, value
 
 from autogradcli import engine
 from autogradcli.evaluate import evaluate
-from autogradcli.ops import REGISTRY, Op
+from autogradcli.ops import Op, register, unregister
 from autogradcli.parser import parse
 
 SEED = "u = (a + b) * b^2\nv = (c - d) * d**2\nf = u + v\n"
@@ -202,20 +202,15 @@ def test_a_rule_with_the_wrong_entry_count_is_named():
     def _bad_vjp(g, out, x):
         return g, g
 
-    REGISTRY["bad"] = Op(
-        "bad", 1, np.sin, _bad_vjp, lambda sp, x: sp.sin(x), "cos", ((0, 1),), "a broken rule"
-    )
+    register(Op("bad", 1, np.sin, _bad_vjp, lambda sp, x: sp.sin(x), "cos", ((0, 1),), "broken"))
     try:
         g = parse("f = x * 2", "t.txt")
-        node = g._add("bad", (g.input_ids["x"],), -1, -1)
+        node = g.add_op("bad", (g.input_ids["x"],))
         g.outputs = [("f", node)]
-        engine.FORWARD["bad"] = np.sin
-        engine.VJP["bad"] = _bad_vjp
         with pytest.raises(engine.RuleError, match="rule of 'bad' returned 2 entries for 1"):
             evaluate(g, {"x": np.array(1.0)})
     finally:
-        for table in (REGISTRY, engine.FORWARD, engine.VJP):
-            table.pop("bad", None)
+        unregister("bad")
 
 
 def test_shape_mismatch_is_a_user_error_with_position():

@@ -140,3 +140,18 @@ def test_torch_agrees_on_every_elementwise_op():
             np.testing.assert_allclose(
                 unbroadcast(m, np.shape(x)), t.grad.numpy(), rtol=1e-10, err_msg=name
             )
+
+
+CONVENTIONS = [(name, c) for name in OPS for c in REGISTRY[name].conventions]
+
+
+@pytest.mark.parametrize(("name", "convention"), CONVENTIONS)
+def test_documented_conventions_at_kinks(name, convention):
+    op = REGISTRY[name]
+    inputs, value, partials = convention
+    xs = [np.array(v) for v in inputs]
+    with fp_watch():
+        out = op.forward(*xs)
+        grads = op.vjp(np.ones_like(out), out, *xs)
+    assert float(out) == value
+    np.testing.assert_array_equal([float(g) for g in grads], partials)

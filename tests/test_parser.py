@@ -9,7 +9,8 @@ import pytest
 from conftest import run, value
 
 from autogradcli.errors import AgradError
-from autogradcli.parser import MAX_NESTING, parse
+from autogradcli.lexer import MAX_NESTING
+from autogradcli.parser import parse
 
 
 @pytest.mark.parametrize(

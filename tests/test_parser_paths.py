@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autogradcli import parser
+from autogradcli import lexer, parser
 from autogradcli.errors import AgradError
 
 ATOMS = st.sampled_from(["x0", "x1", "θ", "_y", "2", ".5", "1e-3", "2.", "pi", "e", "10"])
@@ -58,14 +58,14 @@ def programs(draw) -> str:
 
 def build(text: str, fast: bool):
     """Parse with or without the shortcut; a graph's full contents, or the error."""
-    old = parser.FAST_PATH
-    parser.FAST_PATH = fast
+    old = lexer.FAST_PATH
+    lexer.FAST_PATH = fast
     try:
         g = parser.parse(text, "t.txt")
     except AgradError as exc:
         return ("error", exc.render())
     finally:
-        parser.FAST_PATH = old
+        lexer.FAST_PATH = old
     consts = {i: np.asarray(v).tolist() for i, v in g.consts.items()}
     return (g.ops, g.inputs, g.names, g.starts, g.ends, consts, g.outputs, g.symbols, g.input_ids)
 
@@ -94,9 +94,9 @@ def test_shortcut_examples(text):
 
 
 def test_shortcut_is_taken_for_simple_lines():
-    assert parser.SIMPLE.match("v12 = v3 * x\n")
-    assert parser.SIMPLE.match("  θ = sin( x )  # c\r\n")
-    assert parser.SIMPLE.match("w = 1e-3\n")
-    assert not parser.SIMPLE.match("v = -x\n")
-    assert not parser.SIMPLE.match("v = 2x\n")
-    assert not parser.SIMPLE.match("v = x; w = y\n")
+    assert lexer.SIMPLE.match("v12 = v3 * x\n")
+    assert lexer.SIMPLE.match("  θ = sin( x )  # c\r\n")
+    assert lexer.SIMPLE.match("w = 1e-3\n")
+    assert not lexer.SIMPLE.match("v = -x\n")
+    assert not lexer.SIMPLE.match("v = 2x\n")
+    assert not lexer.SIMPLE.match("v = x; w = y\n")

@@ -1,0 +1,130 @@
+"""Array literals and command-line values: numbers only, nested lists of numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import AgradError, Source, Span
+from .lexer import MAX_NESTING, tokens
+from .ops import CONSTANTS
+
+
+class Reporter:
+    """Raises errors that point into one source."""
+
+    def __init__(self, source: Source):
+        self.source = source
+
+    def span(self, start: int, end: int) -> Span:
+        """A Span into this source."""
+        return Span(self.source, start, end)
+
+    def fail(self, message: str, start: int, end: int, hint: str | None = None):
+        """Raise an AgradError at [start, end)."""
+        raise AgradError(message, self.span(start, end), hint)
+
+    def nesting_error(self, start: int, end: int) -> None:
+        """Refuse nesting deeper than MAX_NESTING."""
+        self.fail(
+            f"brackets are nested more than {MAX_NESTING:,} deep",
+            start,
+            end,
+            "split the expression into named steps: t1 = ...; t2 = f(t1)",
+        )
+
+
+def read_array(p, toks: list, i: int) -> tuple[np.ndarray, int, int]:
+    """Read `[1, -2, [3]]`-style literals; returns (value, end offset, index of ']')."""
+    start = toks[i][2]
+    rows: list[list] = []
+    expect = True
+    n = len(toks)
+    while i < n:
+        kind, text, s, e = toks[i]
+        if text == "[" and expect:
+            if len(rows) >= MAX_NESTING:
+                p.nesting_error(s, e)
+            rows.append([])
+        elif text == "]" and (not expect or (rows and not rows[-1])):
+            done = rows.pop()
+            if not done:
+                p.fail("empty array", s - 1, e, "an array needs at least one number")
+            if not rows:
+                try:
+                    return np.array(done, dtype=np.float64), e, i
+                except ValueError:
+                    p.fail(
+                        "array rows have different lengths",
+                        start,
+                        e,
+                        "every row of a nested array needs the same length",
+                    )
+            rows[-1].append(done)
+            expect = False
+        elif text == "," and not expect:
+            expect = True
+        elif expect and (kind == "num" or text in ("-", "+") or text in CONSTANTS):
+            sign = 1.0
+            while text in ("-", "+") and i + 1 < n:
+                sign = -sign if text == "-" else sign
+                i += 1
+                kind, text, s, e = toks[i]
+            if kind == "num":
+                rows[-1].append(sign * float(text))
+            elif text in CONSTANTS:
+                rows[-1].append(sign * CONSTANTS[text])
+            else:
+                p.fail(
+                    f"array literals hold numbers only, found {text!r}",
+                    s,
+                    e,
+                    "compute with the array outside the brackets instead",
+                )
+            expect = False
+        elif expect:
+            p.fail(
+                f"array literals hold numbers only, found {text!r}",
+                s,
+                e,
+                "compute with the array outside the brackets instead",
+            )
+        else:
+            p.fail(f"expected ',' or ']' in the array, found {text!r}", s, e)
+        i += 1
+    p.fail("'[' is never closed", start, start + 1, "add the missing ']'")
+    raise AssertionError  # unreachable
+
+
+def parse_value(source: Source, offset: int) -> np.ndarray:
+    """Parse a value given on the command line: a signed number, pi/e, or an array literal."""
+    p = Reporter(source)
+    toks = [t for stmt in tokens(source) for t in stmt if t[2] >= offset]
+    if not toks:
+        p.fail("missing value", offset, offset + 1, "write NAME=VALUE, e.g. x=1.5 or x=[1,2]")
+    if toks[0][1] == "[":
+        value, _, last = read_array(p, toks, 0)
+        if last + 1 < len(toks):
+            extra = toks[last + 1]
+            p.fail(f"unexpected {extra[1]!r} after the array", extra[2], extra[3])
+        return value
+    k, sign = 0, 1.0
+    while k < len(toks) - 1 and toks[k][1] in ("-", "+"):
+        sign = -sign if toks[k][1] == "-" else sign
+        k += 1
+    kind, text, start, end = toks[k]
+    if kind != "num" and text not in CONSTANTS:
+        p.fail(
+            f"expected a number or an array such as [1, 2], found {text!r}",
+            start,
+            end,
+            "write NAME=VALUE, e.g. x=1.5 or x=[1,2]",
+        )
+    if k + 1 < len(toks):
+        extra = toks[k + 1]
+        p.fail(
+            f"unexpected {extra[1]!r} after the number",
+            extra[2],
+            extra[3],
+            "write arrays in brackets: x=[1,2,3]",
+        )
+    return np.array(sign * (float(text) if kind == "num" else CONSTANTS[text]))

@@ -1,0 +1,91 @@
+"""The op registry: every primitive is one record, and everything else reads it.
+
+A VJP has the signature ``vjp(g, out, *inputs, **attrs)`` and returns one entry per input
+(``None`` for "no gradient"). It multiplies the incoming gradient ``g`` by its own local
+partial and nothing more; the engine applies the chain rule and undoes broadcasting.
+
+The records live in three small modules by family (`arith`, `elementwise`, `reductions`);
+importing this package registers them all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# Binding strength, loosest to tightest.
+ADD, MUL, UNARY, POW, ATOM = 1, 2, 3, 4, 5
+
+CONSTANTS = {"pi": math.pi, "e": math.e}
+
+# Sampling domains shared by many ops.
+R = (-3.0, 3.0)
+POS = (0.1, 4.0)
+UNIT = (-0.9, 0.9)
+
+# A convention at a kink: (inputs, expected value, expected partials), nan meaning "nan".
+Convention = tuple[tuple[float, ...], float, tuple[float, ...]]
+
+
+@dataclass(frozen=True)
+class Op:
+    """Everything about one primitive, side by side.
+
+    `near_kink(tol, *inputs)` is True where the op is within `tol` of a point where it is not
+    differentiable; `conventions` are the values and partials the docs promise there.
+    """
+
+    name: str
+    arity: int
+    forward: Callable[..., Any]
+    vjp: Callable[..., tuple]
+    sympy: Callable[..., Any]
+    derivative: str
+    domain: tuple[tuple[float, float], ...]
+    doc: str
+    symbol: str | None = None
+    precedence: int = ATOM
+    kink: str = ""
+    kind: str = "elementwise"
+    shapes: tuple[tuple[int, ...], ...] | None = None
+    near_kink: Callable[..., Any] | None = None
+    conventions: tuple[Convention, ...] = ()
+
+    @property
+    def syntax(self) -> str:
+        """How the op is written in an expression file."""
+        args = ", ".join("xyz"[: self.arity])
+        if self.symbol and self.arity == 2:
+            return f"x {self.symbol} y"
+        if self.symbol:
+            return f"{self.symbol}x"
+        return f"{self.name}({args})"
+
+
+REGISTRY: dict[str, Op] = {}
+FORWARD: dict[str, Callable[..., Any]] = {}
+VJP: dict[str, Callable[..., tuple]] = {}
+
+
+def register(op: Op) -> Op:
+    """Add (or replace) an op; the engine's dispatch tables follow."""
+    REGISTRY[op.name] = op
+    FORWARD[op.name] = op.forward
+    VJP[op.name] = op.vjp
+    return op
+
+
+def unregister(name: str) -> None:
+    """Remove an op (tests use this to plant and remove rules)."""
+    for table in (REGISTRY, FORWARD, VJP):
+        table.pop(name, None)
+
+
+from . import arith, elementwise, reductions  # noqa: E402, F401  (registers every op)
+
+# Names a call may use; `pow(x, y)` is the same op as `x ^ y`.
+FUNCTIONS = {name: name for name, op in REGISTRY.items() if op.symbol is None}
+FUNCTIONS["pow"] = "pow"
+INFIX = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow", "**": "pow"}

@@ -1,0 +1,98 @@
+"""Reductions over all elements, and the inner product over the last axis.
+
+`sum` and `mean` also take `axis` and `keepdims` attributes (used by the Tensor API).
+SymPy counterparts receive NumPy object arrays of SymPy expressions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Op, R, register
+
+
+def _unreduce(g, x, axis, keepdims):
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, np.shape(x))
+
+
+def _sum(x, axis=None, keepdims=False):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _sum_vjp(g, out, x, axis=None, keepdims=False):
+    return (_unreduce(g, x, axis, keepdims),)
+
+
+def _mean(x, axis=None, keepdims=False):
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _mean_vjp(g, out, x, axis=None, keepdims=False):
+    count = np.size(x) / max(np.size(out), 1)
+    return (_unreduce(g, x, axis, keepdims) / count,)
+
+
+def _prod_vjp(g, out, x):
+    flat = np.ravel(x)
+    left = np.concatenate(([1.0], np.cumprod(flat[:-1])))
+    right = np.concatenate((np.cumprod(flat[::-1][:-1])[::-1], [1.0]))
+    return (g * (left * right).reshape(np.shape(x)),)
+
+
+def _dot(x, y):
+    p = x * y
+    return np.sum(p, axis=-1) if np.ndim(p) else p
+
+
+def _dot_vjp(g, out, x, y):
+    if np.ndim(x) or np.ndim(y):
+        g = np.expand_dims(g, -1)
+    return g * y, g * x
+
+
+def _norm(x):
+    return np.sqrt(np.sum(x * x))
+
+
+def _norm_vjp(g, out, x):
+    return (g * np.where(out == 0, 0.0, x / out),)
+
+
+def _elements(x) -> list:
+    return list(np.ravel(x)) if isinstance(x, np.ndarray) else [x]
+
+
+def _sum_sympy(sp, x, axis=None, keepdims=False):
+    if axis is None and not keepdims:
+        return sp.Add(*_elements(x))
+    return np.sum(np.asarray(x, dtype=object), axis=axis, keepdims=keepdims)
+
+
+def _mean_sympy(sp, x, axis=None, keepdims=False):
+    total = _sum_sympy(sp, x, axis, keepdims)
+    return total / (np.size(x) // max(np.size(total), 1))
+
+
+def _dot_sympy(sp, x, y):
+    p = x * y
+    return np.sum(p, axis=-1) if np.ndim(p) else p
+
+
+V3 = ((3,),)
+# fmt: off
+register(Op("sum", 1, _sum, _sum_vjp, _sum_sympy, "1 for each element", (R,),
+            "sum of all elements", kind="reduction", shapes=V3))
+register(Op("mean", 1, _mean, _mean_vjp, _mean_sympy, "1/n for each element", (R,),
+            "mean of all elements", kind="reduction", shapes=V3))
+register(Op("prod", 1, np.prod, _prod_vjp, lambda sp, x: sp.Mul(*_elements(x)),
+            "product of the other elements", (R,), "product of all elements",
+            kind="reduction", shapes=V3))
+register(Op("dot", 2, _dot, _dot_vjp, _dot_sympy, "y, x", (R, R),
+            "inner product over the last axis", kind="reduction", shapes=((3,), (3,))))
+register(Op("norm", 1, _norm, _norm_vjp,
+            lambda sp, x: sp.sqrt(sp.Add(*[v**2 for v in _elements(x)])), "x/norm(x)", (R,),
+            "Euclidean norm of all elements", kink="norm'(0) = 0", kind="reduction",
+            shapes=V3, conventions=(((0.0,), 0.0, (0.0,)),)))
+# fmt: on
