@@ -31,6 +31,22 @@ class Node:
         return self.name or self.op
 
 
+@dataclass(frozen=True)
+class Claim:
+    """`expect f == expr` (kind "value") or `expect diff(f, x) == expr` (kind "diff")."""
+
+    kind: str
+    target: str
+    wrt: str | None
+    node: int
+    span: Span
+
+    @property
+    def text(self) -> str:
+        """The claim as written."""
+        return self.span.text()
+
+
 class Graph:
     """A computational graph stored as parallel lists, one entry per node.
 
@@ -50,6 +66,8 @@ class Graph:
         self.input_ids: dict[str, int] = {}
         self.outputs: list[tuple[str, int]] = []
         self.symbols: dict[str, int] = {}
+        self.claims: list[Claim] = []
+        self.ranges: dict[str, tuple[float, float, Span]] = {}
 
     def __len__(self) -> int:
         return len(self.ops)

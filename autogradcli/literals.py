@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .errors import AgradError, Source, Span
@@ -128,3 +130,51 @@ def parse_value(source: Source, offset: int) -> np.ndarray:
             "write arrays in brackets: x=[1,2,3]",
         )
     return np.array(sign * (float(text) if kind == "num" else CONSTANTS[text]))
+
+
+RANGE_DIRECTIVE = re.compile(r"#[ \t]*range[ \t]*:([^\n]*)")
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[-+]?pi|[-+]?e"
+RANGE_ITEM = re.compile(rf"\s*([^\W\d]\w*)\s+in\s+\[\s*({_NUM})\s*,\s*({_NUM})\s*\]\s*(?:,|$)")
+
+
+def range_bound(text: str) -> float:
+    """A number in a range directive: decimal, or (signed) pi or e."""
+    sign = -1.0 if text.startswith("-") else 1.0
+    bare = text.lstrip("+-")
+    return sign * CONSTANTS[bare] if bare in CONSTANTS else float(text)
+
+
+def read_ranges(p: Reporter) -> None:
+    """Read `# range: x in [0.1, 5], y in [-1, 1]` directives into the graph's ranges."""
+    g = p.graph
+    for m in RANGE_DIRECTIVE.finditer(p.source.text):
+        body, offset = m[1], m.start(1)
+        pos = 0
+        while pos < len(body.rstrip()):
+            item = RANGE_ITEM.match(body, pos)
+            if item is None:
+                skip = len(body[pos:]) - len(body[pos:].lstrip())
+                p.fail(
+                    "malformed range directive",
+                    offset + pos + skip,
+                    m.end(),
+                    "write: # range: x in [0.1, 5], y in [-1, 1]",
+                )
+            name, lo, hi = item[1], range_bound(item[2]), range_bound(item[3])
+            where = p.span(offset + item.start(1), offset + item.end(1))
+            if not lo < hi:
+                p.fail(
+                    f"empty range for '{name}': {item[2]} is not below {item[3]}",
+                    offset + item.start(2),
+                    offset + item.end(3),
+                    "write [low, high]",
+                )
+            if name not in g.input_ids:
+                p.fail(
+                    f"range for '{name}', which is not an input",
+                    where.start,
+                    where.end,
+                    f"the inputs are: {', '.join(g.input_ids) or 'none'}",
+                )
+            g.ranges[name] = (lo, hi, where)
+            pos = item.end()

@@ -89,6 +89,36 @@ def _node(ev: Evaluation, i: int) -> dict:
     }
 
 
+def result_dict(r) -> dict:
+    """One check result as JSON."""
+    doc = {
+        "file": r.file,
+        "output": r.output,
+        "wrt": r.wrt,
+        "kind": r.kind,
+        "points": r.points,
+        "status": r.status,
+        "max_error": None if r.max_error is None else jsonable(r.max_error),
+        "line": r.line,
+        "detail": r.detail,
+        "kinks": r.kinks,
+        "redrawn": r.redrawn,
+        "proof": r.proof,
+    }
+    for key, value in r.values.items():
+        doc[key] = None if value is None else jsonable(value)
+    return doc
+
+
+def check_dict(results) -> dict:
+    """The JSON document for `agrad check --format json`."""
+    counts: dict[str, int] = {}
+    for r in results:
+        key = r.status.split(":")[0]
+        counts[key] = counts.get(key, 0) + 1
+    return {"results": [result_dict(r) for r in results], "summary": counts}
+
+
 def dumps(doc: dict) -> str:
     """Serialize strictly (a bare NaN would be a bug, so it raises)."""
     return json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False)

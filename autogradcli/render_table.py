@@ -140,3 +140,50 @@ def ops_table(ops) -> Table:
             *map(_t, (op.name, op.syntax, str(op.arity), op.derivative, domain, op.kink, op.doc))
         )
     return table
+
+
+STATUS_STYLE = {"pass": "green", "fail": "bold red", "not differentiable here": "yellow"}
+
+
+def check_table(results, title: str = "agrad check") -> Table:
+    """The summary of `agrad check`: one row per output × input, claim or rule."""
+    table = Table(
+        title=title,
+        caption="simplify: whether SymPy proved a claim's two sides "
+        "equal (numeric agreement decides the status)",
+    )
+    for col in ("file", "output", "wrt", "points", "max error", "status", "simplify"):
+        table.add_column(col, justify="right" if col in ("points", "max error") else "left")
+    for r in results:
+        style = STATUS_STYLE.get(r.status, "dim" if r.status.startswith("skipped") else "")
+        error = "" if r.max_error is None else f"{r.max_error:.1e}"
+        points = str(r.points) + (f" (+{r.kinks} at kinks)" if r.kinks else "")
+        table.add_row(
+            *map(_t, (r.file, r.output, r.wrt, points, error)), _t(r.status, style), _t(r.proof)
+        )
+    return table
+
+
+def check_details(results) -> list[str]:
+    """One line per failure or note worth reading under the table."""
+    return [
+        f"{r.file}:{r.line}: {r.output} {('d/d' + r.wrt) if r.wrt else ''}: {r.detail}"
+        for r in results
+        if r.detail and (r.failed or r.kind == "claim")
+    ]
+
+
+def eval_check_table(results, digits: int = 6) -> Table:
+    """`agrad eval --check`: the engine's gradient beside SymPy and finite differences."""
+    table = Table(title="Gradient check: engine vs SymPy vs finite differences")
+    for col in ("output", "input", "engine", "SymPy", "finite diff.", "max rel. error", "status"):
+        table.add_column(col, justify="left" if col in ("output", "input", "status") else "right")
+    for r in results:
+        v = r.values
+        cells = [
+            fmt(v[k], digits) if v.get(k) is not None else "" for k in ("engine", "sympy", "fd")
+        ]
+        error = "" if r.max_error is None else f"{r.max_error:.1e}"
+        style = STATUS_STYLE.get(r.status, "dim")
+        table.add_row(_t(r.output), _t(r.wrt), *map(_t, cells), _t(error), _t(r.status, style))
+    return table

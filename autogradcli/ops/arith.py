@@ -57,6 +57,12 @@ def _matmul_sympy(sp, x, y):
     return np.matmul(x, y)
 
 
+def _pow_singular(tol, x, y):
+    """A base at 0 with an exponent that is not a whole number >= 1."""
+    whole = (y >= 1) & (np.floor(y) == y)
+    return (np.abs(x) <= tol) & ~whole
+
+
 POW_CONVENTIONS = (
     ((0.0, 0.0), 1.0, (0.0, 0.0)),
     ((0.0, 2.0), 0.0, (0.0, 0.0)),
@@ -77,7 +83,7 @@ register(Op("div", 2, operator.truediv, _div_vjp, lambda sp, x, y: x / y, "1/y, 
 register(Op("pow", 2, operator.pow, _pow_vjp, lambda sp, x, y: x**y, "y*x^(y-1), x^y*log(x)",
             (POS, R), "power (also written pow(x, y) or x ** y)", symbol="^", precedence=POW,
             kink="0^0 = 1; d/dx x^0 = 0; d/dy x^y = 0 at x = 0, y >= 0",
-            conventions=POW_CONVENTIONS))
+            conventions=POW_CONVENTIONS, near_kink=_pow_singular))
 register(Op("matmul", 2, np.matmul, _matmul_vjp, _matmul_sympy, "g @ y^T, x^T @ g", (R, R),
             "matrix product", symbol="@", precedence=MUL, kind="linalg",
             shapes=((2, 3), (3, 2))))

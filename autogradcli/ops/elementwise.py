@@ -154,6 +154,14 @@ def _at_tie(tol, x, y):
     return np.abs(x - y) <= tol
 
 
+def _at_origin(tol, x, y):
+    return np.hypot(x, y) <= tol
+
+
+def _atan2_cut(tol, y, x):
+    return (np.hypot(x, y) <= tol) | ((np.abs(y) <= tol) & (x < 0))
+
+
 def _unary(name, fwd, vjp, sympy, derivative, domain=R, doc="", **kw) -> None:
     register(Op(name, 1, fwd, vjp, sympy, derivative, (domain,), doc, **kw))
 
@@ -211,9 +219,11 @@ _unary("softplus", _softplus, _softplus_vjp, lambda sp, x: sp.log(1 + sp.exp(x))
        "sigmoid(x)", doc="log(1 + e^x), computed stably")
 
 _binary("atan2", np.arctan2, _atan2_vjp, lambda sp, y, x: sp.atan2(y, x),
-        "x/(x^2 + y^2), -y/(x^2 + y^2)", "angle of the point (x, y): atan2(y, x)")
+        "x/(x^2 + y^2), -y/(x^2 + y^2)", "angle of the point (x, y): atan2(y, x)",
+        kink="undefined at (0, 0); jumps across y = 0 for x < 0", near_kink=_atan2_cut)
 _binary("hypot", np.hypot, _hypot_vjp, lambda sp, x, y: sp.sqrt(x**2 + y**2),
-        "x/hypot(x, y), y/hypot(x, y)", "sqrt(x^2 + y^2) without overflow")
+        "x/hypot(x, y), y/hypot(x, y)", "sqrt(x^2 + y^2) without overflow",
+        kink="not differentiable at (0, 0)", near_kink=_at_origin)
 _binary("max", np.maximum, _max_vjp, lambda sp, x, y: sp.Max(x, y), "[x > y], [y > x]",
         "larger of x and y", kink="at a tie each side gets half the gradient",
         near_kink=_at_tie, conventions=(((1.0, 1.0), 1.0, (0.5, 0.5)),))

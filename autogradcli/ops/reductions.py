@@ -60,6 +60,10 @@ def _norm_vjp(g, out, x):
     return (g * np.where(out == 0, 0.0, x / out),)
 
 
+def _norm_near_zero(tol, x):
+    return np.sqrt(np.sum(np.square(x), axis=tuple(range(1, np.ndim(x))) or None)) <= tol
+
+
 def _elements(x) -> list:
     return list(np.ravel(x)) if isinstance(x, np.ndarray) else [x]
 
@@ -94,5 +98,6 @@ register(Op("dot", 2, _dot, _dot_vjp, _dot_sympy, "y, x", (R, R),
 register(Op("norm", 1, _norm, _norm_vjp,
             lambda sp, x: sp.sqrt(sp.Add(*[v**2 for v in _elements(x)])), "x/norm(x)", (R,),
             "Euclidean norm of all elements", kink="norm'(0) = 0", kind="reduction",
+            near_kink=_norm_near_zero,
             shapes=V3, conventions=(((0.0,), 0.0, (0.0,)),)))
 # fmt: on
