@@ -119,6 +119,50 @@ def check_dict(results) -> dict:
     return {"results": [result_dict(r) for r in results], "summary": counts}
 
 
+def view_dict(view) -> dict:
+    """The JSON document for `agrad graph --format json` (schema in the README)."""
+    g = view.graph
+
+    def number(x):
+        return None if x is None else jsonable(x)
+
+    nodes = [
+        {
+            "id": f"n{it.id}",
+            "kind": it.kind,
+            "label": it.title,
+            "op": it.op,
+            "name": g.names[it.id],
+            "members": [f"n{m}" for m in it.members],
+            "source": it.source,
+            "location": it.location or None,
+            "value": number(view.value(it.id)),
+            "gradient": number(view.adjoint(it.id)),
+        }
+        for it in view.items
+    ]
+    edges = [
+        {
+            "from": f"n{lk.src}",
+            "to": f"n{lk.dst}",
+            "arg": lk.arg if lk.arg >= 0 else None,
+            "partial": number(view.partial(lk)),
+            "contribution": number(view.contribution(lk)),
+        }
+        for lk in view.links
+    ]
+    outputs = {name: f"n{i}" for name, i in g.outputs}
+    doc = {
+        "file": g.source.name if g.source else None,
+        "outputs": outputs,
+        "nodes": nodes,
+        "edges": edges,
+    }
+    if view.ev is not None:
+        doc["gradient_of"] = view.ev.outputs[0].name if view.ev.outputs else None
+    return doc
+
+
 def dumps(doc: dict) -> str:
     """Serialize strictly (a bare NaN would be a bug, so it raises)."""
     return json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False)

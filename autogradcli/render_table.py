@@ -187,3 +187,112 @@ def eval_check_table(results, digits: int = 6) -> Table:
         style = STATUS_STYLE.get(r.status, "dim")
         table.add_row(_t(r.output), _t(r.wrt), *map(_t, cells), _t(error), _t(r.status, style))
     return table
+
+
+def view_tree(view):
+    """A Rich tree from each root down to its inputs; a node seen before is referenced."""
+    from rich.tree import Tree
+
+    from .view import label_lines
+
+    items = {item.id: item for item in view.items}
+    children: dict[int, list[int]] = {}
+    for link in view.links:
+        children.setdefault(link.dst, []).append(link.src)
+    fed = {link.src for link in view.links}
+    top = Tree(_t("agrad graph" + (" (adjoints)" if view.backward else "")), guide_style="dim")
+    seen: set[int] = set()
+    stack = [(i, top) for i in reversed([it.id for it in view.items if it.id not in fed])]
+    while stack:
+        i, parent = stack.pop()
+        item = items[i]
+        text = "  ".join(label_lines(view, item)) + (
+            f"   {item.source}" if item.kind != "const" and item.source != item.title else ""
+        )
+        if i in seen and children.get(i):
+            parent.add(_t(f"n{i} {item.title} (shown above)", "dim"))
+            continue
+        seen.add(i)
+        branch = parent.add(_t(f"n{i} {text}", "bold" if item.kind == "output" else ""))
+        for j in reversed(children.get(i, [])):
+            stack.append((j, branch))
+    return top
+
+
+def view_tables(view) -> Group:
+    """Node and edge tables for `agrad graph --format table`."""
+    from .view import edge_text
+
+    nodes = Table(title="Nodes")
+    for col in ("id", "kind", "label", "op", "value", "grad", "source"):
+        nodes.add_column(col)
+    for item in view.items:
+        value = view.value(item.id)
+        adjoint = view.adjoint(item.id)
+        nodes.add_row(
+            *map(
+                _t,
+                (
+                    f"n{item.id}",
+                    item.kind,
+                    item.title,
+                    item.op,
+                    "" if value is None else fmt(value),
+                    "" if adjoint is None else fmt(adjoint),
+                    f"{item.location} {item.source}".strip(),
+                ),
+            )
+        )
+    edges = Table(title="Edges" + (" (contributions to adjoints)" if view.backward else ""))
+    for col in ("from", "to", "arg", "label"):
+        edges.add_column(col)
+    for link in view.links:
+        edges.add_row(
+            *map(
+                _t,
+                (
+                    f"n{link.src}",
+                    f"n{link.dst}",
+                    "" if link.arg < 0 else str(link.arg),
+                    edge_text(view, link),
+                ),
+            )
+        )
+    return Group(nodes, edges)
+
+
+def stats_tables(s, name: str) -> Group:
+    """`agrad stats`: sizes, op histogram and parallel levels."""
+    summary = Table(title=_t(f"Graph of {name}"), show_header=False)
+    summary.add_column("what")
+    summary.add_column("count", justify="right")
+    rows = [
+        ("nodes", s.nodes),
+        ("edges", s.edges),
+        ("inputs", s.inputs),
+        ("constants", s.constants),
+        ("operations", s.operations),
+        ("outputs", s.outputs),
+        ("depth (critical path, in operations)", s.depth),
+        ("shared nodes (used more than once)", s.reused),
+        ("duplicate subexpressions (CSE would merge)", s.duplicates),
+        ("parallel levels", len(s.levels)),
+        ("widest level", max(s.levels, default=0)),
+    ]
+    for what, count in rows:
+        summary.add_row(what, f"{count:,}")
+    ops = Table(title="Operations")
+    ops.add_column("op")
+    ops.add_column("count", justify="right")
+    for op, count in s.ops.most_common():
+        ops.add_row(op, f"{count:,}")
+    width = Table(title="Parallel levels: operations that could run at the same time")
+    width.add_column("level", justify="right")
+    width.add_column("width", justify="right")
+    width.add_column("")
+    top = max(s.levels, default=1)
+    shown = s.levels if len(s.levels) <= 40 else s.levels[:20] + s.levels[-20:]
+    for k, w in enumerate(shown, 1):
+        level = k if len(s.levels) <= 40 or k <= 20 else len(s.levels) - 40 + k
+        width.add_row(str(level), str(w), "█" * max(1, round(30 * w / top)))
+    return Group(summary, ops, width)
