@@ -74,7 +74,7 @@ def root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
     """Gradient calculator and computational-graph tool for formulas in text files."""
-    STATE["debug"] = STATE["debug"] or debug
+    STATE["debug"] = debug or bool(os.environ.get("AGRAD_DEBUG"))
 
 
 EVAL_EPILOG = (

@@ -74,10 +74,12 @@ class View:
 
 
 def roots(graph: Graph, focus: str | None) -> list[int]:
-    """The nodes a drawing starts from: --focus, or the outputs and named nodes."""
+    """The nodes a drawing starts from: --focus, or the outputs (and unused named nodes)."""
     if focus is None:
-        named = [i for i in graph.symbols.values() if graph.ops[i] != CONST]
-        return sorted({i for _, i in graph.outputs} | set(named))
+        outputs = sorted({i for _, i in graph.outputs})
+        reached, _ = select(graph, outputs, None)
+        unused = [i for i in graph.symbols.values() if graph.ops[i] != CONST and i not in reached]
+        return outputs + sorted(set(unused))
     node = graph.symbols.get(focus, graph.input_ids.get(focus))
     if node is None:
         known = [*graph.symbols, *graph.input_ids]
