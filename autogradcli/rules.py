@@ -7,7 +7,7 @@ is wrong when a file's gradients disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -46,13 +46,18 @@ def _err(a, b, rtol: float, atol: float) -> tuple[np.ndarray, np.ndarray]:
     return np.where(np.isnan(err), np.inf, err), ok
 
 
-@cache
-def _symbolic_vjp(name: str, shapes: tuple, attrs: tuple):
+_SYMBOLIC: dict[tuple, Any] = {}
+
+
+def _symbolic_vjp(name: str, shapes: tuple, attrs: dict | None):
     """A vectorised function (inputs..., seed...) -> VJP elements, from SymPy's derivative."""
+    key = (name, shapes, repr(sorted((attrs or {}).items())))
+    if key in _SYMBOLIC:
+        return _SYMBOLIC[key]
     sp = sympy()
     op = REGISTRY[name]
     xs = [_symbols(sp, f"x{k}", shape) for k, shape in enumerate(shapes)]
-    out = apply(sp, name, xs, dict(attrs) or None)
+    out = apply(sp, name, xs, attrs or None)
     out_shape = np.shape(out) if isinstance(out, np.ndarray) else ()
     seed = _symbols(sp, "g", out_shape)
     loss = sp.Add(*[a * b for a, b in zip(np.ravel(seed), np.ravel(out), strict=True)])
@@ -62,7 +67,8 @@ def _symbolic_vjp(name: str, shapes: tuple, attrs: tuple):
             d = sp.diff(loss, s)
             exprs.append(d.replace(sp.DiracDelta, lambda *a: sp.Integer(0)))
     symbols = [s for x in xs for s in np.ravel(x)] + list(np.ravel(seed))
-    return numeric(sp, symbols, exprs), op.arity
+    _SYMBOLIC[key] = numeric(sp, symbols, exprs), op.arity
+    return _SYMBOLIC[key]
 
 
 def _symbols(sp, prefix: str, shape: tuple):
@@ -103,9 +109,7 @@ def directional(op: Op, xs: list[np.ndarray], seeds: np.ndarray, attrs: dict | N
 def symbolic_vjp(op: Op, xs: list[np.ndarray], seeds: np.ndarray, attrs: dict | None):
     """SymPy's VJP at each point, every input's elements side by side: shape (P, total)."""
     n = seeds.shape[0]
-    fn, _ = _symbolic_vjp(
-        op.name, tuple(v.shape[1:] for v in xs), tuple(sorted((attrs or {}).items()))
-    )
+    fn, _ = _symbolic_vjp(op.name, tuple(v.shape[1:] for v in xs), attrs)
     flat = [v.reshape(n, -1)[:, j] for v in xs for j in range(int(np.prod(v.shape[1:])))]
     flat += [seeds[:, j] for j in range(seeds.shape[1])]
     return np.stack(fn(*flat), axis=-1)

@@ -193,7 +193,15 @@ def check_ops(points: int = 200, tol: Tolerances | None = None) -> list[Result]:
     tol = tol or Tolerances()
     results = []
     for name, op in REGISTRY.items():
-        r = check_rule(op, sample_inputs(op, points), tol.rtol, tol.atol, tol.fd_rtol, tol.fd_atol)
+        r = check_rule(
+            op,
+            sample_inputs(op, points),
+            tol.rtol,
+            tol.atol,
+            tol.fd_rtol,
+            tol.fd_atol,
+            attrs=op.example_attrs,
+        )
         status = PASS if r.passed else FAIL
         detail = ""
         if r.worst:

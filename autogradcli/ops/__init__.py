@@ -52,11 +52,14 @@ class Op:
     shapes: tuple[tuple[int, ...], ...] | None = None
     near_kink: Callable[..., Any] | None = None
     conventions: tuple[Convention, ...] = ()
+    example_attrs: dict[str, Any] | None = None
 
     @property
     def syntax(self) -> str:
         """How the op is written in an expression file."""
         args = ", ".join("xyz"[: self.arity])
+        if self.kind == "shape":
+            return f"x.{self.name}(...) (Tensor API)"
         if self.symbol and self.arity == 2:
             return f"x {self.symbol} y"
         if self.symbol:
@@ -83,9 +86,11 @@ def unregister(name: str) -> None:
         table.pop(name, None)
 
 
-from . import arith, elementwise, reductions  # noqa: E402, F401  (registers every op)
+from . import arith, elementwise, reductions, shape  # noqa: E402, F401  (registers every op)
 
-# Names a call may use; `pow(x, y)` is the same op as `x ^ y`.
-FUNCTIONS = {name: name for name, op in REGISTRY.items() if op.symbol is None}
+# Names a call may use; `pow(x, y)` is the same op as `x ^ y`. Shape ops are Tensor API only.
+FUNCTIONS = {
+    name: name for name, op in REGISTRY.items() if op.symbol is None and op.kind != "shape"
+}
 FUNCTIONS["pow"] = "pow"
 INFIX = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow", "**": "pow"}

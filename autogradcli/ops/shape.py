@@ -1,0 +1,57 @@
+"""Shape ops for the Tensor API: indexing (a scatter VJP), reshape and transpose.
+
+They are not part of the expression language; `example_attrs` gives the attributes their
+rule checks use.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Op, R, register
+
+
+def _index(x, key):
+    return np.asarray(x)[key]
+
+
+def _index_vjp(g, out, x, key):
+    grad = np.zeros(np.shape(x))
+    np.add.at(grad, key, g)  # scatter-add: repeated indices accumulate
+    return (grad,)
+
+
+def _index_sympy(sp, x, key):
+    return np.asarray(x, dtype=object)[key]
+
+
+def _reshape(x, shape):
+    return np.reshape(x, shape)
+
+
+def _reshape_vjp(g, out, x, shape):
+    return (np.reshape(g, np.shape(x)),)
+
+
+def _reshape_sympy(sp, x, shape):
+    return np.reshape(np.asarray(x, dtype=object), shape)
+
+
+def _transpose_vjp(g, out, x):
+    return (np.transpose(g),)
+
+
+def _transpose_sympy(sp, x):
+    return np.transpose(np.asarray(x, dtype=object))
+
+
+# fmt: off
+register(Op("index", 1, _index, _index_vjp, _index_sympy, "1 at the chosen elements", (R,),
+            "x[key]: elements chosen by a basic or advanced index", kind="shape",
+            shapes=((3, 4),), example_attrs={"key": (np.array([0, 2, 0]), slice(1, 3))}))
+register(Op("reshape", 1, _reshape, _reshape_vjp, _reshape_sympy, "reshaped back", (R,),
+            "the same elements in another shape", kind="shape", shapes=((2, 3),),
+            example_attrs={"shape": (3, 2)}))
+register(Op("transpose", 1, np.transpose, _transpose_vjp, _transpose_sympy, "transposed back",
+            (R,), "axes reversed (x.T)", kind="shape", shapes=((2, 3),)))
+# fmt: on
