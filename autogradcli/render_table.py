@@ -296,3 +296,18 @@ def stats_tables(s, name: str) -> Group:
         level = k if len(s.levels) <= 40 or k <= 20 else len(s.levels) - 40 + k
         width.add_row(str(level), str(w), "█" * max(1, round(30 * w / top)))
     return Group(summary, ops, width)
+
+
+def minimize_table(run) -> Table:
+    """Start and end of a minimization."""
+    start, end = run.start, run.end
+    table = Table(title=_t(f"Minimized in {end[0]} steps: {run.reason}"))
+    table.add_column("")
+    table.add_column("start", justify="right")
+    table.add_column("end", justify="right")
+    for name in run.names:
+        table.add_row(_t(name), _t(fmt(start[3][name], 10)), _t(fmt(end[3][name], 10)))
+    table.add_section()
+    table.add_row("value", fmt(start[1], 10), fmt(end[1], 10))
+    table.add_row("gradient norm", fmt(start[2], 4), fmt(end[2], 4))
+    return table
