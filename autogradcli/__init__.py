@@ -7,6 +7,7 @@ Graph; `tensor` records a dynamic graph as Python runs, with PyTorch's autograd 
 from . import optim
 from .autograd import grad, trace
 from .errors import AgradError
+from .export import to_dot, to_text
 from .graph import Graph
 from .parser import parse, parse_file
 from .tensor import Tensor, is_grad_enabled, no_grad, tensor
@@ -25,5 +26,7 @@ __all__ = [
     "parse",
     "parse_file",
     "tensor",
+    "to_dot",
+    "to_text",
     "trace",
 ]

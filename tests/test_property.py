@@ -12,8 +12,13 @@ from autogradcli.ops import REGISTRY
 from autogradcli.parser import parse
 
 # Every op but the matrix product, which needs array inputs (tested in test_ops and test_engine).
-UNARY = sorted(n for n, op in REGISTRY.items() if op.arity == 1 and op.symbol is None)
-BINARY = sorted(n for n, op in REGISTRY.items() if op.arity == 2 and op.symbol is None)
+# Shape ops belong to the Tensor API, not the language.
+UNARY = sorted(
+    n for n, op in REGISTRY.items() if op.arity == 1 and op.symbol is None and op.kind != "shape"
+)
+BINARY = sorted(
+    n for n, op in REGISTRY.items() if op.arity == 2 and op.symbol is None and op.kind != "shape"
+)
 INFIX = ["+", "-", "*", "/", "^"]
 LEAVES = st.sampled_from(["x", "y", "z", "2", "0.5", "3", "pi", "e"])
 
