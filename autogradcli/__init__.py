@@ -2,31 +2,38 @@
 
 The library has two front ends on one engine: `parse` turns an expression file into a static
 Graph; `tensor` records a dynamic graph as Python runs, with PyTorch's autograd semantics.
+Names are imported on first use, so the command line starts without loading what it does not
+need.
 """
 
-from . import optim
-from .autograd import grad, trace
-from .errors import AgradError
-from .export import to_dot, to_text
-from .graph import Graph
-from .parser import parse, parse_file
-from .tensor import Tensor, is_grad_enabled, no_grad, tensor
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AgradError",
-    "Graph",
-    "Tensor",
-    "__version__",
-    "grad",
-    "is_grad_enabled",
-    "no_grad",
-    "optim",
-    "parse",
-    "parse_file",
-    "tensor",
-    "to_dot",
-    "to_text",
-    "trace",
-]
+_LAZY = {
+    "AgradError": "errors",
+    "Graph": "graph",
+    "Tensor": "tensors",
+    "grad": "autograd",
+    "is_grad_enabled": "tensors",
+    "no_grad": "tensors",
+    "optim": None,
+    "parse": "parser",
+    "parse_file": "parser",
+    "tensor": "tensors",
+    "to_dot": "export",
+    "to_text": "export",
+    "trace": "autograd",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'autogradcli' has no attribute {name!r}")
+    module = _LAZY[name]
+    value = import_module(f".{name}" if module is None else f".{module}", __name__)
+    value = value if module is None else getattr(value, name)
+    globals()[name] = value
+    return value

@@ -16,7 +16,7 @@ import numpy as np
 from . import engine
 from .errors import paused_gc
 from .graph import Graph
-from .tensor import NOTHING_SAVED, Tensor, as_tensor
+from .tensors import NOTHING_SAVED, Tensor, as_tensor
 
 FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "

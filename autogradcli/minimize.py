@@ -11,7 +11,7 @@ from .errors import AgradError
 from .evaluate import evaluate, pick_outputs
 from .graph import Graph
 from .optim import SGD, Adam
-from .tensor import Tensor
+from .tensors import Tensor
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensors import Tensor
 
 
 class Optimizer:
