@@ -13,15 +13,16 @@ import typer
 from . import __version__
 from .errors import AgradError, CheckFailed
 
-app = typer.Typer(
-    name="agrad",
-    help="Gradient calculator and computational-graph tool for formulas in text files.",
-    epilog="Example: agrad eval samples/seed.txt --at a=1 b=2 c=3 d=4",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+APP_SETTINGS = {
+    "name": "agrad",
+    "help": "Gradient calculator and computational-graph tool for formulas in text files.",
+    "epilog": "Example: agrad eval samples/seed.txt --at a=1 b=2 c=3 d=4",
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": "rich",
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+app = typer.Typer(**APP_SETTINGS)
 STATE = {"debug": bool(os.environ.get("AGRAD_DEBUG"))}
 
 
@@ -696,5 +697,17 @@ def _split(names: list[str] | None) -> list[str] | None:
 
 
 def main() -> None:
-    """Entry point of the `agrad` script."""
-    app()
+    """Entry point of the `agrad` script.
+
+    Typer inspects every command's parameters when it builds the app, which costs start-up
+    time for each command; when the command line names one, only that one is built.
+    """
+    name = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    chosen = [c for c in app.registered_commands if c.name == name]
+    if not chosen:
+        app()
+        return
+    single = typer.Typer(**APP_SETTINGS)
+    single.registered_callback = app.registered_callback
+    single.registered_commands = chosen
+    single()
