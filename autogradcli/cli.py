@@ -25,6 +25,45 @@ APP_SETTINGS = {
 app = typer.Typer(**APP_SETTINGS)
 STATE = {"debug": bool(os.environ.get("AGRAD_DEBUG"))}
 
+# Parameters several commands share, declared once.
+FileArg = Annotated[
+    str, typer.Argument(metavar="FILE", help="Expression file.", show_default=False)
+]
+ValuesArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[NAME=VALUE]...", help="Input values; the same as --at.", show_default=False
+    ),
+]
+AtOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--at",
+        "-a",
+        metavar="NAME=VALUE",
+        help="Input value: --at a=1 b=2, repeated --at a=1 --at b=2, arrays x=[1,2].",
+        show_default=False,
+    ),
+]
+OutputOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--output",
+        metavar="NAME",
+        help="Use these named values as the outputs.",
+        show_default=False,
+    ),
+]
+WrtOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--wrt", "-w", metavar="NAME", help="Differentiate only by these names.", show_default=False
+    ),
+]
+TimeoutOpt = Annotated[
+    float, typer.Option("--sympy-timeout", help="Seconds SymPy may spend on each step.")
+]
+
 
 class Format(str, Enum):
     """Output formats of `agrad eval`."""
@@ -88,44 +127,11 @@ EVAL_EPILOG = (
 @app.command("eval", epilog=EVAL_EPILOG, context_settings={"ignore_unknown_options": True})
 @guard
 def eval_command(
-    file: Annotated[
-        str, typer.Argument(metavar="FILE", help="Expression file to evaluate.", show_default=False)
-    ],
-    values: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="[NAME=VALUE]...", help="Input values; the same as --at.", show_default=False
-        ),
-    ] = None,
-    at: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--at",
-            "-a",
-            metavar="NAME=VALUE",
-            help="Input value: --at a=1 b=2, repeated --at a=1 --at b=2, arrays x=[1,2].",
-            show_default=False,
-        ),
-    ] = None,
-    wrt: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--wrt",
-            "-w",
-            metavar="NAME",
-            help="Differentiate only with respect to these names (repeatable).",
-            show_default=False,
-        ),
-    ] = None,
-    output: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--output",
-            metavar="NAME",
-            help="Evaluate these named values (repeatable; several give a Jacobian).",
-            show_default=False,
-        ),
-    ] = None,
+    file: FileArg,
+    values: ValuesArg = None,
+    at: AtOpt = None,
+    wrt: WrtOpt = None,
+    output: OutputOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     nodes: Annotated[bool, typer.Option("--nodes", help="Add the node table.")] = False,
     edges: Annotated[bool, typer.Option("--edges", help="Add the edge table.")] = False,
@@ -145,9 +151,7 @@ def eval_command(
         bool,
         typer.Option("--check", help="Compare each gradient with SymPy and finite differences."),
     ] = False,
-    sympy_timeout: Annotated[
-        float, typer.Option("--sympy-timeout", help="Seconds SymPy may spend (with --check).")
-    ] = 10.0,
+    sympy_timeout: TimeoutOpt = 10.0,
     digits: Annotated[
         int, typer.Option("--digits", min=1, max=17, help="Significant digits in tables.")
     ] = 6,
@@ -208,14 +212,9 @@ class DiffFormat(str, Enum):
 )
 @guard
 def diff_command(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="Expression file.")],
-    wrt: Annotated[
-        list[str] | None,
-        typer.Option("--wrt", "-w", metavar="NAME", help="Only these inputs (repeatable)."),
-    ] = None,
-    output: Annotated[
-        list[str] | None, typer.Option("--output", metavar="NAME", help="Only these outputs.")
-    ] = None,
+    file: FileArg,
+    wrt: WrtOpt = None,
+    output: OutputOpt = None,
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="How to write them.")] = (
         DiffFormat.text
     ),
@@ -223,9 +222,7 @@ def diff_command(
     simplify: Annotated[
         bool, typer.Option("--simplify/--no-simplify", help="Simplify each derivative.")
     ] = True,
-    sympy_timeout: Annotated[
-        float, typer.Option("--sympy-timeout", help="Seconds SymPy may spend per step.")
-    ] = 10.0,
+    sympy_timeout: TimeoutOpt = 10.0,
 ) -> None:
     """Print the symbolic derivative of each output with respect to each input (SymPy)."""
     from .evaluate import pick_outputs, pick_wrt
@@ -311,9 +308,7 @@ def check_command(
     fd_atol: Annotated[
         float, typer.Option("--fd-atol", help="Absolute tolerance vs finite differences.")
     ] = 1e-6,
-    sympy_timeout: Annotated[
-        float, typer.Option("--sympy-timeout", help="Seconds SymPy may spend per file.")
-    ] = 10.0,
+    sympy_timeout: TimeoutOpt = 10.0,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     junit: Annotated[
         str | None, typer.Option("--junit", metavar="PATH", help="Also write JUnit XML here.")
@@ -424,19 +419,10 @@ class RenderFormat(str, Enum):
 )
 @guard
 def graph_command(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="Expression file to draw.")],
-    values: Annotated[
-        list[str] | None,
-        typer.Argument(metavar="[NAME=VALUE]...", help="Input values; the same as --at."),
-    ] = None,
-    at: Annotated[
-        list[str] | None,
-        typer.Option("--at", "-a", metavar="NAME=VALUE", help="Show values, gradients, partials."),
-    ] = None,
-    output: Annotated[
-        list[str] | None,
-        typer.Option("--output", metavar="NAME", help="Output whose gradient is shown."),
-    ] = None,
+    file: FileArg,
+    values: ValuesArg = None,
+    at: AtOpt = None,
+    output: OutputOpt = None,
     fmt: Annotated[GraphFormat, typer.Option("--format", "-f", help="Output format.")] = (
         GraphFormat.dot
     ),
@@ -531,7 +517,7 @@ def _graph_text(view, fmt: GraphFormat, digits: int) -> str | None:
 )
 @guard
 def optimize_command(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="Expression file.")],
+    file: FileArg,
     out: Annotated[
         str | None, typer.Option("-o", metavar="FILE", help="Write the optimized file here.")
     ] = None,
@@ -564,7 +550,7 @@ def optimize_command(
 @app.command("stats", epilog="Example: agrad stats samples/mlp.txt")
 @guard
 def stats_command(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="Expression file.")],
+    file: FileArg,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Report size, depth, op histogram, shared subexpressions and parallel levels."""
@@ -612,15 +598,9 @@ class OptimizerName(str, Enum):
 )
 @guard
 def minimize_command(
-    file: Annotated[str, typer.Argument(metavar="FILE", help="Expression file to minimize.")],
-    values: Annotated[
-        list[str] | None,
-        typer.Argument(metavar="[NAME=VALUE]...", help="Starting point; the same as --at."),
-    ] = None,
-    at: Annotated[
-        list[str] | None,
-        typer.Option("--at", "-a", metavar="NAME=VALUE", help="Starting value of an input."),
-    ] = None,
+    file: FileArg,
+    values: ValuesArg = None,
+    at: AtOpt = None,
     steps: Annotated[int, typer.Option("--steps", min=0, help="Most steps to take.")] = 1000,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.01,
     optimizer: Annotated[

@@ -15,34 +15,22 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SEED = [
+    sys.executable,
+    "-m",
+    "autogradcli",
+    "eval",
+    str(ROOT / "samples/seed.txt"),
+    "--at",
+    "a=1",
+    "b=2",
+    "c=3",
+    "d=4",
+]
 COMMANDS = {
     "import floor: numpy, typer, rich": [sys.executable, "-c", "import numpy, typer, rich"],
-    "agrad eval seed (table)": [
-        sys.executable,
-        "-m",
-        "autogradcli",
-        "eval",
-        str(ROOT / "samples/seed.txt"),
-        "--at",
-        "a=1",
-        "b=2",
-        "c=3",
-        "d=4",
-    ],
-    "agrad eval seed (json)": [
-        sys.executable,
-        "-m",
-        "autogradcli",
-        "eval",
-        str(ROOT / "samples/seed.txt"),
-        "--at",
-        "a=1",
-        "b=2",
-        "c=3",
-        "d=4",
-        "-f",
-        "json",
-    ],
+    "agrad eval seed (table)": SEED,
+    "agrad eval seed (json)": [*SEED, "-f", "json"],
 }
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from autogradcli.evaluate import evaluate
 from autogradcli.parser import parse
@@ -31,3 +34,17 @@ def value(text: str, **at) -> float:
 def grad(text: str, **at) -> dict[str, np.ndarray]:
     """The first output's gradient."""
     return run(text, **at).outputs[0].gradient
+
+
+def agrad(*args: str):
+    """Run the command line in-process; returns click's Result (stdout, stderr, exit_code)."""
+    from autogradcli.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def write(tmp_path: Path, text: str, name: str = "f.txt") -> str:
+    """Write a UTF-8 file under tmp_path and return its path."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from conftest import agrad, write
 
 from autogradcli.check import Tolerances, check_point
-from autogradcli.cli import app
 from autogradcli.errors import AgradError
 from autogradcli.evaluate import evaluate
 from autogradcli.ops import REGISTRY, register
@@ -20,17 +19,6 @@ from autogradcli.parser import parse, parse_file
 from autogradcli.verify import check_file, check_ops
 
 ROOT = Path(__file__).resolve().parent.parent
-runner = CliRunner()
-
-
-def agrad(*args: str):
-    return runner.invoke(app, list(args))
-
-
-def write(tmp_path: Path, text: str, name: str = "f.txt") -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 @pytest.fixture

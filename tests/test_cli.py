@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import agrad, write
 from typer.testing import CliRunner
 
 from autogradcli import __version__
@@ -16,17 +17,6 @@ from autogradcli.cli import app
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SEED = str(SAMPLES / "seed.txt")
 runner = CliRunner()
-
-
-def agrad(*args: str):
-    """Run the app in-process; returns the click Result."""
-    return runner.invoke(app, list(args))
-
-
-def write(tmp_path: Path, text: str, name: str = "f.txt") -> str:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
 
 
 def test_seed_table():
