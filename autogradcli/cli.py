@@ -66,10 +66,11 @@ TimeoutOpt = Annotated[
 
 
 class Format(str, Enum):
-    """Output formats of `agrad eval`."""
+    """Output formats of `agrad eval`, `check` and `stats` (csv: `eval --at-file` only)."""
 
     table = "table"
     json = "json"
+    csv = "csv"
 
 
 def guard(fn):
@@ -155,8 +156,31 @@ def eval_command(
     digits: Annotated[
         int, typer.Option("--digits", min=1, max=17, help="Significant digits in tables.")
     ] = 6,
+    at_file: Annotated[
+        str | None,
+        typer.Option(
+            "--at-file",
+            metavar="FILE",
+            help="Many points: a .csv (header of input names), .npy, .npz or .json.",
+        ),
+    ] = None,
+    chunk: Annotated[
+        int, typer.Option("--chunk", min=1, help="Rows evaluated at once with --at-file.")
+    ] = 100_000,
+    out: Annotated[
+        str | None, typer.Option("-o", metavar="FILE", help="Write --at-file results here.")
+    ] = None,
 ) -> None:
-    """Evaluate a formula file: its value and gradient at a point."""
+    """Evaluate a formula file: its value and gradient at a point, or at many (--at-file)."""
+    if at_file is not None:
+        _eval_batch(file, at_file, [*(at or []), *(values or [])], fmt, chunk, out, strict)
+        return
+    if fmt is Format.csv:
+        raise AgradError(
+            "--format csv writes one row per point of --at-file",
+            None,
+            "add --at-file points.csv, or use --format json",
+        )
     from .evaluate import evaluate_file
 
     ev = evaluate_file(file, [*(at or []), *(values or [])], output, _split(wrt), edges, jacobian)
@@ -186,6 +210,57 @@ def eval_command(
         raise CheckFailed(f"{len(ev.notices)} non-finite result(s) under --strict")
     if any(r.failed for r in results):
         raise CheckFailed("the gradient check failed")
+
+
+def _eval_batch(
+    file: str, points: str, fixed: list[str], fmt: Format, chunk: int, out: str | None, strict: bool
+) -> None:
+    """`agrad eval --at-file`: every row's values and gradients, as CSV or JSON."""
+    import numpy as np
+
+    from .batch import run_batch
+    from .parser import parse_file
+    from .values import parse_assignments
+
+    if fmt is Format.table:
+        fmt = Format.csv
+    graph = parse_file(file)
+    given = {name: v for name, (v, _) in parse_assignments(fixed).items()}
+    stream = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout  # noqa: SIM115
+    blocks: list = []
+
+    def write(columns, table) -> None:
+        if fmt is Format.json:
+            blocks.append(table)
+            return
+        if not blocks:
+            stream.write(",".join(columns) + "\n")
+            blocks.append(True)
+        np.savetxt(stream, table, delimiter=",", fmt="%.17g")
+
+    try:
+        result = run_batch(graph, points, given, chunk, write)
+    finally:
+        if out:
+            stream.close()
+    if fmt is Format.json:
+        from .render_json import batch_dict, dumps
+
+        table = np.vstack(blocks) if blocks else np.zeros((0, len(result.columns)))
+        text = dumps(batch_dict(graph, result, table)) + "\n"
+        if out:
+            with open(out, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            sys.stdout.write(text)
+    if result.nonfinite_rows:
+        typer.echo(
+            f"warning: {result.nonfinite_rows} of {result.rows} rows have nan or inf; "
+            f"{result.first_bad}",
+            err=True,
+        )
+        if strict:
+            raise CheckFailed("non-finite results under --strict")
 
 
 def _report_failures(results) -> None:
@@ -657,6 +732,31 @@ def minimize_command(
             fh.write(trace_csv(run))
     if plot:
         draw(run, plot)
+
+
+@app.command(
+    "compile",
+    epilog="Example: agrad compile samples/seed.txt -o seed_grad.py; then in Python: "
+    "from seed_grad import value_and_grad; value_and_grad(a=1, b=2, c=3, d=4)",
+)
+@guard
+def compile_command(
+    file: FileArg,
+    out: Annotated[
+        str | None, typer.Option("-o", metavar="FILE", help="Write the module here.")
+    ] = None,
+) -> None:
+    """Write a standalone NumPy module with value_and_grad(**inputs) for a formula file."""
+    from .compile import compile_graph
+    from .parser import parse_file
+
+    source = compile_graph(parse_file(file), file)
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(source)
+        typer.echo(f"wrote {out}", err=True)
+    else:
+        sys.stdout.write(source)
 
 
 @app.command("ops", epilog="Example: agrad ops")

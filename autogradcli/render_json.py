@@ -163,6 +163,27 @@ def view_dict(view) -> dict:
     return doc
 
 
+def batch_dict(graph, result, table) -> dict:
+    """The JSON document for `agrad eval --at-file ... --format json`: a list per column."""
+    col = {name: jsonable(table[:, k]) for k, name in enumerate(result.columns)}
+    inputs = list(graph.input_ids)
+    outputs = {
+        o: {"value": col[o], "gradient": {w: col[f"d{o}/d{w}"] for w in inputs}}
+        for o, _ in graph.outputs
+    }
+    warnings = (
+        []
+        if not result.nonfinite_rows
+        else [f"{result.nonfinite_rows} rows have nan or inf; {result.first_bad}"]
+    )
+    return {
+        "rows": result.rows,
+        "inputs": {w: col[w] for w in inputs},
+        "outputs": outputs,
+        "warnings": warnings,
+    }
+
+
 def dumps(doc: dict) -> str:
     """Serialize strictly (a bare NaN would be a bug, so it raises)."""
     return json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False)
