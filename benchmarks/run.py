@@ -1,0 +1,190 @@
+"""Speed of the seed expression against hand-written NumPy and peers, as a Markdown table.
+
+Usage: python benchmarks/run.py [--points 1000000] [--repeat 7] [--torch-compile]
+
+Workloads: value + 4 gradients of ((a+b)*b^2) + ((c-d)*d^2) at N points (batched) and at one
+point (in process). Peers run when installed: torch eager (and torch.compile with the flag),
+jax.jit, HIPS autograd, SymPy lambdify. Peak memory of the batched run is measured with
+tracemalloc (NumPy reports its buffers to it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from autogradcli import engine  # noqa: E402
+from autogradcli.compile import compile_graph  # noqa: E402
+from autogradcli.parser import parse_file  # noqa: E402
+
+GRAPH = parse_file(str(ROOT / "samples/seed.txt"))
+
+
+def numpy_by_hand(a, b, c, d):
+    """The best hand-written NumPy: value and the four partials, shared subexpressions."""
+    b2, d2 = b * b, d * d
+    s, t = a + b, c - d
+    return s * b2 + t * d2, b2, b2 + 2 * b * s, d2, 2 * d * t - d2
+
+
+def agrad_interpreted(a, b, c, d):
+    """The engine's forward and backward loops."""
+    vals = engine.forward(GRAPH, {"a": a, "b": b, "c": c, "d": d})
+    out = GRAPH.outputs[0][1]
+    adj = engine.backward(GRAPH, vals, out, NEEDS)
+    return vals[out], *(adj[GRAPH.input_ids[n]] for n in "abcd")
+
+
+NEEDS = engine.needs_grad(GRAPH, GRAPH.input_ids.values())
+
+
+def compiled_module():
+    """Import the module `agrad compile` writes for the seed."""
+    path = Path(tempfile.mkdtemp()) / "seed_grad.py"
+    path.write_text(compile_graph(GRAPH, "samples/seed.txt"), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("seed_grad", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.value_and_grad
+
+
+def peers() -> dict:
+    """Installed peers as functions (a, b, c, d) -> value and gradients."""
+    out = {}
+    try:
+        import torch
+
+        def torch_eager(a, b, c, d):
+            ts = [
+                torch.from_numpy(np.asarray(x, dtype=float)).requires_grad_() for x in (a, b, c, d)
+            ]
+            ta, tb, tc, td = ts
+            f = ((ta + tb) * tb**2) + ((tc - td) * td**2)
+            grads = torch.autograd.grad(f.sum(), ts)
+            return f.detach(), *grads
+
+        out["torch eager"] = torch_eager
+        out["_torch"] = torch
+    except ImportError:
+        pass
+    try:
+        import jax
+        import jax.numpy as jnp
+
+        jax.config.update("jax_enable_x64", True)
+
+        def f(a, b, c, d):
+            return jnp.sum(((a + b) * b**2) + ((c - d) * d**2))
+
+        vg = jax.jit(jax.value_and_grad(f, argnums=(0, 1, 2, 3)))
+        out["jax.jit"] = lambda a, b, c, d: vg(a, b, c, d)
+    except ImportError:
+        pass
+    try:
+        import autograd
+        import autograd.numpy as anp
+
+        def g(a, b, c, d):
+            return anp.sum(((a + b) * b**2) + ((c - d) * d**2))
+
+        grad = autograd.grad(g, argnum=[0, 1, 2, 3])
+        out["HIPS autograd"] = lambda a, b, c, d: grad(a, b, c, d)
+    except ImportError:
+        pass
+    import sympy as sp
+
+    a, b, c, d = sp.symbols("a b c d", real=True)
+    expr = ((a + b) * b**2) + ((c - d) * d**2)
+    fn = sp.lambdify((a, b, c, d), [expr, *[sp.diff(expr, v) for v in (a, b, c, d)]], "numpy")
+    out["SymPy lambdify"] = fn
+    return out
+
+
+def best_of(fn, args, repeat: int) -> float:
+    """Median seconds of `repeat` calls after one warm-up call."""
+    fn(*args)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_bytes(fn, args) -> int:
+    """Peak traced memory of one call."""
+    tracemalloc.start()
+    fn(*args)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def main() -> None:
+    """Run every workload and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--torch-compile", action="store_true")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    batch = tuple(rng.uniform(-2, 2, size=args.points) for _ in range(4))
+    one = tuple(np.array(v) for v in (1.0, 2.0, 3.0, 4.0))
+    compiled = compiled_module()
+    runners = {
+        "NumPy by hand": numpy_by_hand,
+        "agrad interpreted": agrad_interpreted,
+        "agrad compiled": lambda a, b, c, d: compiled(a=a, b=b, c=c, d=d),
+    }
+    others = peers()
+    torch = others.pop("_torch", None)
+    runners.update(others)
+    if torch is not None and args.torch_compile:
+        eager = others["torch eager"]
+        runners["torch.compile"] = torch.compile(eager)
+    with np.errstate(all="ignore"):
+        base = best_of(numpy_by_hand, batch, args.repeat)
+        print(f"## Seed, value + 4 gradients at {args.points:,} points (median of {args.repeat})\n")
+        print("| implementation | ms | × NumPy by hand | peak MB |")
+        print("|---|---:|---:|---:|")
+        for name, fn in runners.items():
+            try:
+                seconds = best_of(fn, batch, args.repeat)
+                peak = peak_bytes(fn, batch) / 1e6
+            except Exception as exc:  # a peer that cannot run here is reported, not fatal
+                print(f"| {name} | failed: {type(exc).__name__} | | |")
+                continue
+            print(f"| {name} | {1e3 * seconds:.1f} | {seconds / base:.2f} | {peak:.0f} |")
+        print("\n## Seed, value + 4 gradients at one point, in process\n")
+        print("| implementation | µs |")
+        print("|---|---:|")
+        for name, fn in runners.items():
+            try:
+                seconds = best_of(fn, one, max(args.repeat, 200))
+            except Exception as exc:
+                print(f"| {name} | failed: {type(exc).__name__} |")
+                continue
+            print(f"| {name} | {1e6 * seconds:.1f} |")
+        forward_only = best_of(
+            lambda *v: engine.forward(GRAPH, dict(zip("abcd", v, strict=True))), batch, args.repeat
+        )
+        both = best_of(agrad_interpreted, batch, args.repeat)
+        print(
+            f"\ntime(value + gradient) / time(value), agrad interpreted, batched: "
+            f"{both / forward_only:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
