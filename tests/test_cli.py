@@ -218,7 +218,8 @@ def test_version_and_help_show_examples():
     assert agrad("--version").stdout.strip() == f"agrad {__version__}"
     top = agrad("--help")
     assert top.exit_code == 0 and "agrad eval samples/seed.txt" in top.stdout
-    for command in ("eval", "ops"):
+    commands = ("eval", "ops", "diff", "check", "graph", "optimize", "stats", "minimize", "compile")
+    for command in commands:
         result = agrad(command, "--help")
         assert result.exit_code == 0
         assert f"agrad {command}" in result.stdout
