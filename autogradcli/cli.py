@@ -238,8 +238,16 @@ def _eval_batch(
             blocks.append(True)
         np.savetxt(stream, table, delimiter=",", fmt="%.17g")
 
+    bar = _progress()
     try:
-        result = run_batch(graph, points, given, chunk, write)
+        if bar is None:
+            result = run_batch(graph, points, given, chunk, write)
+        else:
+            with bar:
+                task = bar.add_task("rows", total=None)
+                result = run_batch(
+                    graph, points, given, chunk, write, lambda n: bar.advance(task, n)
+                )
     finally:
         if out:
             stream.close()
