@@ -285,7 +285,10 @@ def sample(graph: Graph, domains: dict, points: int, seed: int) -> Sample:
     for _ in range(points * 50):
         if len(evals) == points:
             break
-        values = {n: np.array(rng.uniform(lo, hi)) for n, (lo, hi) in domains.items()}
+        values = {
+            n: np.array(rng.uniform(lo, hi, size=graph.shapes.get(n, ())))
+            for n, (lo, hi) in domains.items()
+        }
         ev = evaluate(graph, values)
         with engine.fp_watch():
             sides = _claim_values(graph, ev)

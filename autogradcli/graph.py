@@ -68,6 +68,7 @@ class Graph:
         self.symbols: dict[str, int] = {}
         self.claims: list[Claim] = []
         self.ranges: dict[str, tuple[float, float, Span]] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.ops)

@@ -178,3 +178,35 @@ def read_ranges(p: Reporter) -> None:
                 )
             g.ranges[name] = (lo, hi, where)
             pos = item.end()
+
+
+SHAPE_DIRECTIVE = re.compile(r"#[ \t]*shape[ \t]*:([^\n]*)")
+SHAPE_ITEM = re.compile(r"\s*([^\W\d]\w*)\s*\(\s*((?:\d+\s*,?\s*)*)\)\s*(?:,|$)")
+
+
+def read_shapes(p: Reporter) -> None:
+    """Read `# shape: w (2), W (3, 2)` directives: the array shapes `agrad check` samples."""
+    g = p.graph
+    for m in SHAPE_DIRECTIVE.finditer(p.source.text):
+        body, offset = m[1], m.start(1)
+        pos = 0
+        while pos < len(body.rstrip()):
+            item = SHAPE_ITEM.match(body, pos)
+            if item is None:
+                skip = len(body[pos:]) - len(body[pos:].lstrip())
+                p.fail(
+                    "malformed shape directive",
+                    offset + pos + skip,
+                    m.end(),
+                    "write: # shape: w (2), W (3, 2)",
+                )
+            name = item[1]
+            if name not in g.input_ids:
+                p.fail(
+                    f"shape for '{name}', which is not an input",
+                    offset + item.start(1),
+                    offset + item.end(1),
+                    f"the inputs are: {', '.join(g.input_ids)}",
+                )
+            g.shapes[name] = tuple(int(d) for d in re.findall(r"\d+", item[2]))
+            pos = item.end()

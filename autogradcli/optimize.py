@@ -60,6 +60,7 @@ class Builder:
             Claim(c.kind, c.target, c.wrt, m[c.node], c.span) for c in g.claims if m[c.node] >= 0
         ]
         new.ranges = dict(g.ranges)
+        new.shapes = dict(g.shapes)
         return new
 
 

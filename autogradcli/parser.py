@@ -15,7 +15,7 @@ from . import lexer
 from .errors import AgradError, Source, paused_gc, suggest
 from .graph import CONST, Claim, Graph
 from .lexer import MAX_NESTING, OPEN, PRECEDENCE, RESERVED, SIMPLE, statement_at
-from .literals import Reporter, read_array, read_ranges
+from .literals import Reporter, read_array, read_ranges, read_shapes
 from .ops import CONSTANTS, FUNCTIONS, INFIX, POW, REGISTRY, UNARY
 
 PAREN, CALL, UNOP, BINOP = 0, 1, 2, 3
@@ -86,6 +86,7 @@ class _Parser(Reporter):
                 self.bare.append((stmt[0][1] if single else None, node))
         self.choose_outputs(last)
         read_ranges(self)
+        read_shapes(self)
         return self.graph
 
     def claim(self, stmt: list) -> None:

@@ -56,7 +56,7 @@ def check_file(
     drawn = sample(graph, domains, points, seed)
     n = len(drawn.evals)
     inputs = list(graph.input_ids)
-    oracle, why = _oracle(graph, {}, graph.outputs, inputs, graph.claims, timeout)
+    oracle, why = _oracle(graph, graph.shapes, graph.outputs, inputs, graph.claims, timeout)
     sym = None
     if oracle is not None and n:
         batch = {name: np.array([ev.inputs[name] for ev in drawn.evals]) for name in inputs}
@@ -167,14 +167,16 @@ def _worst_index(mine, ref) -> int:
 def _worst(mine, ref, drawn, fd=None, labels=("engine", "SymPy")) -> str:
     """`at a=1.2, b=0.3: engine 4.0, SymPy 4.1` for the worst point."""
     p = _worst_index(mine, ref)
-    point = ", ".join(f"{k}={float(v):.6g}" for k, v in drawn.evals[p].inputs.items())
+    point = ", ".join(f"{k}={_fmt(v, 6)}" for k, v in drawn.evals[p].inputs.items())
     text = f"at {point}: {labels[0]} {_fmt(mine[p])}, {labels[1]} {_fmt(ref[p])}"
     return text + (f", finite differences {_fmt(fd[p])}" if fd is not None else "")
 
 
-def _fmt(x) -> str:
+def _fmt(x, digits: int = 10) -> str:
     a = np.asarray(x, dtype=float)
-    return f"{float(a):.10g}" if a.ndim == 0 else np.array2string(a, precision=10)
+    if a.ndim == 0:
+        return f"{float(a):.{digits}g}"
+    return np.array2string(a, precision=digits, separator=", ")
 
 
 def _proof(oracle, k: int, timeout: float) -> str:

@@ -146,6 +146,8 @@ def test_range_option_and_directive(tmp_path):
         ("f = x\nexpect diff(f) == 1\n", "left side of expect", "2:8"),
         ("f = x\nexpect f == x + w\n", "'w' is not an input", "2:17"),
         ("f = x == 1\n", "unexpected '=='", "1:7"),
+        ("f = sum(x)\n# shape: x [2]\n", "malformed shape directive", "2:10"),
+        ("f = sum(x)\n# shape: q (2)\n", "shape for 'q', which is not an input", "2:10"),
     ],
 )
 def test_claim_and_directive_errors(text, message, where):
@@ -244,3 +246,21 @@ def test_diff_text_and_latex():
     assert "∂f/∂a" in text.stdout and "b" in text.stdout
     latex = agrad("diff", seed, "--wrt", "d", "--latex")
     assert latex.stdout.strip() == r"\frac{\partial f}{\partial d} = d \left(2 c - 3 d\right)"
+
+
+def test_shape_directive_samples_arrays(tmp_path):
+    path = write(
+        tmp_path, "# shape: W (2, 3), v (3)\n# range: W in [-1, 1]\nf = sum(tanh(W @ v))\n"
+    )
+    graph = parse_file(path)
+    assert graph.shapes == {"W": (2, 3), "v": (3,)}
+    rows = check_file(path, points=5)
+    assert [(r.wrt, r.status) for r in rows] == [("W", "pass"), ("v", "pass")]
+
+
+def test_every_sample_checks():
+    result = agrad("check", str(ROOT / "samples"), "-f", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert {r["status"] for r in doc["results"]} == {"pass"}
+    assert {Path(r["file"]).name for r in doc["results"]} >= {"mlp.txt", "logistic.txt", "seed.txt"}
