@@ -71,7 +71,7 @@ def check_file(
         line = _line(graph, node)
         for w in inputs:
             mine = np.array([ev.outputs[_index(ev, name)].gradient[w] for ev in drawn.evals])
-            fd = np.array([fd_gradient(graph, ev.inputs, node, w) for ev in drawn.evals])
+            fd = np.array([fd_gradient(graph, ev.inputs, node, w, tol) for ev in drawn.evals])
             ref = sym[(name, w)] if sym is not None else None
             results.append(
                 _row(graph, path, name, w, "gradient", line, mine, ref, fd, why, tol, drawn, base)

@@ -264,3 +264,11 @@ def test_every_sample_checks():
     doc = json.loads(result.stdout)
     assert {r["status"] for r in doc["results"]} == {"pass"}
     assert {Path(r["file"]).name for r in doc["results"]} >= {"mlp.txt", "logistic.txt", "seed.txt"}
+
+
+def test_unsteady_finite_differences_judge_nothing(tmp_path):
+    path = write(tmp_path, "f = sqrt(x - 0.4)\n")
+    result = agrad("eval", path, "--at", "x=0.40000001", "--check", "-f", "json")
+    row = json.loads(result.stdout)["check"][0]
+    assert row["fd"] == "nan" and row["status"] == "pass"
+    assert row["engine"] == pytest.approx(row["sympy"], rel=1e-9)
