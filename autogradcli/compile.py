@@ -110,6 +110,8 @@ def _backward(graph: Graph, out: int, name: str, needs: list[bool], sources) -> 
         vjp = _reference(REGISTRY[graph.ops[i]].vjp, sources)
         args = ", ".join(f"v{j}" for j in ins)
         attrs = "".join(f", {key}={v!r}" for key, v in (graph.attrs[i] or {}).items())
+        if REGISTRY[graph.ops[i]].takes_needs:
+            attrs += f", needs={tuple(needs[j] for j in ins)!r}"
         lines.append(f"    t = {vjp}(a{i}, v{i}, {args}{attrs})")
         for pos, j in enumerate(ins):
             if not needs[j]:

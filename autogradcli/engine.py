@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import AgradError
 from .graph import CONST, INPUT, Graph
-from .ops import FORWARD, VJP
+from .ops import FORWARD, TAKES_NEEDS, VJP
 
 
 class RuleError(RuntimeError):
@@ -103,7 +103,7 @@ def backward(
     if not needs[output]:
         return adj
     adj[output] = np.ones_like(vals[output]) if seed is None else seed
-    ops, ins, attrs, vjp = graph.ops, graph.inputs, graph.attrs, VJP
+    ops, ins, attrs, vjp, masked = graph.ops, graph.inputs, graph.attrs, VJP, TAKES_NEEDS
     for i in range(output, -1, -1):
         g = adj[i]
         if g is None:
@@ -113,6 +113,10 @@ def backward(
             continue
         if attrs[i]:
             grads = vjp[ops[i]](g, vals[i], *[vals[j] for j in a], **attrs[i])
+        elif ops[i] in masked:
+            grads = vjp[ops[i]](
+                g, vals[i], *[vals[j] for j in a], needs=tuple([needs[j] for j in a])
+            )
         elif len(a) == 2:
             grads = vjp[ops[i]](g, vals[i], vals[a[0]], vals[a[1]])
         else:

@@ -163,3 +163,18 @@ def test_documented_conventions_at_kinks(name, convention):
         grads = op.vjp(np.ones_like(out), out, *xs)
     assert float(out) == value
     np.testing.assert_array_equal([float(g) for g in grads], partials)
+
+
+@pytest.mark.parametrize("name", [n for n in OPS if REGISTRY[n].takes_needs])
+def test_needs_mask_skips_only_what_is_not_needed(name):
+    op = REGISTRY[name]
+    rng = np.random.default_rng(11)
+    xs = _sample(op, rng, broadcast=False)
+    out = op.forward(*xs)
+    g = rng.normal(size=np.shape(out))
+    full = op.vjp(g, out, *xs)
+    for k in range(op.arity):
+        needs = tuple(j == k for j in range(op.arity))
+        masked = op.vjp(g, out, *xs, needs=needs)
+        assert all(m is None for j, m in enumerate(masked) if j != k)
+        np.testing.assert_array_equal(masked[k], full[k])

@@ -34,7 +34,9 @@ class Op:
     """Everything about one primitive, side by side.
 
     `near_kink(tol, *inputs)` is True where the op is within `tol` of a point where it is not
-    differentiable; `conventions` are the values and partials the docs promise there.
+    differentiable; `conventions` are the values and partials the docs promise there. With
+    `takes_needs`, the VJP accepts `needs=(bool, ...)` and may return None for inputs that
+    need no gradient (a constant exponent's x^y*log(x), a constant matrix's product).
     """
 
     name: str
@@ -53,6 +55,7 @@ class Op:
     near_kink: Callable[..., Any] | None = None
     conventions: tuple[Convention, ...] = ()
     example_attrs: dict[str, Any] | None = None
+    takes_needs: bool = False
 
     @property
     def syntax(self) -> str:
@@ -70,6 +73,7 @@ class Op:
 REGISTRY: dict[str, Op] = {}
 FORWARD: dict[str, Callable[..., Any]] = {}
 VJP: dict[str, Callable[..., tuple]] = {}
+TAKES_NEEDS: set[str] = set()
 
 
 def register(op: Op) -> Op:
@@ -77,6 +81,10 @@ def register(op: Op) -> Op:
     REGISTRY[op.name] = op
     FORWARD[op.name] = op.forward
     VJP[op.name] = op.vjp
+    if op.takes_needs:
+        TAKES_NEEDS.add(op.name)
+    else:
+        TAKES_NEEDS.discard(op.name)
     return op
 
 
@@ -84,6 +92,7 @@ def unregister(name: str) -> None:
     """Remove an op (tests use this to plant and remove rules)."""
     for table in (REGISTRY, FORWARD, VJP):
         table.pop(name, None)
+    TAKES_NEEDS.discard(name)
 
 
 from . import arith, elementwise, reductions, shape  # noqa: E402, F401  (registers every op)

@@ -27,30 +27,43 @@ def _mul_vjp(g, out, x, y):
     return g * y, g * x
 
 
-def _div_vjp(g, out, x, y):
-    return g / y, -g * out / y
+def _div_vjp(g, out, x, y, needs=(True, True)):
+    return (g / y if needs[0] else None), (-g * out / y if needs[1] else None)
 
 
-def _pow_vjp(g, out, x, y):
-    dx = np.where(y == 0, 0.0, y * np.power(x, y - 1.0))
-    dy = np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
-    return g * dx, g * dy
+def _pow_vjp(g, out, x, y, needs=(True, True)):
+    dx = dy = None
+    if needs[0] and np.ndim(y) == 0:  # a scalar exponent: no mask, NumPy's fast powers
+        exponent = float(y)
+        dx = g * 0.0 if exponent == 0 else g * (exponent * x ** (exponent - 1.0))
+    elif needs[0]:
+        dx = g * np.where(y == 0, 0.0, y * np.power(x, y - 1.0))
+    if needs[1]:
+        dy = g * np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
+    return dx, dy
 
 
 def _neg_vjp(g, out, x):
     return (-g,)
 
 
-def _matmul_vjp(g, out, x, y):
+def _matmul_vjp(g, out, x, y, needs=(True, True)):
+    gx = gy = None
     if x.ndim == 1 and y.ndim == 1:
-        return g * y, g * x
-    if x.ndim == 1:
+        gx = g * y if needs[0] else None
+        gy = g * x if needs[1] else None
+    elif x.ndim == 1:
         g2 = np.expand_dims(g, -2)
-        return (g2 @ np.swapaxes(y, -1, -2))[..., 0, :], np.expand_dims(x, -1) * g2
-    if y.ndim == 1:
+        gx = (g2 @ np.swapaxes(y, -1, -2))[..., 0, :] if needs[0] else None
+        gy = np.expand_dims(x, -1) * g2 if needs[1] else None
+    elif y.ndim == 1:
         g2 = np.expand_dims(g, -1)
-        return g2 * y, (np.swapaxes(x, -1, -2) @ g2)[..., 0]
-    return g @ np.swapaxes(y, -1, -2), np.swapaxes(x, -1, -2) @ g
+        gx = g2 * y if needs[0] else None
+        gy = (np.swapaxes(x, -1, -2) @ g2)[..., 0] if needs[1] else None
+    else:
+        gx = g @ np.swapaxes(y, -1, -2) if needs[0] else None
+        gy = np.swapaxes(x, -1, -2) @ g if needs[1] else None
+    return gx, gy
 
 
 def _matmul_sympy(sp, x, y):
@@ -79,14 +92,14 @@ register(Op("sub", 2, operator.sub, _sub_vjp, lambda sp, x, y: x - y, "1, -1", (
 register(Op("mul", 2, operator.mul, _mul_vjp, lambda sp, x, y: x * y, "y, x", (R, R),
             "product", symbol="*", precedence=MUL))
 register(Op("div", 2, operator.truediv, _div_vjp, lambda sp, x, y: x / y, "1/y, -x/y^2",
-            (R, (0.5, 3.0)), "quotient", symbol="/", precedence=MUL))
+            (R, (0.5, 3.0)), "quotient", symbol="/", precedence=MUL, takes_needs=True))
 register(Op("pow", 2, operator.pow, _pow_vjp, lambda sp, x, y: x**y, "y*x^(y-1), x^y*log(x)",
             (POS, R), "power (also written pow(x, y) or x ** y)", symbol="^", precedence=POW,
             kink="0^0 = 1; d/dx x^0 = 0; d/dy x^y = 0 at x = 0, y >= 0",
-            conventions=POW_CONVENTIONS, near_kink=_pow_singular))
+            conventions=POW_CONVENTIONS, near_kink=_pow_singular, takes_needs=True))
 register(Op("matmul", 2, np.matmul, _matmul_vjp, _matmul_sympy, "g @ y^T, x^T @ g", (R, R),
             "matrix product", symbol="@", precedence=MUL, kind="linalg",
-            shapes=((2, 3), (3, 2))))
+            shapes=((2, 3), (3, 2)), takes_needs=True))
 register(Op("neg", 1, operator.neg, _neg_vjp, lambda sp, x: -x, "-1", (R,), "negation",
             symbol="-", precedence=UNARY))
 # fmt: on
