@@ -154,18 +154,21 @@ def main() -> None:
         eager = others["torch eager"]
         runners["torch.compile"] = torch.compile(eager)
     with np.errstate(all="ignore"):
-        base = best_of(numpy_by_hand, batch, args.repeat)
+        rows = {}
+        for name, fn in runners.items():
+            try:
+                rows[name] = (best_of(fn, batch, args.repeat), peak_bytes(fn, batch) / 1e6)
+            except Exception as exc:  # a peer that cannot run here is reported, not fatal
+                rows[name] = (None, type(exc).__name__)
+        base = rows["NumPy by hand"][0]
         print(f"## Seed, value + 4 gradients at {args.points:,} points (median of {args.repeat})\n")
         print("| implementation | ms | × NumPy by hand | peak MB |")
         print("|---|---:|---:|---:|")
-        for name, fn in runners.items():
-            try:
-                seconds = best_of(fn, batch, args.repeat)
-                peak = peak_bytes(fn, batch) / 1e6
-            except Exception as exc:  # a peer that cannot run here is reported, not fatal
-                print(f"| {name} | failed: {type(exc).__name__} | | |")
-                continue
-            print(f"| {name} | {1e3 * seconds:.1f} | {seconds / base:.2f} | {peak:.0f} |")
+        for name, (seconds, peak) in rows.items():
+            if seconds is None:
+                print(f"| {name} | failed: {peak} | | |")
+            else:
+                print(f"| {name} | {1e3 * seconds:.1f} | {seconds / base:.2f} | {peak:.0f} |")
         print("\n## Seed, value + 4 gradients at one point, in process\n")
         print("| implementation | µs |")
         print("|---|---:|")
