@@ -13,7 +13,7 @@ from .graph import CONST, INPUT
 
 def fmt(x, digits: int = 6) -> str:
     """A number or array, compactly, with `digits` significant digits."""
-    a = np.asarray(x)
+    a = np.asarray(x, dtype=float) + 0.0  # shows -0.0 as 0
     if a.ndim == 0:
         v = float(a)
         return str(v) if not np.isfinite(v) else f"{v:.{digits}g}"
