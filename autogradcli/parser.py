@@ -12,8 +12,9 @@ import re
 import numpy as np
 
 from . import lexer
+from .claims import read_claim
 from .errors import AgradError, Source, paused_gc, suggest
-from .graph import CONST, Claim, Graph
+from .graph import CONST, Graph
 from .lexer import MAX_NESTING, OPEN, PRECEDENCE, RESERVED, SIMPLE, statement_at
 from .literals import Reporter, read_array, read_ranges, read_shapes
 from .ops import CONSTANTS, FUNCTIONS, INFIX, POW, REGISTRY, UNARY
@@ -68,7 +69,7 @@ class _Parser(Reporter):
             if not stmt:
                 continue
             if stmt[0][1] == "expect" and len(stmt) > 1 and stmt[1][1] != "=":
-                self.claim(stmt)
+                read_claim(self, stmt)
             elif len(stmt) >= 2 and stmt[0][0] == "name" and stmt[1][1] == "=":
                 if len(stmt) == 2:
                     self.fail(
@@ -88,62 +89,6 @@ class _Parser(Reporter):
         read_ranges(self)
         read_shapes(self)
         return self.graph
-
-    def claim(self, stmt: list) -> None:
-        """`expect f == expr` or `expect diff(f, x) == expr`: a claim checked by agrad check."""
-        g = self.graph
-        split = next((k for k, t in enumerate(stmt) if t[1] == "=="), None)
-        start, end = stmt[0][2], stmt[-1][3]
-        if split is None:
-            self.fail(
-                "an expect statement needs '=='",
-                start,
-                end,
-                "write: expect diff(f, x) == cos(x)   or   expect f == x^2",
-            )
-        lhs = stmt[1:split]
-        texts = [t[1] for t in lhs]
-        if len(lhs) == 1 and lhs[0][0] == "name":
-            kind, target, wrt = "value", texts[0], None
-        elif len(lhs) == 6 and texts[0] == "diff" and texts[1::2] == ["(", ",", ")"]:
-            kind, target, wrt = "diff", texts[2], texts[4]
-        else:
-            self.fail(
-                "the left side of expect must be a name or diff(name, input)",
-                lhs[0][2] if lhs else start,
-                lhs[-1][3] if lhs else end,
-                "write: expect diff(f, x) == cos(x)",
-            )
-        if target not in g.symbols and target not in g.input_ids:
-            i = lhs[2 if kind == "diff" else 0]
-            self.fail(
-                f"expect: '{target}' is not defined above this line",
-                i[2],
-                i[3],
-                suggest(target, [*g.symbols, *g.input_ids]) or "claims follow the lines they check",
-            )
-        if wrt is not None and wrt not in g.input_ids:
-            i = lhs[4]
-            self.fail(
-                f"expect: '{wrt}' is not an input of the formula",
-                i[2],
-                i[3],
-                suggest(wrt, list(g.input_ids)) or "diff(f, x) differentiates by an input",
-            )
-        if split + 1 >= len(stmt):
-            self.fail("expected an expression after '=='", stmt[split][2], stmt[split][3])
-        known = len(g.input_ids)
-        node = self.expression(stmt, split + 1)
-        if len(g.input_ids) > known:
-            name = list(g.input_ids)[known]
-            i = g.input_ids[name]
-            self.fail(
-                f"expect: '{name}' is not an input of the formula",
-                g.starts[i],
-                g.ends[i],
-                "a claim may only use names the formula defines or uses",
-            )
-        g.claims.append(Claim(kind, target, wrt, node, self.span(start, end)))
 
     def simple_statement(self, m: re.Match) -> None:
         """`name = atom`, `name = atom op atom` or `name = f(atom)`, matched by SIMPLE.
