@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .errors import AgradError
-from .graph import CONST, INPUT, Graph
+from .graph import Graph
 from .ops import FORWARD, TAKES_NEEDS, VJP
 
 
@@ -205,15 +205,3 @@ def first_nonfinite_vjp(graph: Graph, vals: list, adj: list, needs: list[bool]) 
                     return i
                 fallback = i if fallback is None else fallback
     return fallback
-
-
-__all__ = [
-    "CONST",
-    "INPUT",
-    "backward",
-    "forward",
-    "fp_watch",
-    "local_partials",
-    "needs_grad",
-    "unbroadcast",
-]

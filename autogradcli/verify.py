@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +46,6 @@ def check_file(
     ranges: dict | None = None,
     tol: Tolerances | None = None,
     timeout: float = 10.0,
-    tick: Callable[[], None] | None = None,
 ) -> list[Result]:
     """Check every output × input gradient and every claim of one file."""
     tol = tol or Tolerances()
@@ -76,8 +74,6 @@ def check_file(
             results.append(
                 _row(graph, path, name, w, "gradient", line, mine, ref, fd, why, tol, drawn, base)
             )
-            if tick:
-                tick()
     for k, claim in enumerate(graph.claims):
         lhs = np.array([sides[k][0] for sides in drawn.claims])
         rhs = np.array([sides[k][1] for sides in drawn.claims])
@@ -250,21 +246,21 @@ def check_many(
     files = expand(paths)
     if progress is None:
         for path in files:
-            _one(path, results, errors, points, seed, ranges, tol, timeout, None)
+            _one(path, results, errors, points, seed, ranges, tol, timeout)
     else:
         with progress:
             task = progress.add_task("checking", total=len(files))
             for path in files:
                 progress.update(task, description=path)
-                _one(path, results, errors, points, seed, ranges, tol, timeout, None)
+                _one(path, results, errors, points, seed, ranges, tol, timeout)
                 progress.advance(task)
     if ops:
         results.extend(check_ops(tol=tol))
     return results, errors
 
 
-def _one(path, results, errors, points, seed, ranges, tol, timeout, tick) -> None:
+def _one(path, results, errors, points, seed, ranges, tol, timeout) -> None:
     try:
-        results.extend(check_file(path, points, seed, ranges, tol, timeout, tick))
+        results.extend(check_file(path, points, seed, ranges, tol, timeout))
     except AgradError as exc:
         errors.append(exc)
