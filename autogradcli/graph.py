@@ -74,13 +74,14 @@ class Graph:
         return len(self.ops)
 
     def _add(self, op: str, inputs: tuple[int, ...], start: int, end: int, attrs=None) -> int:
-        self.ops.append(op)
+        ops = self.ops
+        ops.append(op)
         self.inputs.append(inputs)
         self.attrs.append(attrs)
         self.names.append(None)
         self.starts.append(start)
         self.ends.append(end)
-        return len(self.ops) - 1
+        return len(ops) - 1
 
     def add_input(self, name: str, start: int = -1, end: int = -1) -> int:
         """Add a free variable whose value is supplied at evaluation time."""

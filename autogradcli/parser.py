@@ -101,11 +101,18 @@ class _Parser(Reporter):
         symbols = g.symbols
         if fname is not None:
             start = m.start(2)
-            self.check_function(fname, start, m.end(2))
-            operands: list[tuple[int, int, int]] = []
-            x = (self.atom(arg, m.start(3), m.end(3)), m.start(3), m.end(3))
-            self.call(fname, [x], start, m.end(4), operands)
-            node = operands[0][0]
+            op_name = FUNCTIONS.get(fname)
+            if op_name is None or REGISTRY[op_name].arity != 1:
+                self.check_function(fname, start, m.end(2))
+                operands: list[tuple[int, int, int]] = []
+                x = (self.atom(arg, m.start(3), m.end(3)), m.start(3), m.end(3))
+                self.call(fname, [x], start, m.end(4), operands)
+                node = operands[0][0]
+            else:
+                x = symbols.get(arg)
+                if x is None:
+                    x = self.atom(arg, m.start(3), m.end(3))
+                node = g._add(op_name, (x,), start, m.end(4))
         else:
             node = symbols.get(a)
             if node is None:
