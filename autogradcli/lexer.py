@@ -22,7 +22,13 @@ _ATOM = r"([^\W\d]\w*|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
 SIMPLE = re.compile(
     r"[ \t]*([^\W\d]\w*)[ \t]*=[ \t]*(?:"
     r"([^\W\d]\w*)\([ \t]*" + _ATOM + r"[ \t]*(\))"
-    r"|" + _ATOM + r"(?:[ \t]*(\*\*|[-+*/@^])[ \t]*" + _ATOM + r")?"
+    r"|"
+    + _ATOM
+    + r"(?:[ \t]*(\*\*|[-+*/@^])[ \t]*"
+    + _ATOM
+    + r"(?:[ \t]*(\*\*|[-+*/@^])[ \t]*"
+    + _ATOM
+    + r")?)?"
     r")[ \t]*(?:#[^\n]*)?\r?(?:\n|\Z)"
 )
 RESERVED = frozenset(CONSTANTS) | frozenset(FUNCTIONS)

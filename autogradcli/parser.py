@@ -96,7 +96,7 @@ class _Parser(Reporter):
         The same as the general path would build, through the same methods, without
         tokenizing: most lines of large generated files have one of these shapes.
         """
-        target, fname, arg, _, a, op, b = m.groups()
+        target, fname, arg, _, a, op, b, op2, c = m.groups()
         g = self.graph
         symbols = g.symbols
         if fname is not None:
@@ -121,7 +121,10 @@ class _Parser(Reporter):
                 right = symbols.get(b)
                 if right is None:
                     right = self.atom(b, m.start(7), m.end(7))
-                node = g._add(INFIX[op], (node, right), m.start(5), m.end(7))
+                if op2 is None:
+                    node = g._add(INFIX[op], (node, right), m.start(5), m.end(7))
+                else:
+                    node = self.second_operator(m, node, right, op, op2, c)
         start = m.start(1)
         if target in self.assigned or target in g.input_ids or target in RESERVED:
             self.assign(("name", target, start, m.end(1)), node, start)
@@ -130,6 +133,23 @@ class _Parser(Reporter):
         symbols[target] = node
         if g.names[node] is None and g.ops[node] != CONST:
             g.names[node] = target
+
+    def second_operator(self, m: re.Match, left: int, right: int, op: str, op2: str, c: str) -> int:
+        """`a op b op2 c`, grouped by precedence, with nodes made in the general path's order."""
+        g = self.graph
+        start, mid, end = m.start(5), m.end(7), m.end(9)
+        p1, p2 = PRECEDENCE[op], PRECEDENCE[op2]
+        if p2 > p1 or p1 == p2 == POW:  # a op (b op2 c)
+            third = g.symbols.get(c)
+            if third is None:
+                third = self.atom(c, m.start(9), end)
+            inner = g._add(INFIX[op2], (right, third), m.start(7), end)
+            return g._add(INFIX[op], (left, inner), start, end)
+        inner = g._add(INFIX[op], (left, right), start, mid)  # (a op b) op2 c
+        third = g.symbols.get(c)
+        if third is None:
+            third = self.atom(c, m.start(9), end)
+        return g._add(INFIX[op2], (inner, third), start, end)
 
     def atom(self, text: str, start: int, end: int) -> int:
         """A number or a name, as the general path reads it."""

@@ -87,6 +87,8 @@ def test_shortcut_and_general_path_agree(text):
         "v=x^y\nw=sin(v)",
         "v = 2x\n",
         "v = x(2)\nx = 1\n",
+        "v = a + b * c\nw = a * b + c\nu = a ^ b ^ c\nt = a - b - c\ns = a / b ^ c\n",
+        "v = a ^ 2 * z\nw = 2 * q + q\n",
     ],
 )
 def test_shortcut_examples(text):
@@ -97,6 +99,8 @@ def test_shortcut_is_taken_for_simple_lines():
     assert lexer.SIMPLE.match("v12 = v3 * x\n")
     assert lexer.SIMPLE.match("  θ = sin( x )  # c\r\n")
     assert lexer.SIMPLE.match("w = 1e-3\n")
+    assert lexer.SIMPLE.match("v = v1 + x * 3\n")
+    assert not lexer.SIMPLE.match("v = a + b + c + d\n")
     assert not lexer.SIMPLE.match("v = -x\n")
     assert not lexer.SIMPLE.match("v = 2x\n")
     assert not lexer.SIMPLE.match("v = x; w = y\n")
