@@ -17,7 +17,7 @@ from .errors import paused_gc
 from .evaluate import Evaluation, evaluate
 from .graph import Claim, Graph
 from .ops import REGISTRY
-from .rules import FD_STEP, _err, check_rule
+from .rules import FD_STEP, check_rule, scaled_error
 from .symbolic import SympyTimeout, gradient, numeric, sympy, time_budget, to_sympy, total
 
 DEFAULT_RANGE = (-3.0, 3.0)
@@ -174,22 +174,22 @@ def culprit_text(graph: Graph, vals: list, tol: Tolerances) -> str:
     )
 
 
-def _compare(engine_v, sympy_v, fd_v, tol: Tolerances) -> tuple[float, bool]:
+def compare(engine_v, sympy_v, fd_v, tol: Tolerances) -> tuple[float, bool]:
     """The largest scaled error against either oracle, and whether both agree."""
     errors, ok = [0.0], True
     if sympy_v is not None:
-        err, good = _err(engine_v, sympy_v, tol.rtol, tol.atol)
+        err, good = scaled_error(engine_v, sympy_v, tol.rtol, tol.atol)
         errors.append(float(np.max(err, initial=0.0)))
         ok &= bool(good.all())
     if fd_v is not None:
         judged = ~np.isnan(np.asarray(fd_v, dtype=float))  # nan: differences too unsteady
-        err, good = _err(engine_v, fd_v, tol.fd_rtol, tol.fd_atol)
+        err, good = scaled_error(engine_v, fd_v, tol.fd_rtol, tol.fd_atol)
         errors.append(float(np.max(np.where(judged, err, 0.0), initial=0.0)))
         ok &= bool(good[judged].all())
     return max(errors), ok
 
 
-def _oracle(graph, shapes, outputs, wrt, claims, timeout) -> tuple[Oracle | None, str]:
+def build_oracle(graph, shapes, outputs, wrt, claims, timeout) -> tuple[Oracle | None, str]:
     """Build the SymPy oracle within the budget, or say why not."""
     try:
         with time_budget(timeout):
@@ -207,7 +207,7 @@ def check_point(ev: Evaluation, tol: Tolerances, timeout: float) -> list[Result]
     inputs = [w for w in ev.wrt if w in g.input_ids]
     outputs = [(r.name, r.node) for r in ev.outputs]
     shapes = {n: np.shape(v) for n, v in ev.inputs.items()}
-    oracle, why = _oracle(g, shapes, outputs, inputs, [], timeout)
+    oracle, why = build_oracle(g, shapes, outputs, inputs, [], timeout)
     sym = None
     if oracle is not None:
         try:
@@ -228,7 +228,7 @@ def check_point(ev: Evaluation, tol: Tolerances, timeout: float) -> list[Result]
                 continue
             fd = fd_gradient(g, ev.inputs, r.node, w, tol)
             ref = sym[(r.name, w)] if sym is not None else None
-            error, ok = _compare(mine, ref, fd, tol)
+            error, ok = compare(mine, ref, fd, tol)
             status = PASS if ok else FAIL
             detail = ""
             touched = [k for k in kinks if engine.needs_grad(g, [g.input_ids[w]])[k]]

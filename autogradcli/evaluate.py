@@ -58,40 +58,31 @@ class Evaluation:
         return not self.notices
 
 
+def named_node(graph: Graph, name: str, option: str) -> int:
+    """The node a name on the command line refers to, or an error suggesting a close name."""
+    node = graph.input_ids.get(name, graph.symbols.get(name))
+    if node is None:
+        known = [*graph.symbols, *graph.input_ids]
+        raise AgradError(
+            f"{option} {name}: no value named '{name}' in the file",
+            None,
+            suggest(name, known) or f"named values: {', '.join(known) or 'none'}",
+        )
+    return node
+
+
 def pick_outputs(graph: Graph, names: list[str] | None) -> list[tuple[str, int]]:
     """The outputs asked for by `--output`, or the file's own."""
     if not names:
         return list(graph.outputs)
-    picked = []
-    for name in names:
-        node = graph.symbols.get(name, graph.input_ids.get(name))
-        if node is None:
-            known = [*graph.symbols, *graph.input_ids]
-            raise AgradError(
-                f"--output {name}: no value named '{name}' in the file",
-                None,
-                suggest(name, known) or f"named values: {', '.join(known)}",
-            )
-        picked.append((name, node))
-    return picked
+    return [(name, named_node(graph, name, "--output")) for name in names]
 
 
 def pick_wrt(graph: Graph, names: list[str] | None) -> list[tuple[str, int]]:
     """The nodes to differentiate with respect to: `--wrt` names, or every input."""
     if not names:
         return list(graph.input_ids.items())
-    picked = []
-    for name in names:
-        node = graph.input_ids.get(name, graph.symbols.get(name))
-        if node is None:
-            raise AgradError(
-                f"--wrt {name}: no value named '{name}' in the file",
-                None,
-                suggest(name, [*graph.input_ids, *graph.symbols])
-                or f"the inputs are: {', '.join(graph.input_ids) or 'none'}",
-            )
-        picked.append((name, node))
-    return picked
+    return [(name, named_node(graph, name, "--wrt")) for name in names]
 
 
 def evaluate(

@@ -144,40 +144,53 @@ def range_bound(text: str) -> float:
     return sign * CONSTANTS[bare] if bare in CONSTANTS else float(text)
 
 
-def read_ranges(p: Reporter) -> None:
-    """Read `# range: x in [0.1, 5], y in [-1, 1]` directives into the graph's ranges."""
+def _directive_items(
+    p: Reporter, directive: re.Pattern, item_re: re.Pattern, what: str, example: str
+):
+    """Yield (item match, offset of its text) for every `# what: ...` directive.
+
+    Refuses anything that is not a comma-separated list of items, and a name that is not an
+    input, pointing at it.
+    """
     g = p.graph
-    for m in RANGE_DIRECTIVE.finditer(p.source.text):
+    for m in directive.finditer(p.source.text):
         body, offset = m[1], m.start(1)
         pos = 0
         while pos < len(body.rstrip()):
-            item = RANGE_ITEM.match(body, pos)
+            item = item_re.match(body, pos)
             if item is None:
                 skip = len(body[pos:]) - len(body[pos:].lstrip())
                 p.fail(
-                    "malformed range directive",
+                    f"malformed {what} directive",
                     offset + pos + skip,
                     m.end(),
-                    "write: # range: x in [0.1, 5], y in [-1, 1]",
+                    f"write: # {what}: {example}",
                 )
-            name, lo, hi = item[1], range_bound(item[2]), range_bound(item[3])
-            where = p.span(offset + item.start(1), offset + item.end(1))
-            if not lo < hi:
+            if item[1] not in g.input_ids:
                 p.fail(
-                    f"empty range for '{name}': {item[2]} is not below {item[3]}",
-                    offset + item.start(2),
-                    offset + item.end(3),
-                    "write [low, high]",
-                )
-            if name not in g.input_ids:
-                p.fail(
-                    f"range for '{name}', which is not an input",
-                    where.start,
-                    where.end,
+                    f"{what} for '{item[1]}', which is not an input",
+                    offset + item.start(1),
+                    offset + item.end(1),
                     f"the inputs are: {', '.join(g.input_ids) or 'none'}",
                 )
-            g.ranges[name] = (lo, hi, where)
+            yield item, offset
             pos = item.end()
+
+
+def read_ranges(p: Reporter) -> None:
+    """Read `# range: x in [0.1, 5], y in [-1, 1]` directives into the graph's ranges."""
+    for item, offset in _directive_items(
+        p, RANGE_DIRECTIVE, RANGE_ITEM, "range", "x in [0.1, 5], y in [-1, 1]"
+    ):
+        lo, hi = range_bound(item[2]), range_bound(item[3])
+        if not lo < hi:
+            p.fail(
+                f"empty range for '{item[1]}': {item[2]} is not below {item[3]}",
+                offset + item.start(2),
+                offset + item.end(3),
+                "write [low, high]",
+            )
+        p.graph.ranges[item[1]] = (lo, hi, p.span(offset + item.start(1), offset + item.end(1)))
 
 
 SHAPE_DIRECTIVE = re.compile(r"#[ \t]*shape[ \t]*:([^\n]*)")
@@ -186,27 +199,5 @@ SHAPE_ITEM = re.compile(r"\s*([^\W\d]\w*)\s*\(\s*((?:\d+\s*,?\s*)*)\)\s*(?:,|$)"
 
 def read_shapes(p: Reporter) -> None:
     """Read `# shape: w (2), W (3, 2)` directives: the array shapes `agrad check` samples."""
-    g = p.graph
-    for m in SHAPE_DIRECTIVE.finditer(p.source.text):
-        body, offset = m[1], m.start(1)
-        pos = 0
-        while pos < len(body.rstrip()):
-            item = SHAPE_ITEM.match(body, pos)
-            if item is None:
-                skip = len(body[pos:]) - len(body[pos:].lstrip())
-                p.fail(
-                    "malformed shape directive",
-                    offset + pos + skip,
-                    m.end(),
-                    "write: # shape: w (2), W (3, 2)",
-                )
-            name = item[1]
-            if name not in g.input_ids:
-                p.fail(
-                    f"shape for '{name}', which is not an input",
-                    offset + item.start(1),
-                    offset + item.end(1),
-                    f"the inputs are: {', '.join(g.input_ids)}",
-                )
-            g.shapes[name] = tuple(int(d) for d in re.findall(r"\d+", item[2]))
-            pos = item.end()
+    for item, _ in _directive_items(p, SHAPE_DIRECTIVE, SHAPE_ITEM, "shape", "w (2), W (3, 2)"):
+        p.graph.shapes[item[1]] = tuple(int(d) for d in re.findall(r"\d+", item[2]))

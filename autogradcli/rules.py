@@ -31,7 +31,7 @@ class RuleCheck:
     worst: tuple | None = None
 
 
-def _err(a, b, rtol: float, atol: float) -> tuple[np.ndarray, np.ndarray]:
+def scaled_error(a, b, rtol: float, atol: float) -> tuple[np.ndarray, np.ndarray]:
     """Scaled error |a - b| / max(|b|, atol/rtol), and where it is within tolerance.
 
     Two nans agree (both sides say "undefined here", as for d/dy x^y at x < 0), as do two
@@ -154,7 +154,7 @@ def check_rule(
     if n == 0:
         return RuleCheck(op.name, 0, points, 0.0, None, True)
     rule, fd = directional(op, xs, seeds, attrs)
-    fd_err, fd_ok = _err(rule, fd, fd_rtol, fd_atol)
+    fd_err, fd_ok = scaled_error(rule, fd, fd_rtol, fd_atol)
     passed = bool(fd_ok.all())
     worst = None
     if not passed:
@@ -170,7 +170,7 @@ def check_rule(
         with time_budget(timeout):
             sym = symbolic_vjp(op, xs, seeds, attrs)
         mine = np.concatenate([m.reshape(n, -1) for m in exact_vjp(op, xs, seeds, attrs)], axis=1)
-        errs, oks = _err(mine, sym, rtol, atol)
+        errs, oks = scaled_error(mine, sym, rtol, atol)
         sym_err = float(errs.max()) if errs.size else 0.0
         if not oks.all():
             passed = False

@@ -11,8 +11,8 @@ from .check import (
     PASS,
     Result,
     Tolerances,
-    _compare,
-    _oracle,
+    build_oracle,
+    compare,
     culprit_text,
     fd_gradient,
     sample,
@@ -54,7 +54,7 @@ def check_file(
     drawn = sample(graph, domains, points, seed)
     n = len(drawn.evals)
     inputs = list(graph.input_ids)
-    oracle, why = _oracle(graph, graph.shapes, graph.outputs, inputs, graph.claims, timeout)
+    oracle, why = build_oracle(graph, graph.shapes, graph.outputs, inputs, graph.claims, timeout)
     sym = None
     if oracle is not None and n:
         batch = {name: np.array([ev.inputs[name] for ev in drawn.evals]) for name in inputs}
@@ -98,7 +98,7 @@ def check_file(
             labels=("the left side", "the claim"),
         )
         if ref_l is not None and row.status == PASS:
-            err, ok = _compare(ref_l, ref_r, None, tol)
+            err, ok = compare(ref_l, ref_r, None, tol)
             if not ok:
                 row.status, row.max_error = FAIL, max(row.max_error or 0.0, err)
                 row.detail = "SymPy's two sides differ: " + _worst(
@@ -140,7 +140,7 @@ def _row(
     if n == 0:
         status = f"skipped: no finite point away from kinks in {drawn.redrawn + drawn.kinks} draws"
         return Result(path, name, wrt, kind, 0, status, None, line, **base)
-    error, ok = _compare(mine, ref, fd, tol)
+    error, ok = compare(mine, ref, fd, tol)
     if not ok:
         oracle = ref if ref is not None else fd
         if ref is None and fd is not None:

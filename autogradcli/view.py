@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from .errors import AgradError, suggest
-from .evaluate import Evaluation
+from .evaluate import Evaluation, named_node
 from .graph import CONST, INPUT, Graph
 from .ops import REGISTRY
 
@@ -80,15 +79,7 @@ def roots(graph: Graph, focus: str | None) -> list[int]:
         reached, _ = select(graph, outputs, None)
         unused = [i for i in graph.symbols.values() if graph.ops[i] != CONST and i not in reached]
         return outputs + sorted(set(unused))
-    node = graph.symbols.get(focus, graph.input_ids.get(focus))
-    if node is None:
-        known = [*graph.symbols, *graph.input_ids]
-        raise AgradError(
-            f"--focus {focus}: no value named '{focus}'",
-            None,
-            suggest(focus, known) or f"named values: {', '.join(known)}",
-        )
-    return [node]
+    return [named_node(graph, focus, "--focus")]
 
 
 def select(graph: Graph, starts: list[int], depth: int | None) -> tuple[set[int], set[int]]:
