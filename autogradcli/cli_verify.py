@@ -150,7 +150,8 @@ def check_command(
     results, errors = check_many(
         paths or [], ops, points, seed, _ranges(ranges or []), tol, sympy_timeout, _progress()
     )
-    _emit_check(results, fmt, junit)
+    if results or not errors:  # an empty table says nothing when every file had an error
+        _emit_check(results, fmt, junit)
     for err in errors:
         typer.echo(err.render(), err=True)
     if errors:

@@ -326,27 +326,27 @@ class Tensor:
     def __pos__(self):
         return self
 
-    def compare(self, other, fn) -> Tensor:
+    def _compare(self, other, fn) -> Tensor:
         other = other.data if isinstance(other, Tensor) else other
         return Tensor(fn(self.data, other).astype(np.float64))
 
     def __lt__(self, other):
-        return self.compare(other, np.less)
+        return self._compare(other, np.less)
 
     def __le__(self, other):
-        return self.compare(other, np.less_equal)
+        return self._compare(other, np.less_equal)
 
     def __gt__(self, other):
-        return self.compare(other, np.greater)
+        return self._compare(other, np.greater)
 
     def __ge__(self, other):
-        return self.compare(other, np.greater_equal)
+        return self._compare(other, np.greater_equal)
 
     def __eq__(self, other):  # elementwise, as in PyTorch
-        return self.compare(other, np.equal)
+        return self._compare(other, np.equal)
 
     def __ne__(self, other):
-        return self.compare(other, np.not_equal)
+        return self._compare(other, np.not_equal)
 
 
 def _op_method(name: str):
