@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import engine
+from . import engine as engine_mod
 from .errors import AgradError, paused_gc
 from .graph import Graph
 from .ops import REGISTRY
@@ -23,7 +23,7 @@ from .ops import REGISTRY
 
 def refuse_mixing(graph: Graph, batched: list[str]) -> None:
     """Refuse a graph in which a reduction or matrix product touches a batched input."""
-    touched = engine.needs_grad(graph, [graph.input_ids[n] for n in batched])
+    touched = engine_mod.needs_grad(graph, [graph.input_ids[n] for n in batched])
     for i, a in enumerate(graph.inputs):
         if a and REGISTRY[graph.ops[i]].kind != "elementwise" and any(touched[j] for j in a):
             raise AgradError(
@@ -111,6 +111,7 @@ class BatchResult:
     nonfinite_rows: int = 0
     first_bad: str = ""
     columns: list[str] = field(default_factory=list)
+    engine: str = ""
 
 
 def run_batch(
@@ -120,8 +121,13 @@ def run_batch(
     chunk: int,
     write: Callable[[list[str], np.ndarray], None],
     tick: Callable[[int], None] | None = None,
+    engine: str = "auto",
 ) -> BatchResult:
-    """Evaluate every row of a points file; `write` receives each block of output rows."""
+    """Evaluate every row of a points file; `write` receives each block of output rows.
+
+    `engine` "auto" runs the compiled plan when the graph traces (every op elementwise,
+    constants scalar) and the interpreter otherwise; "interpreted" always interprets.
+    """
     names, blocks = read_points(path, list(graph.input_ids), chunk)
     unknown = [n for n in names if n not in graph.input_ids]
     if unknown:
@@ -141,32 +147,86 @@ def run_batch(
     inputs = [n for n in graph.input_ids]
     outs = list(graph.outputs)
     columns = [*inputs, *[o for o, _ in outs], *[f"d{o}/d{w}" for o, _ in outs for w in inputs]]
-    result = BatchResult(columns=columns)
-    needs = engine.needs_grad(graph, graph.input_ids.values())
+    result = BatchResult(columns=columns, engine="interpreted")
+    plan = _plan(graph, outs) if engine != "interpreted" else None
+    if plan is not None:
+        result.engine = "compiled"
+    elif engine == "compiled":
+        raise AgradError(
+            f"--engine compiled: {_untraceable(graph, outs)}",
+            None,
+            "the compiled plan runs elementwise graphs with scalar constants; use --engine auto",
+        )
+    needs = engine_mod.needs_grad(graph, graph.input_ids.values())
     for block in blocks:
         n = len(block)
         values = {name: block[:, k].copy() for k, name in enumerate(names)}
         for name, v in fixed.items():
             values.setdefault(name, np.broadcast_to(np.asarray(v, dtype=float), (n,)))
-        with engine.fp_watch(), paused_gc():
-            vals = engine.forward(graph, values)
-            cols = [np.broadcast_to(values[w], (n,)) for w in inputs]
-            cols += [np.broadcast_to(vals[node], (n,)) for _, node in outs]
-            for _, node in outs:
-                adj = engine.backward(graph, vals, node, needs)
-                for w in inputs:
-                    a = adj[graph.input_ids[w]]
-                    cols.append(np.zeros(n) if a is None else np.broadcast_to(a, (n,)))
+        if plan is None:
+            cols = _interpreted(graph, values, outs, needs, n)
+        else:
+            cols = _planned(plan, values, n)
         table = np.column_stack(cols)
         bad = ~np.isfinite(table).all(axis=1)
         if bad.any() and not result.first_bad:
-            row = result.rows + int(np.argmax(bad))
-            i = engine.first_nonfinite_value(graph, vals)
+            k = int(np.argmax(bad))
+            row = {name: v[k : k + 1] for name, v in values.items()}
+            with engine_mod.fp_watch(), paused_gc():
+                vals = engine_mod.forward(graph, row)
+            i = engine_mod.first_nonfinite_value(graph, vals)
             where = f"{graph.describe(i)} at {graph.where(i)}" if i is not None else "a gradient"
-            result.first_bad = f"row {row + 1} (first non-finite: {where})"
+            result.first_bad = f"row {result.rows + k + 1} (first non-finite: {where})"
         result.nonfinite_rows += int(bad.sum())
         result.rows += n
         write(columns, table)
         if tick:
             tick(n)
     return result
+
+
+def _plan(graph: Graph, outs: list[tuple[str, int]]):
+    """The compiled plan of a graph, or None when it does not trace (not elementwise)."""
+    from .plan import Plan
+    from .tracer import NotTraceable
+
+    try:
+        return Plan.of(graph, outs)
+    except NotTraceable:
+        return None
+
+
+def _untraceable(graph: Graph, outs: list[tuple[str, int]]) -> str:
+    """Why a graph does not trace."""
+    from .tracer import NotTraceable, trace
+
+    try:
+        trace(graph, outs)
+    except NotTraceable as exc:
+        return str(exc)
+    return "the graph did not trace"
+
+
+def _interpreted(graph: Graph, values: dict, outs, needs: list[bool], n: int) -> list:
+    """One block through the engine's loops: input, value and gradient columns."""
+    inputs = list(graph.input_ids)
+    with engine_mod.fp_watch(), paused_gc():
+        vals = engine_mod.forward(graph, values)
+        cols = [np.broadcast_to(values[w], (n,)) for w in inputs]
+        cols += [np.broadcast_to(vals[node], (n,)) for _, node in outs]
+        for _, node in outs:
+            adj = engine_mod.backward(graph, vals, node, needs)
+            for w in inputs:
+                a = adj[graph.input_ids[w]]
+                cols.append(np.zeros(n) if a is None else np.broadcast_to(a, (n,)))
+    return cols
+
+
+def _planned(plan, values: dict, n: int) -> list:
+    """One block through the compiled plan, in the same column order."""
+    flat = plan.run_batch([values[w] for w in plan.inputs], n)
+    k = len(plan.inputs) + 1
+    cols = [np.broadcast_to(values[w], (n,)) for w in plan.inputs]
+    cols += flat[::k]
+    cols += [g for p in range(0, len(flat), k) for g in flat[p + 1 : p + k]]
+    return cols

@@ -73,6 +73,14 @@ class Format(str, Enum):
     csv = "csv"
 
 
+class Engine(str, Enum):
+    """How `agrad eval --at-file` runs the graph."""
+
+    auto = "auto"
+    compiled = "compiled"
+    interpreted = "interpreted"
+
+
 def guard(fn):
     """Turn AgradError into one message on stderr and its exit status (no traceback)."""
 
@@ -170,10 +178,18 @@ def eval_command(
     out: Annotated[
         str | None, typer.Option("-o", metavar="FILE", help="Write --at-file results here.")
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="With --at-file: 'auto' runs the compiled plan when every op is elementwise.",
+        ),
+    ] = Engine.auto,
 ) -> None:
     """Evaluate a formula file: its value and gradient at a point, or at many (--at-file)."""
     if at_file is not None:
-        _eval_batch(file, at_file, [*(at or []), *(values or [])], fmt, chunk, out, strict)
+        points = [*(at or []), *(values or [])]
+        _eval_batch(file, at_file, points, fmt, chunk, out, strict, engine.value)
         return
     if fmt is Format.csv:
         raise AgradError(
@@ -213,7 +229,14 @@ def eval_command(
 
 
 def _eval_batch(
-    file: str, points: str, fixed: list[str], fmt: Format, chunk: int, out: str | None, strict: bool
+    file: str,
+    points: str,
+    fixed: list[str],
+    fmt: Format,
+    chunk: int,
+    out: str | None,
+    strict: bool,
+    engine: str,
 ) -> None:
     """`agrad eval --at-file`: every row's values and gradients, as CSV or JSON."""
     import numpy as np
@@ -241,12 +264,12 @@ def _eval_batch(
     bar = _progress()
     try:
         if bar is None:
-            result = run_batch(graph, points, given, chunk, write)
+            result = run_batch(graph, points, given, chunk, write, engine=engine)
         else:
             with bar:
                 task = bar.add_task("rows", total=None)
                 result = run_batch(
-                    graph, points, given, chunk, write, lambda n: bar.advance(task, n)
+                    graph, points, given, chunk, write, lambda n: bar.advance(task, n), engine
                 )
     finally:
         if out:

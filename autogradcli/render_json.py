@@ -178,6 +178,7 @@ def batch_dict(graph, result, table) -> dict:
     )
     return {
         "rows": result.rows,
+        "engine": result.engine,
         "inputs": {w: col[w] for w in inputs},
         "outputs": outputs,
         "warnings": warnings,

@@ -1,0 +1,255 @@
+"""Run a traced Program: many points in cache-sized chunks on every core, or one point fast.
+
+Batched: each step is one ufunc call with `out=` into a buffer chosen by liveness, so a
+chunk's working set stays in cache and memory stays at the outputs plus a few chunk-sized
+buffers; chunks run on a thread pool (NumPy releases the GIL inside ufuncs). One point: the
+same steps on Python floats with `math`, which skips NumPy's per-call overhead; anything
+Python would raise on (a domain error, division by zero, overflow) reruns that point through
+NumPy, so results keep NumPy's nan and inf.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+
+import numpy as np
+
+from .graph import Graph
+from .tracer import Program, trace
+
+CHUNK = 32768
+THREADS = min(2, os.cpu_count() or 1)
+POINT = {float, int, np.float64}
+
+
+def _where(out, cond, yes, no):
+    np.copyto(out, no)
+    np.copyto(out, yes, where=cond)
+
+
+def _logaddexp(x: float, y: float) -> float:
+    if x == y:
+        return x + math.log(2.0)
+    d = x - y
+    if d > 0:
+        return x + math.log1p(math.exp(-d))
+    if d <= 0:
+        return y + math.log1p(math.exp(d))
+    return math.nan
+
+
+def _sign(x: float) -> float:
+    return math.nan if x != x else float((x > 0) - (x < 0))
+
+
+def _maximum(x: float, y: float) -> float:
+    return x if x != x or x >= y else y
+
+
+def _minimum(x: float, y: float) -> float:
+    return x if x != x or x <= y else y
+
+
+# Python-float counterparts of the ufuncs a program may use (one point at a time).
+SCALAR = {
+    "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
+    "divide": operator.truediv, "power": math.pow, "negative": operator.neg,
+    "square": lambda x: x * x, "reciprocal": lambda x: 1.0 / x, "sqrt": math.sqrt,
+    "absolute": abs, "sign": _sign, "maximum": _maximum, "minimum": _minimum,
+    "less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
+    "greater_equal": operator.ge, "equal": operator.eq, "not_equal": operator.ne,
+    "bitwise_and": operator.and_, "bitwise_or": operator.or_, "invert": operator.not_,
+    "where": lambda c, x, y: x if c else y, "floor": lambda x: float(math.floor(x)),
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "arcsin": math.asin,
+    "arccos": math.acos, "arctan": math.atan, "sinh": math.sinh, "cosh": math.cosh,
+    "tanh": math.tanh, "arcsinh": math.asinh, "arccosh": math.acosh, "arctanh": math.atanh,
+    "exp": math.exp, "expm1": math.expm1, "log": math.log, "log2": math.log2,
+    "log10": math.log10, "log1p": math.log1p, "cbrt": math.cbrt, "hypot": math.hypot,
+    "arctan2": math.atan2, "logaddexp": _logaddexp,
+}  # fmt: skip
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(THREADS, thread_name_prefix="agrad-plan")
+
+
+class Plan:
+    """A graph compiled once; call `value_and_grad(**inputs)` as often as you like."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.inputs = program.inputs
+        self._steps, self._buffers, self._results = _allocate(program)
+        self._direct = _direct(self._results, self._buffers, len(program.inputs))
+        self._scalar = _scalar_code(program)
+
+    @classmethod
+    def of(cls, graph: Graph, outputs: list[tuple[str, int]] | None = None) -> Plan:
+        """Trace a graph (raises trace.NotTraceable for non-elementwise graphs)."""
+        with np.errstate(all="ignore"):
+            return cls(trace(graph, outputs))
+
+    def value_and_grad(self, **inputs) -> tuple[dict, dict]:
+        """Values of the outputs and the gradient of each with respect to every input."""
+        flat = self.run([inputs[name] for name in self.inputs])
+        k = len(self.inputs) + 1
+        values, grads = {}, {}
+        for n, name in enumerate(self.program.output_names):
+            values[name] = flat[n * k]
+            grads[name] = dict(zip(self.inputs, flat[n * k + 1 : (n + 1) * k], strict=True))
+        return values, grads
+
+    def run(self, columns: list) -> list:
+        """Every output of the program (see `Program.outputs`) for the given input values."""
+        if self._scalar is not None and all(type(c) in POINT for c in columns):
+            out = self.run_scalar([float(c) for c in columns])
+            if out is not None:
+                return out
+        arrays = [np.asarray(c, dtype=np.float64) for c in columns]
+        shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
+        flat = [np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in arrays]
+        results = self.run_batch(flat, int(np.prod(shape, dtype=int)))
+        return [r.reshape(shape) for r in results]
+
+    def run_scalar(self, values: list[float]) -> list[float] | None:
+        """One point on Python floats; None when Python would raise (NumPy gives nan/inf)."""
+        code, env, outs = self._scalar  # type: ignore[misc]
+        v = env[:]
+        v[: len(values)] = values
+        try:
+            for fn, o, i, j, k in code:
+                if j < 0:
+                    v[o] = fn(v[i])
+                elif k < 0:
+                    v[o] = fn(v[i], v[j])
+                else:
+                    v[o] = fn(v[i], v[j], v[k])
+        except (ArithmeticError, ValueError):
+            return None
+        return [float(v[r]) for r in outs]
+
+    def run_batch(self, columns: list[np.ndarray], n: int) -> list[np.ndarray]:
+        """All points at once: 1-D input columns of length n, one array per output."""
+        results = [np.empty(n) for _ in self._results]
+        for r, ref in zip(results, self._results, strict=True):
+            if type(ref) is not int:
+                r.fill(ref)
+        parts = max(1, min(THREADS, -(-n // CHUNK)))
+        bounds = [n * p // parts for p in range(parts + 1)]
+        jobs = [(columns, results, bounds[p], bounds[p + 1]) for p in range(parts)]
+        if parts == 1:
+            self._work(*jobs[0])
+        else:
+            list(_pool().map(lambda job: self._work(*job), jobs))
+        return results
+
+    def _work(self, columns, results, start: int, stop: int) -> None:
+        """Run the steps over rows start:stop, one chunk at a time, in private buffers.
+
+        A buffer that ends up holding an output is that output's rows instead, so the last
+        step writes the result in place and nothing is copied.
+        """
+        size = min(CHUNK, stop - start)
+        n_in, direct = len(columns), self._direct
+        spaces = [
+            (results[direct[b]], True) if b in direct else (np.empty(size, dtype=dt), False)
+            for b, dt in enumerate(self._buffers, start=n_in)
+        ]
+        copies = [
+            (r, ref)
+            for p, (r, ref) in enumerate(zip(results, self._results, strict=True))
+            if type(ref) is int and direct.get(ref) != p
+        ]
+        with np.errstate(all="ignore"):
+            for lo in range(start, stop, size):
+                hi = min(lo + size, stop)
+                env = [c[lo:hi] for c in columns]
+                env += [a[lo:hi] if shared else a[: hi - lo] for a, shared in spaces]
+                for fn, out, args in self._steps:
+                    fn(*[env[a] if type(a) is int else a for a in args], out=env[out])
+                for r, ref in copies:
+                    r[lo:hi] = env[ref]
+
+
+def _allocate(program: Program):
+    """Map slots to reusable buffers by liveness; return steps, buffer dtypes, output refs."""
+    n_in = len(program.inputs)
+    last = [-1] * program.slots
+    for t, (_, _, args) in enumerate(program.code):
+        for a in args:
+            if type(a) is int:
+                last[a] = t
+    for ref in program.outputs:
+        if type(ref) is int:
+            last[ref] = len(program.code)
+    where: list[int] = list(range(n_in)) + [-1] * (program.slots - n_in)
+    dtypes: list[np.dtype] = []
+    free: dict[np.dtype, list[int]] = {}
+    steps = []
+    for t, (name, slot, args) in enumerate(program.code):
+        dying = [a for a in dict.fromkeys(args) if type(a) is int and a >= n_in and last[a] == t]
+        if name != "where":  # ufuncs may write over their own inputs; copyto may not
+            _release(dying, where, program, free, n_in)
+        dt = program.dtypes[slot]
+        pool = free.setdefault(dt, [])
+        if pool:
+            where[slot] = pool.pop()
+        else:
+            dtypes.append(dt)
+            where[slot] = n_in + len(dtypes) - 1
+        if name == "where":
+            _release(dying, where, program, free, n_in)
+        fn = _where if name == "where" else getattr(np, name)
+        steps.append((_kw(fn), where[slot], tuple(where[a] if type(a) is int else a for a in args)))
+    outs = [where[r] if type(r) is int else r for r in program.outputs]
+    return steps, dtypes, outs
+
+
+def _direct(results: list, dtypes: list[np.dtype], n_in: int) -> dict[int, int]:
+    """Buffers that can be an output's own rows: float64, and one output each."""
+    direct: dict[int, int] = {}
+    for p, ref in enumerate(results):
+        usable = type(ref) is int and ref >= n_in and ref not in direct
+        if usable and dtypes[ref - n_in] == np.float64:
+            direct[ref] = p
+    return direct
+
+
+def _release(slots, where, program, free, n_in) -> None:
+    for a in slots:
+        free.setdefault(program.dtypes[a], []).append(where[a])
+
+
+def _kw(fn):
+    if fn is _where:
+        return lambda *args, out: _where(out, *args)
+    return fn
+
+
+def _scalar_code(program: Program):
+    """The steps as (function, out, i, j, k) over one list of Python values, or None."""
+    if any(name not in SCALAR for name, _, _ in program.code):
+        return None
+    env: list = [0.0] * program.slots
+    consts: dict[tuple, int] = {}
+
+    def slot_of(ref) -> int:
+        if type(ref) is int:
+            return ref
+        key = (type(ref), repr(ref))
+        if key not in consts:
+            consts[key] = len(env)
+            env.append(ref)
+        return consts[key]
+
+    code = []
+    for name, out, args in program.code:
+        idx = [slot_of(a) for a in args] + [-1, -1]
+        code.append((SCALAR[name], out, idx[0], idx[1], idx[2]))
+    outs = [slot_of(r) for r in program.outputs]
+    return code, env, outs

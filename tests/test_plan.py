@@ -1,0 +1,229 @@
+"""The compiled plan (trace + plan) against the interpreter, op by op and on random graphs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import agrad, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autogradcli import plan as plan_mod
+from autogradcli.evaluate import evaluate
+from autogradcli.graph import Graph
+from autogradcli.ops import REGISTRY
+from autogradcli.parser import parse, parse_file
+from autogradcli.plan import SCALAR, Plan
+from autogradcli.tracer import NotTraceable, trace
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted((ROOT / "samples").glob("*.txt"))
+ELEMENTWISE = sorted(
+    n for n, op in REGISTRY.items() if op.kind == "elementwise" and op.symbol is None
+)
+
+
+def interpreted(graph: Graph, values: dict) -> list[np.ndarray]:
+    """The engine's answers in the plan's order: per output, value then each gradient."""
+    ev = evaluate(graph, {n: np.asarray(v, dtype=float) for n, v in values.items()})
+    flat = []
+    for r in ev.outputs:
+        flat.append(r.value)
+        flat.extend(r.gradient[w] for w in graph.input_ids)
+    return flat
+
+
+def assert_same(got, want, rtol=1e-12, atol=1e-300):
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        g, w = np.asarray(g, dtype=float), np.broadcast_to(np.asarray(w, dtype=float), np.shape(g))
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+
+
+def test_seed_program_is_the_chain_rule_and_nothing_more():
+    graph = parse_file(str(ROOT / "samples/seed.txt"))
+    program = trace(graph)
+    # 7 forward steps; the backward pass seeded with 1 needs 7 more: 2*b, (a+b)*2b, +b^2
+    # and 2*d, (c-d)*2d, -d^2, + (multiplications by the seed 1 are dropped).
+    assert len(program.code) == 14
+    assert [name for name, _, _ in program.code[:7]] == [
+        "add", "square", "multiply", "subtract", "square", "multiply", "add"
+    ]  # fmt: skip
+    plan = Plan(program)
+    values, grads = plan.value_and_grad(a=1.0, b=2.0, c=3.0, d=4.0)
+    assert values == {"f": -4.0}
+    assert grads == {"f": {"a": 4.0, "b": 16.0, "c": 16.0, "d": -24.0}}
+    # Liveness: 14 temporaries fit in 6 buffers.
+    assert len(plan._buffers) == 6
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_every_sample_traces_or_says_why(sample):
+    graph = parse_file(str(sample))
+    arrays = any(np.ndim(v) for v in graph.consts.values())
+    elementwise = all(REGISTRY[op].kind == "elementwise" for op in graph.ops if op in REGISTRY)
+    if elementwise and not arrays:
+        rng = np.random.default_rng(0)
+        plan = Plan.of(graph)
+        for _ in range(5):
+            point = {n: float(rng.uniform(0.2, 2)) for n in graph.input_ids}
+            assert_same(plan.run(list(point.values())), interpreted(graph, point))
+        column = {n: rng.uniform(0.2, 2, size=33) for n in graph.input_ids}
+        assert_same(plan.run(list(column.values())), interpreted(graph, column))
+    else:
+        with pytest.raises(NotTraceable, match=r"not elementwise|array constant"):
+            trace(graph)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_every_elementwise_op_matches_the_engine(name):
+    op = REGISTRY[name]
+    args = ", ".join("xyz"[: op.arity])
+    graph = parse(f"f = {name}({args})\n", "t.txt")
+    plan = Plan.of(graph)
+    rng = np.random.default_rng(1)
+    columns = [rng.uniform(lo, hi, size=200) for lo, hi in op.domain]
+    # Points the docs make promises about: kinks, ties, zeros.
+    for inputs, _, _ in op.conventions:
+        for k, v in enumerate(inputs):
+            columns[k] = np.append(columns[k], v)
+    for k in range(op.arity):
+        columns[k] = np.append(columns[k], [0.0, -0.0, 1.0, -1.0, np.inf, np.nan])
+    n = max(len(c) for c in columns)
+    columns = [np.resize(c, n) for c in columns]
+    values = dict(zip("xyz", columns, strict=False))
+    with np.errstate(all="ignore"):
+        want = interpreted(graph, values)
+    assert_same(plan.run(columns), want)
+    missing = {step for step, _, _ in plan.program.code} - set(SCALAR)
+    assert not missing, f"plan.SCALAR needs a Python-float counterpart of {missing}"
+    for row in range(0, n, 7):  # one point at a time: Python floats, or NumPy on an error
+        point = [float(c[row]) for c in columns]
+        # math and NumPy may differ in the last bit of sin, tanh, ...; 1 - tanh^2 amplifies it
+        assert_same(plan.run(point), [w[row] for w in want], rtol=1e-12, atol=1e-14)
+
+
+def test_scalar_path_falls_back_to_numpy_semantics():
+    plan = Plan.of(parse("f = log(x) + 1/y + sqrt(z)\n", "t.txt"))
+    assert plan.run_scalar([0.0, 1.0, 1.0]) is None  # math.log(0) raises; NumPy says -inf
+    out = plan.run([0.0, 0.0, -1.0])
+    assert np.isnan(out[0]) and out[1] == np.inf and out[2] == -np.inf and np.isnan(out[3])
+
+
+def test_chunks_and_threads_cover_every_row(monkeypatch):
+    monkeypatch.setattr(plan_mod, "CHUNK", 7)
+    graph = parse("u = x * y\nf = sin(u) + u^2 - max(x, y)\n", "t.txt")
+    plan = Plan.of(graph)
+    rng = np.random.default_rng(2)
+    for n in (1, 6, 7, 8, 15, 100):
+        cols = [rng.uniform(-2, 2, size=n), rng.uniform(-2, 2, size=n)]
+        assert_same(plan.run(cols), interpreted(graph, dict(zip("xy", cols, strict=True))))
+
+
+def test_constant_outputs_and_inputs_as_outputs():
+    graph = parse("f = x\ng = 2 * 3\nh = x + y\n", "t.txt")
+    plan = Plan.of(graph, [(n, graph.symbols[n]) for n in "fgh"])
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+    got = plan.run([x, y])
+    np.testing.assert_array_equal(got[0], x)  # f = x, df/dx = 1, df/dy = 0
+    assert got[1].tolist() == [1.0, 1.0] and got[2].tolist() == [0.0, 0.0]
+    assert got[3].tolist() == [6.0, 6.0] and got[4].tolist() == got[5].tolist() == [0.0, 0.0]
+    assert got[6].tolist() == [4.0, 7.0] and got[7].tolist() == got[8].tolist() == [1.0, 1.0]
+
+
+def test_the_tracer_module_does_not_shadow_the_package_trace_function():
+    import autogradcli as ag
+
+    Plan.of(parse("f = x\n", "t.txt"))
+    assert ag.trace.__module__ == "autogradcli.autograd"
+
+
+def test_reductions_and_array_constants_do_not_trace():
+    with pytest.raises(NotTraceable, match=r"sum.*not elementwise"):
+        trace(parse("f = sum(x)\n", "t.txt"))
+    with pytest.raises(NotTraceable, match="array constant"):
+        trace(parse("f = x * [1, 2]\n", "t.txt"))
+
+
+TRACEABLE_UNARY = [n for n in ELEMENTWISE if REGISTRY[n].arity == 1]
+TRACEABLE_BINARY = [n for n in ELEMENTWISE if REGISTRY[n].arity == 2]
+
+
+def _expr(children):
+    unary = st.tuples(st.sampled_from(TRACEABLE_UNARY), children).map(lambda t: f"{t[0]}({t[1]})")
+    binary = st.tuples(st.sampled_from(TRACEABLE_BINARY), children, children).map(
+        lambda t: f"{t[0]}({t[1]}, {t[2]})"
+    )
+    infix = st.tuples(children, st.sampled_from(["+", "-", "*", "/", "^"]), children).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})"
+    )
+    return st.one_of(unary, binary, infix, children.map(lambda c: f"-{c}"))
+
+
+ELEMENTWISE_EXPRESSIONS = st.recursive(
+    st.sampled_from(["x", "y", "z", "2", "0.5", "3", "pi"]), _expr, max_leaves=12
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ELEMENTWISE_EXPRESSIONS, st.lists(st.floats(-3, 3), min_size=3, max_size=3))
+def test_plan_matches_interpreter_on_random_expressions(text, point):
+    graph = parse(f"f = {text}\ng = f * x + y\n", "t.txt")
+    outs = [("f", graph.symbols["f"]), ("g", graph.symbols["g"])]
+    plan = Plan.of(graph, outs)
+    names = list(graph.input_ids)
+    values = dict(zip(["x", "y", "z"], point, strict=True))
+    one = {n: values[n] for n in names}
+    with np.errstate(all="ignore"):
+        evaluation = evaluate(graph, {n: np.array(v) for n, v in one.items()}, ["f", "g"])
+    want = []
+    for r in evaluation.outputs:
+        want += [r.value, *(r.gradient[w] for w in names)]
+    assert_same(plan.run([one[n] for n in names]), want, rtol=1e-9)
+    columns = [np.array([one[n], one[n] * 0.5, -one[n]]) for n in names]
+    with np.errstate(all="ignore"):
+        batch = evaluate(graph, dict(zip(names, columns, strict=True)), ["f", "g"])
+    want = []
+    for r in batch.outputs:
+        want += [r.value, *(r.gradient[w] for w in names)]
+    assert_same(plan.run(columns), want, rtol=1e-9)
+
+
+def points(tmp_path, rows, names="a,b,c,d"):
+    text = names + "\n" + "\n".join(",".join(map(repr, r)) for r in rows) + "\n"
+    return write(tmp_path, text, "points.csv")
+
+
+def test_eval_engines_agree_and_json_says_which_ran(tmp_path):
+    rng = np.random.default_rng(3)
+    path = points(tmp_path, rng.uniform(-2, 2, size=(50, 4)).tolist())
+    seed = str(ROOT / "samples/seed.txt")
+    tables = {}
+    for engine in ("compiled", "interpreted"):
+        result = agrad("eval", seed, "--at-file", path, "--engine", engine)
+        assert result.exit_code == 0, result.output
+        tables[engine] = list(csv.reader(result.stdout.splitlines()))
+    assert tables["compiled"] == tables["interpreted"]
+    doc = json.loads(agrad("eval", seed, "--at-file", path, "--format", "json").stdout)
+    assert doc["engine"] == "compiled"
+    weights = write(tmp_path, "f = a * sum([1, 2, 3]) + b * c * d\n", "w.txt")
+    result = agrad("eval", weights, "--at-file", path, "--engine", "compiled")
+    assert result.exit_code == 2
+    assert "--engine compiled" in result.stderr and "array constant" in result.stderr
+    result = agrad("eval", weights, "--at-file", path, "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["engine"] == "interpreted"
+
+
+def test_compiled_engine_names_the_node_behind_nonfinite_rows(tmp_path):
+    expr = write(tmp_path, "u = a - b\nf = log(u) * c\n", "f.txt")
+    path = points(tmp_path, [[2.0, 1.0, 1.0], [1.0, 3.0, 1.0], [1.0, 1.0, 2.0]], "a,b,c")
+    result = agrad("eval", expr, "--at-file", path, "--engine", "compiled")
+    assert result.exit_code == 0
+    assert "2 of 3 rows have nan or inf" in result.stderr
+    assert "row 2 (first non-finite: n3 (log) at " in result.stderr
+    assert "f.txt:2:5" in result.stderr
