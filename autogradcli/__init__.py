@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "AgradError": "errors",
     "Graph": "graph",
+    "Plan": "plan",
     "Tensor": "tensors",
     "grad": "autograd",
     "is_grad_enabled": "tensors",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import operator
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
@@ -24,6 +25,8 @@ from .tracer import Program, trace
 CHUNK = 32768
 THREADS = min(2, os.cpu_count() or 1)
 POINT = {float, int, np.float64}
+# sys.getrefcount of an array held only by a list, the comprehension's name and the call.
+UNUSED_REFS = 3
 
 
 def _where(out, cond, yes, no):
@@ -87,12 +90,21 @@ class Plan:
         self._steps, self._buffers, self._results = _allocate(program)
         self._direct = _direct(self._results, self._buffers, len(program.inputs))
         self._scalar = _scalar_code(program)
+        self._spare: list[np.ndarray] = []
 
     @classmethod
-    def of(cls, graph: Graph, outputs: list[tuple[str, int]] | None = None) -> Plan:
-        """Trace a graph (raises trace.NotTraceable for non-elementwise graphs)."""
+    def of(
+        cls, graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool = True
+    ) -> Plan:
+        """Trace a graph (raises tracer.NotTraceable for non-elementwise graphs)."""
         with np.errstate(all="ignore"):
-            return cls(trace(graph, outputs))
+            return cls(trace(graph, outputs, grad))
+
+    def value(self, **inputs) -> dict:
+        """Values of the outputs (of a plan traced with or without gradients)."""
+        flat = self.run([inputs[name] for name in self.inputs])
+        step = len(flat) // len(self.program.output_names)
+        return dict(zip(self.program.output_names, flat[::step], strict=True))
 
     def value_and_grad(self, **inputs) -> tuple[dict, dict]:
         """Values of the outputs and the gradient of each with respect to every input."""
@@ -106,7 +118,9 @@ class Plan:
 
     def run(self, columns: list) -> list:
         """Every output of the program (see `Program.outputs`) for the given input values."""
-        if self._scalar is not None and all(type(c) in POINT for c in columns):
+        if self._scalar is not None and all(
+            type(c) in POINT or (type(c) is np.ndarray and c.ndim == 0) for c in columns
+        ):
             out = self.run_scalar([float(c) for c in columns])
             if out is not None:
                 return out
@@ -135,7 +149,7 @@ class Plan:
 
     def run_batch(self, columns: list[np.ndarray], n: int) -> list[np.ndarray]:
         """All points at once: 1-D input columns of length n, one array per output."""
-        results = [np.empty(n) for _ in self._results]
+        results = self._fresh(n)
         for r, ref in zip(results, self._results, strict=True):
             if type(ref) is not int:
                 r.fill(ref)
@@ -146,7 +160,21 @@ class Plan:
             self._work(*jobs[0])
         else:
             list(_pool().map(lambda job: self._work(*job), jobs))
+        self._spare = list(results)
         return results
+
+    def _fresh(self, n: int) -> list[np.ndarray]:
+        """Arrays for the results: the last call's, where the caller kept no reference.
+
+        Touching freshly allocated memory costs a page fault per page, about as much as the
+        whole computation at a million points; recycling arrays nobody holds avoids it.
+        """
+        spare, self._spare = self._spare, []
+        unused = [a for a in spare if a.shape[0] == n and sys.getrefcount(a) <= UNUSED_REFS]
+        del spare
+        return unused[: len(self._results)] + [
+            np.empty(n) for _ in range(len(self._results) - len(unused))
+        ]
 
     def _work(self, columns, results, start: int, stop: int) -> None:
         """Run the steps over rows start:stop, one chunk at a time, in private buffers.

@@ -33,8 +33,9 @@ class Program:
     """Straight-line elementwise code: `(ufunc name, out slot, args)` per step.
 
     Slots `0 .. len(inputs) - 1` hold the inputs. `outputs` lists, per graph output, its
-    value and then its gradient with respect to each input, in `inputs` order; a constant
-    there means "this constant at every point".
+    value and then its gradient with respect to each input, in `inputs` order (only the
+    value when traced without gradients); a constant there means "this constant at every
+    point".
     """
 
     inputs: list[str]
@@ -179,8 +180,8 @@ def _is_one(ref: Ref) -> bool:
     return type(ref) is float and ref == 1.0
 
 
-def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None) -> Program:
-    """The program computing each output's value and its gradient w.r.t. every input."""
+def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool = True) -> Program:
+    """A program for each output's value and, with `grad`, its gradient w.r.t. every input."""
     outs = list(graph.outputs) if outputs is None else outputs
     program = Program(list(graph.input_ids), [name for name, _ in outs])
     tape = Tape(program)
@@ -201,6 +202,8 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None) -> Program
     needs = needs_grad(graph, graph.input_ids.values())
     for _, node in outs:
         program.outputs.append(tape._ref(vals[node]))
+        if not grad:
+            continue
         adj = _backward(graph, vals, node, needs)
         for i in graph.input_ids.values():
             program.outputs.append(0.0 if adj[i] is None else tape._ref(adj[i]))

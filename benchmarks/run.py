@@ -4,8 +4,8 @@ Usage: python benchmarks/run.py [--points 1000000] [--repeat 7] [--torch-compile
 
 Workloads: value + 4 gradients of ((a+b)*b^2) + ((c-d)*d^2) at N points (batched) and at one
 point (in process). Peers run when installed: torch eager (and torch.compile with the flag),
-jax.jit, HIPS autograd, SymPy lambdify. Peak memory of the batched run is measured with
-tracemalloc (NumPy reports its buffers to it).
+jax.jit, HIPS autograd, SymPy lambdify, micrograd (one point only). Peak memory of the
+batched run is measured with tracemalloc (NumPy reports its buffers to it).
 """
 
 from __future__ import annotations
@@ -27,8 +27,11 @@ sys.path.insert(0, str(ROOT))
 from autogradcli import engine  # noqa: E402
 from autogradcli.compile import compile_graph  # noqa: E402
 from autogradcli.parser import parse_file  # noqa: E402
+from autogradcli.plan import Plan  # noqa: E402
 
 GRAPH = parse_file(str(ROOT / "samples/seed.txt"))
+PLAN = Plan.of(GRAPH)
+VALUE_PLAN = Plan.of(GRAPH, grad=False)
 
 
 def numpy_by_hand(a, b, c, d):
@@ -47,6 +50,16 @@ def agrad_interpreted(a, b, c, d):
 
 
 NEEDS = engine.needs_grad(GRAPH, GRAPH.input_ids.values())
+
+
+def agrad_plan(a, b, c, d):
+    """The compiled plan (what `agrad eval --at-file` runs for elementwise graphs)."""
+    return PLAN.run([a, b, c, d])
+
+
+def numpy_value(a, b, c, d):
+    """Hand-written NumPy, value only."""
+    return (a + b) * (b * b) + (c - d) * (d * d)
 
 
 def compiled_module():
@@ -88,7 +101,7 @@ def peers() -> dict:
             return jnp.sum(((a + b) * b**2) + ((c - d) * d**2))
 
         vg = jax.jit(jax.value_and_grad(f, argnums=(0, 1, 2, 3)))
-        out["jax.jit"] = lambda a, b, c, d: vg(a, b, c, d)
+        out["jax.jit"] = lambda a, b, c, d: jax.block_until_ready(vg(a, b, c, d))
     except ImportError:
         pass
     try:
@@ -102,6 +115,19 @@ def peers() -> dict:
         out["HIPS autograd"] = lambda a, b, c, d: grad(a, b, c, d)
     except ImportError:
         pass
+    try:
+        from micrograd.engine import Value
+
+        def micrograd(a, b, c, d):
+            xs = [Value(float(v)) for v in (a, b, c, d)]
+            va, vb, vc, vd = xs
+            f = ((va + vb) * vb**2) + ((vc - vd) * vd**2)
+            f.backward()
+            return f.data, *(x.grad for x in xs)
+
+        out["micrograd"] = micrograd
+    except ImportError:
+        pass
     import sympy as sp
 
     a, b, c, d = sp.symbols("a b c d", real=True)
@@ -111,15 +137,33 @@ def peers() -> dict:
     return out
 
 
-def best_of(fn, args, repeat: int) -> float:
-    """Median seconds of `repeat` calls after one warm-up call."""
-    fn(*args)
-    times = []
+POINT_ONLY = {"micrograd"}  # scalar-only libraries: one point, not a million
+
+
+def interleaved(fns: dict, args, repeat: int, inner: int = 3) -> dict[str, float | str]:
+    """Median seconds per call, in `repeat` round-robin rounds of `inner` calls each.
+
+    Rounds spread the machine's drift over every function alike; calls in a block let each
+    function find its caches and threads warm (a peer's spinning thread pool or a flushed
+    cache would otherwise land on whoever runs next). Each function runs once to warm up;
+    one that raises is reported by its error's name.
+    """
+    times: dict[str, list[float]] = {}
+    failed: dict[str, str] = {}
+    for name, fn in fns.items():
+        try:
+            fn(*args)
+            times[name] = []
+        except Exception as exc:  # a peer that cannot run here is reported, not fatal
+            failed[name] = f"failed: {type(exc).__name__}"
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name in times:
+            fn = fns[name]
+            for _ in range(inner):
+                start = time.perf_counter()
+                fn(*args)
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()} | failed
 
 
 def peak_bytes(fn, args) -> int:
@@ -135,7 +179,7 @@ def main() -> None:
     """Run every workload and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--points", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=7, help="round-robin rounds")
     parser.add_argument("--torch-compile", action="store_true")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
@@ -144,8 +188,9 @@ def main() -> None:
     compiled = compiled_module()
     runners = {
         "NumPy by hand": numpy_by_hand,
+        "agrad plan": agrad_plan,
         "agrad interpreted": agrad_interpreted,
-        "agrad compiled": lambda a, b, c, d: compiled(a=a, b=b, c=c, d=d),
+        "agrad compile module": lambda a, b, c, d: compiled(a=a, b=b, c=c, d=d),
     }
     others = peers()
     torch = others.pop("_torch", None)
@@ -154,39 +199,50 @@ def main() -> None:
         eager = others["torch eager"]
         runners["torch.compile"] = torch.compile(eager)
     with np.errstate(all="ignore"):
-        rows = {}
-        for name, fn in runners.items():
-            try:
-                rows[name] = (best_of(fn, batch, args.repeat), peak_bytes(fn, batch) / 1e6)
-            except Exception as exc:  # a peer that cannot run here is reported, not fatal
-                rows[name] = (None, type(exc).__name__)
-        base = rows["NumPy by hand"][0]
-        print(f"## Seed, value + 4 gradients at {args.points:,} points (median of {args.repeat})\n")
+        batched = {n: f for n, f in runners.items() if n not in POINT_ONLY}
+        medians = interleaved(batched, batch, args.repeat)
+        base = medians["NumPy by hand"]
+        print(f"## Seed, value + 4 gradients at {args.points:,} points\n")
         print("| implementation | ms | × NumPy by hand | peak MB |")
         print("|---|---:|---:|---:|")
-        for name, (seconds, peak) in rows.items():
-            if seconds is None:
-                print(f"| {name} | failed: {peak} | | |")
-            else:
-                print(f"| {name} | {1e3 * seconds:.1f} | {seconds / base:.2f} | {peak:.0f} |")
+        for name, seconds in medians.items():
+            if isinstance(seconds, str):
+                print(f"| {name} | {seconds} | | |")
+                continue
+            peak = peak_bytes(batched[name], batch) / 1e6
+            traced = f"{peak:.0f}" if peak >= 1 else "not traced"
+            print(f"| {name} | {1e3 * seconds:.1f} | {seconds / base:.2f} | {traced} |")
         print("\n## Seed, value + 4 gradients at one point, in process\n")
         print("| implementation | µs |")
         print("|---|---:|")
-        for name, fn in runners.items():
-            try:
-                seconds = best_of(fn, one, max(args.repeat, 200))
-            except Exception as exc:
-                print(f"| {name} | failed: {type(exc).__name__} |")
-                continue
-            print(f"| {name} | {1e6 * seconds:.1f} |")
-        forward_only = best_of(
-            lambda *v: engine.forward(GRAPH, dict(zip("abcd", v, strict=True))), batch, args.repeat
-        )
-        both = best_of(agrad_interpreted, batch, args.repeat)
-        print(
-            f"\ntime(value + gradient) / time(value), agrad interpreted, batched: "
-            f"{both / forward_only:.2f}"
-        )
+        for name, seconds in interleaved(runners, one, args.repeat, 100).items():
+            shown = seconds if isinstance(seconds, str) else f"{1e6 * seconds:.1f}"
+            print(f"| {name} | {shown} |")
+        print("\n## time(value + gradient) / time(value)\n")
+        print("| implementation | points | value | value + gradient | ratio |")
+        print("|---|---:|---:|---:|---:|")
+        pairs = {
+            "NumPy by hand": (numpy_value, numpy_by_hand),
+            "agrad plan": (lambda *v: VALUE_PLAN.run(list(v)), agrad_plan),
+            "agrad interpreted": (
+                lambda *v: engine.forward(GRAPH, dict(zip("abcd", v, strict=True))),
+                agrad_interpreted,
+            ),
+        }
+        for label, point, unit, scale in (
+            (f"{args.points:,}", batch, "ms", 1e3),
+            ("1", one, "µs", 1e6),
+        ):
+            fns = {}
+            for name, (value_fn, both_fn) in pairs.items():
+                fns[(name, "value")], fns[(name, "both")] = value_fn, both_fn
+            got = interleaved(fns, point, args.repeat, 3 if point is batch else 100)
+            for name in pairs:
+                v, b = got[(name, "value")], got[(name, "both")]
+                print(
+                    f"| {name} | {label} | {scale * v:.1f} {unit} | {scale * b:.1f} {unit} "
+                    f"| {b / v:.2f} |"
+                )
 
 
 if __name__ == "__main__":

@@ -227,3 +227,21 @@ def test_compiled_engine_names_the_node_behind_nonfinite_rows(tmp_path):
     assert "2 of 3 rows have nan or inf" in result.stderr
     assert "row 2 (first non-finite: n3 (log) at " in result.stderr
     assert "f.txt:2:5" in result.stderr
+
+
+def test_results_are_recycled_only_when_the_caller_dropped_them():
+    plan = Plan.of(parse("f = x * y\n", "t.txt"))
+    x, y = np.arange(5.0), np.full(5, 2.0)
+    kept = plan.run_batch([x, y], 5)
+    view = kept[0][1:3]
+    before = [k.copy() for k in kept]
+    again = plan.run_batch([x + 1, y], 5)
+    assert not any(a is k for a in again for k in kept)  # the caller still holds every one
+    for k, b in zip(kept, before, strict=True):
+        np.testing.assert_array_equal(k, b)
+    np.testing.assert_array_equal(view, [2.0, 4.0])
+    ids = {id(a) for a in again}
+    del again
+    third = plan.run_batch([x, y], 5)
+    assert {id(a) for a in third} == ids  # dropped: reused, and holding the right values
+    np.testing.assert_array_equal(third[0], x * 2)
