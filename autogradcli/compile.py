@@ -1,8 +1,9 @@
 """Compile a static graph into a standalone Python module that needs only NumPy.
 
-The module is straight-line code: one line per node forward, then one VJP call per node in
-reverse. It carries copies of the registry's own forward and VJP functions (their source), so
-the derivative rules are still written once; nothing from agrad is imported.
+Elementwise graphs are written as their compiled plan (`plan_source`). Other graphs become
+straight-line code: one line per node forward, then one VJP call per node in reverse, with
+copies of the registry's own forward and VJP functions (their source), so the derivative
+rules are still written once. Nothing from agrad is imported by the module.
 """
 
 from __future__ import annotations
@@ -44,7 +45,23 @@ def _copy(fn, sources: dict[str, str]) -> None:
 
 
 def compile_graph(graph: Graph, origin: str = "") -> str:
-    """The source of a module exposing value_and_grad(**inputs)."""
+    """The source of a module exposing value_and_grad(**inputs).
+
+    An elementwise graph is written as its compiled plan (straight-line ufunc calls into
+    reused buffers); any other graph as one call of each node's registry rule.
+    """
+    from .plan import Plan
+    from .plan_source import plan_source
+    from .tracer import NotTraceable
+
+    try:
+        return plan_source(Plan.of(graph), origin)
+    except NotTraceable:
+        return rule_source(graph, origin)
+
+
+def rule_source(graph: Graph, origin: str = "") -> str:
+    """A module that calls copies of the registry's forward and VJP functions, node by node."""
     sources: dict[str, str] = {}
     _copy(unbroadcast, sources)
     consts, forward, backward = [], [], []

@@ -14,6 +14,7 @@ import math
 import operator
 import os
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
@@ -87,10 +88,13 @@ class Plan:
     def __init__(self, program: Program):
         self.program = program
         self.inputs = program.inputs
-        self._steps, self._buffers, self._results = _allocate(program)
-        self._direct = _direct(self._results, self._buffers, len(program.inputs))
+        # layout: (ufunc name, out, args) over one list of inputs then buffers.
+        self.layout, self.buffers, self.results = _allocate(program)
+        self.direct = _direct(self.results, self.buffers, len(program.inputs))
+        self._steps = [(_callable(name), out, args) for name, out, args in self.layout]
         self._scalar = _scalar_code(program)
         self._spare: list[np.ndarray] = []
+        self._local = threading.local()
 
     @classmethod
     def of(
@@ -150,7 +154,7 @@ class Plan:
     def run_batch(self, columns: list[np.ndarray], n: int) -> list[np.ndarray]:
         """All points at once: 1-D input columns of length n, one array per output."""
         results = self._fresh(n)
-        for r, ref in zip(results, self._results, strict=True):
+        for r, ref in zip(results, self.results, strict=True):
             if type(ref) is not int:
                 r.fill(ref)
         parts = max(1, min(THREADS, -(-n // CHUNK)))
@@ -172,9 +176,17 @@ class Plan:
         spare, self._spare = self._spare, []
         unused = [a for a in spare if a.shape[0] == n and sys.getrefcount(a) <= UNUSED_REFS]
         del spare
-        return unused[: len(self._results)] + [
-            np.empty(n) for _ in range(len(self._results) - len(unused))
+        return unused[: len(self.results)] + [
+            np.empty(n) for _ in range(len(self.results) - len(unused))
         ]
+
+    def _scratch(self, size: int) -> list[np.ndarray]:
+        """This thread's working buffers, kept between calls (fresh pages cost a fault each)."""
+        held = getattr(self._local, "scratch", None)
+        if held is None or held[0] < size:
+            arrays = [np.empty(size, dtype=dt) for dt in self.buffers]
+            held = self._local.scratch = (size, arrays)
+        return held[1]
 
     def _work(self, columns, results, start: int, stop: int) -> None:
         """Run the steps over rows start:stop, one chunk at a time, in private buffers.
@@ -183,14 +195,15 @@ class Plan:
         step writes the result in place and nothing is copied.
         """
         size = min(CHUNK, stop - start)
-        n_in, direct = len(columns), self._direct
+        n_in, direct = len(columns), self.direct
+        scratch = self._scratch(size)
         spaces = [
-            (results[direct[b]], True) if b in direct else (np.empty(size, dtype=dt), False)
-            for b, dt in enumerate(self._buffers, start=n_in)
+            (results[direct[b]], True) if b in direct else (scratch[b - n_in], False)
+            for b in range(n_in, n_in + len(self.buffers))
         ]
         copies = [
             (r, ref)
-            for p, (r, ref) in enumerate(zip(results, self._results, strict=True))
+            for p, (r, ref) in enumerate(zip(results, self.results, strict=True))
             if type(ref) is int and direct.get(ref) != p
         ]
         with np.errstate(all="ignore"):
@@ -232,8 +245,7 @@ def _allocate(program: Program):
             where[slot] = n_in + len(dtypes) - 1
         if name == "where":
             _release(dying, where, program, free, n_in)
-        fn = _where if name == "where" else getattr(np, name)
-        steps.append((_kw(fn), where[slot], tuple(where[a] if type(a) is int else a for a in args)))
+        steps.append((name, where[slot], tuple(where[a] if type(a) is int else a for a in args)))
     outs = [where[r] if type(r) is int else r for r in program.outputs]
     return steps, dtypes, outs
 
@@ -253,10 +265,11 @@ def _release(slots, where, program, free, n_in) -> None:
         free.setdefault(program.dtypes[a], []).append(where[a])
 
 
-def _kw(fn):
-    if fn is _where:
+def _callable(name: str):
+    """The function a step calls as fn(*args, out=...)."""
+    if name == "where":
         return lambda *args, out: _where(out, *args)
-    return fn
+    return getattr(np, name)
 
 
 def _scalar_code(program: Program):

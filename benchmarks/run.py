@@ -167,11 +167,17 @@ def interleaved(fns: dict, args, repeat: int, inner: int = 3) -> dict[str, float
 
 
 def peak_bytes(fn, args) -> int:
-    """Peak traced memory of one call."""
+    """Peak traced memory of one call, while the previous call's results are still held.
+
+    Holding them keeps a library from recycling its last results, so every implementation
+    is charged for the memory its answer occupies.
+    """
+    held = fn(*args)
     tracemalloc.start()
     fn(*args)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
+    del held
     return peak
 
 
@@ -181,6 +187,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7, help="round-robin rounds")
     parser.add_argument("--torch-compile", action="store_true")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these rows")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     batch = tuple(rng.uniform(-2, 2, size=args.points) for _ in range(4))
@@ -198,6 +205,8 @@ def main() -> None:
     if torch is not None and args.torch_compile:
         eager = others["torch eager"]
         runners["torch.compile"] = torch.compile(eager)
+    if args.only:
+        runners = {n: f for n, f in runners.items() if n in args.only or n == "NumPy by hand"}
     with np.errstate(all="ignore"):
         batched = {n: f for n, f in runners.items() if n not in POINT_ONLY}
         medians = interleaved(batched, batch, args.repeat)
@@ -235,9 +244,13 @@ def main() -> None:
         ):
             fns = {}
             for name, (value_fn, both_fn) in pairs.items():
+                if name not in runners:
+                    continue
                 fns[(name, "value")], fns[(name, "both")] = value_fn, both_fn
             got = interleaved(fns, point, args.repeat, 3 if point is batch else 100)
             for name in pairs:
+                if (name, "value") not in got:
+                    continue
                 v, b = got[(name, "value")], got[(name, "both")]
                 print(
                     f"| {name} | {label} | {scale * v:.1f} {unit} | {scale * b:.1f} {unit} "

@@ -59,7 +59,7 @@ def test_seed_program_is_the_chain_rule_and_nothing_more():
     assert values == {"f": -4.0}
     assert grads == {"f": {"a": 4.0, "b": 16.0, "c": 16.0, "d": -24.0}}
     # Liveness: 14 temporaries fit in 6 buffers.
-    assert len(plan._buffers) == 6
+    assert len(plan.buffers) == 6
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
@@ -245,3 +245,19 @@ def test_results_are_recycled_only_when_the_caller_dropped_them():
     third = plan.run_batch([x, y], 5)
     assert {id(a) for a in third} == ids  # dropped: reused, and holding the right values
     np.testing.assert_array_equal(third[0], x * 2)
+
+
+def test_compiled_module_is_the_plan_and_keeps_nonfinite_constants(tmp_path):
+    from test_batch import load
+
+    from autogradcli.compile import compile_graph
+
+    graph = parse("f = x * log(0) + y / 0 + 0 * (x - x)\n", "t.txt")
+    text = compile_graph(graph)
+    assert "np.multiply(" in text and "float('-inf')" in text
+    module = load(text, tmp_path)
+    x, y = np.array([1.0, -2.0]), np.array([3.0, 0.0])
+    values, grads = module.value_and_grad(x=x, y=y)
+    with np.errstate(all="ignore"):
+        want = interpreted(graph, {"x": x, "y": y})
+    assert_same([values["f"], grads["f"]["x"], grads["f"]["y"]], want)
