@@ -20,6 +20,8 @@ from .errors import AgradError, paused_gc
 from .graph import Graph
 from .ops import REGISTRY
 
+PLAN_ROWS = 1000
+
 
 def refuse_mixing(graph: Graph, batched: list[str]) -> None:
     """Refuse a graph in which a reduction or matrix product touches a batched input."""
@@ -125,8 +127,10 @@ def run_batch(
 ) -> BatchResult:
     """Evaluate every row of a points file; `write` receives each block of output rows.
 
-    `engine` "auto" runs the compiled plan when the graph traces (every op elementwise,
-    constants scalar) and the interpreter otherwise; "interpreted" always interprets.
+    `engine` "auto" runs the compiled plan when it pays: the first block has at least
+    PLAN_ROWS rows (tracing costs about as much as interpreting a few hundred rows) and the
+    graph traces (every op elementwise, constants scalar). "compiled" insists on the plan,
+    "interpreted" never uses it.
     """
     names, blocks = read_points(path, list(graph.input_ids), chunk)
     unknown = [n for n in names if n not in graph.input_ids]
@@ -148,18 +152,13 @@ def run_batch(
     outs = list(graph.outputs)
     columns = [*inputs, *[o for o, _ in outs], *[f"d{o}/d{w}" for o, _ in outs for w in inputs]]
     result = BatchResult(columns=columns, engine="interpreted")
-    plan = _plan(graph, outs) if engine != "interpreted" else None
-    if plan is not None:
-        result.engine = "compiled"
-    elif engine == "compiled":
-        raise AgradError(
-            f"--engine compiled: {_untraceable(graph, outs)}",
-            None,
-            "the compiled plan runs elementwise graphs with scalar constants; use --engine auto",
-        )
+    plan = None
     needs = engine_mod.needs_grad(graph, graph.input_ids.values())
-    for block in blocks:
+    for count, block in enumerate(blocks):
         n = len(block)
+        if count == 0 and engine != "interpreted" and (engine == "compiled" or n >= PLAN_ROWS):
+            plan = _plan(graph, outs, engine == "compiled")
+            result.engine = "interpreted" if plan is None else "compiled"
         values = {name: block[:, k].copy() for k, name in enumerate(names)}
         for name, v in fixed.items():
             values.setdefault(name, np.broadcast_to(np.asarray(v, dtype=float), (n,)))
@@ -185,26 +184,21 @@ def run_batch(
     return result
 
 
-def _plan(graph: Graph, outs: list[tuple[str, int]]):
-    """The compiled plan of a graph, or None when it does not trace (not elementwise)."""
+def _plan(graph: Graph, outs: list[tuple[str, int]], required: bool):
+    """The compiled plan of a graph; None (or, when `required`, an error) if it won't trace."""
     from .plan import Plan
     from .tracer import NotTraceable
 
     try:
         return Plan.of(graph, outs)
-    except NotTraceable:
-        return None
-
-
-def _untraceable(graph: Graph, outs: list[tuple[str, int]]) -> str:
-    """Why a graph does not trace."""
-    from .tracer import NotTraceable, trace
-
-    try:
-        trace(graph, outs)
     except NotTraceable as exc:
-        return str(exc)
-    return "the graph did not trace"
+        if not required:
+            return None
+        raise AgradError(
+            f"--engine compiled: {exc}",
+            None,
+            "the compiled plan runs elementwise graphs with scalar constants; use --engine auto",
+        ) from None
 
 
 def _interpreted(graph: Graph, values: dict, outs, needs: list[bool], n: int) -> list:

@@ -23,7 +23,8 @@ import numpy as np
 from .graph import Graph
 from .tracer import Program, trace
 
-CHUNK = 32768
+CHUNK = 32768  # rows per step: a seed-sized program's buffers then sit in a 1 MB cache
+SCRATCH = 32 << 20  # bytes of buffers per thread; large programs take fewer rows per step
 THREADS = min(2, os.cpu_count() or 1)
 POINT = {float, int, np.float64}
 # sys.getrefcount of an array held only by a list, the comprehension's name and the call.
@@ -92,6 +93,7 @@ class Plan:
         self.layout, self.buffers, self.results = _allocate(program)
         self.direct = _direct(self.results, self.buffers, len(program.inputs))
         self._steps = [(_callable(name), out, args) for name, out, args in self.layout]
+        self.chunk = max(64, min(CHUNK, SCRATCH // (8 * max(1, len(self.buffers)))))
         self._scalar = _scalar_code(program)
         self._spare: list[np.ndarray] = []
         self._local = threading.local()
@@ -157,7 +159,7 @@ class Plan:
         for r, ref in zip(results, self.results, strict=True):
             if type(ref) is not int:
                 r.fill(ref)
-        parts = max(1, min(THREADS, -(-n // CHUNK)))
+        parts = max(1, min(THREADS, -(-n // self.chunk)))
         bounds = [n * p // parts for p in range(parts + 1)]
         jobs = [(columns, results, bounds[p], bounds[p + 1]) for p in range(parts)]
         if parts == 1:
@@ -194,7 +196,7 @@ class Plan:
         A buffer that ends up holding an output is that output's rows instead, so the last
         step writes the result in place and nothing is copied.
         """
-        size = min(CHUNK, stop - start)
+        size = min(self.chunk, stop - start)
         n_in, direct = len(columns), self.direct
         scratch = self._scratch(size)
         spaces = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .plan import CHUNK, Plan
+from .plan import Plan
 
 
 def _literal(value: float | bool) -> str:
@@ -70,7 +70,7 @@ def plan_source(plan: Plan, origin: str = "") -> str:
             "",
             f"INPUTS = {tuple(plan.inputs)!r}",
             f"OUTPUTS = {tuple(names)!r}",
-            f"CHUNK = {CHUNK}",
+            f"CHUNK = {plan.chunk}",
             f"DTYPES = ({dtypes}{',' if len(plan.buffers) == 1 else ''})",
             f"CONSTANT_RESULTS = {{{constants}}}",
             f"RESULTS = {len(plan.results)}",

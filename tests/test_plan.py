@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autogradcli import plan as plan_mod
+from autogradcli.batch import PLAN_ROWS
 from autogradcli.evaluate import evaluate
 from autogradcli.graph import Graph
 from autogradcli.ops import REGISTRY
@@ -115,10 +116,10 @@ def test_scalar_path_falls_back_to_numpy_semantics():
     assert np.isnan(out[0]) and out[1] == np.inf and out[2] == -np.inf and np.isnan(out[3])
 
 
-def test_chunks_and_threads_cover_every_row(monkeypatch):
-    monkeypatch.setattr(plan_mod, "CHUNK", 7)
+def test_chunks_and_threads_cover_every_row():
     graph = parse("u = x * y\nf = sin(u) + u^2 - max(x, y)\n", "t.txt")
     plan = Plan.of(graph)
+    plan.chunk = 7
     rng = np.random.default_rng(2)
     for n in (1, 6, 7, 8, 15, 100):
         cols = [rng.uniform(-2, 2, size=n), rng.uniform(-2, 2, size=n)]
@@ -201,22 +202,31 @@ def points(tmp_path, rows, names="a,b,c,d"):
 
 def test_eval_engines_agree_and_json_says_which_ran(tmp_path):
     rng = np.random.default_rng(3)
-    path = points(tmp_path, rng.uniform(-2, 2, size=(50, 4)).tolist())
+    path = points(tmp_path, rng.uniform(-2, 2, size=(PLAN_ROWS, 4)).tolist())
     seed = str(ROOT / "samples/seed.txt")
     tables = {}
     for engine in ("compiled", "interpreted"):
         result = agrad("eval", seed, "--at-file", path, "--engine", engine)
         assert result.exit_code == 0, result.output
         tables[engine] = list(csv.reader(result.stdout.splitlines()))
-    assert tables["compiled"] == tables["interpreted"]
-    doc = json.loads(agrad("eval", seed, "--at-file", path, "--format", "json").stdout)
-    assert doc["engine"] == "compiled"
+    assert len(tables["compiled"]) == PLAN_ROWS + 1
+    assert tables["compiled"] == tables["interpreted"]  # the same ufuncs: equal to the bit
+
+    def engine_used(expr: str, rows: str, *extra: str) -> str:
+        result = agrad("eval", expr, "--at-file", rows, "--format", "json", *extra)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["engine"]
+
+    assert engine_used(seed, path) == "compiled"  # enough rows for tracing to pay
+    few = points(tmp_path, [[1.0, 2.0, 3.0, 4.0]] * (PLAN_ROWS - 1))
+    assert engine_used(seed, few) == "interpreted"
+    assert engine_used(seed, few, "--engine", "compiled") == "compiled"
+    assert engine_used(seed, path, "--chunk", "10") == "interpreted"  # decided on one block
     weights = write(tmp_path, "f = a * sum([1, 2, 3]) + b * c * d\n", "w.txt")
+    assert engine_used(weights, path) == "interpreted"
     result = agrad("eval", weights, "--at-file", path, "--engine", "compiled")
     assert result.exit_code == 2
     assert "--engine compiled" in result.stderr and "array constant" in result.stderr
-    result = agrad("eval", weights, "--at-file", path, "--format", "json")
-    assert result.exit_code == 0 and json.loads(result.stdout)["engine"] == "interpreted"
 
 
 def test_compiled_engine_names_the_node_behind_nonfinite_rows(tmp_path):
@@ -261,3 +271,15 @@ def test_compiled_module_is_the_plan_and_keeps_nonfinite_constants(tmp_path):
     with np.errstate(all="ignore"):
         want = interpreted(graph, {"x": x, "y": y})
     assert_same([values["f"], grads["f"]["x"], grads["f"]["y"]], want)
+
+
+def test_large_programs_take_fewer_rows_per_step(monkeypatch):
+    lines = [f"v{i} = sin(x) * {i + 1}" for i in range(40)]
+    lines.append("f = " + " + ".join(f"v{i}" for i in range(40)))
+    graph = parse("\n".join(lines) + "\n", "t.txt")  # forty values live at once
+    assert Plan.of(graph).chunk == plan_mod.CHUNK
+    monkeypatch.setattr(plan_mod, "SCRATCH", 8 * 1000 * 40)
+    plan = Plan.of(graph)
+    assert len(plan.buffers) == 40 and plan.chunk == 1000
+    x = np.linspace(-1, 1, 5000)
+    assert_same(plan.run([x]), interpreted(graph, {"x": x}))
