@@ -19,17 +19,13 @@ TOKEN = re.compile(
     r"|(?P<bad>.))"
 )
 _ATOM = r"([^\W\d]\w*|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+_OP = r"[ \t]*(\*\*|[-+*/@^])[ \t]*"
+_ARITH = _ATOM + r"(?:" + _OP + _ATOM + r"(?:" + _OP + _ATOM + r")?)?"  # five groups
+# Groups: 1 target; 2 function name, 3-7 its argument, 8 ")"; 9-13 a bare right-hand side.
 SIMPLE = re.compile(
     r"[ \t]*([^\W\d]\w*)[ \t]*=[ \t]*(?:"
-    r"([^\W\d]\w*)\([ \t]*" + _ATOM + r"[ \t]*(\))"
-    r"|"
-    + _ATOM
-    + r"(?:[ \t]*(\*\*|[-+*/@^])[ \t]*"
-    + _ATOM
-    + r"(?:[ \t]*(\*\*|[-+*/@^])[ \t]*"
-    + _ATOM
-    + r")?)?"
-    r")[ \t]*(?:#[^\n]*)?\r?(?:\n|\Z)"
+    r"([^\W\d]\w*)\([ \t]*" + _ARITH + r"[ \t]*(\))"
+    r"|" + _ARITH + r")[ \t]*(?:#[^\n]*)?\r?(?:\n|\Z)"
 )
 RESERVED = frozenset(CONSTANTS) | frozenset(FUNCTIONS)
 FAST_PATH = True  # tests turn it off to prove both paths build identical graphs

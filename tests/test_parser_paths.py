@@ -29,7 +29,7 @@ def programs(draw) -> str:
             return draw(st.sampled_from(pool)) if pool and draw(st.booleans()) else draw(ATOMS)
 
         s = draw(SPACE)
-        shape = draw(st.integers(0, 6))
+        shape = draw(st.integers(0, 8))
         target = (
             draw(st.sampled_from([f"v{i}", "pi", f"v{max(i - 1, 0)}", "sin"]))
             if draw(st.integers(0, 9)) == 0
@@ -48,6 +48,10 @@ def programs(draw) -> str:
         elif shape == 5:
             lines.append(f"{s}# just a comment\n")
             continue
+        elif shape == 7:
+            body = f"{draw(FUNCS)}({s}{atom()}{s}{draw(OPS)}{s}{atom()}{s})"
+        elif shape == 8:
+            body = f"{draw(FUNCS)}({atom()} {draw(OPS)} {atom()}{s}{draw(OPS)}{s}{atom()}{s})"
         else:
             lines.append(f"{atom()}{draw(END)}")
             continue
@@ -89,6 +93,10 @@ def test_shortcut_and_general_path_agree(text):
         "v = x(2)\nx = 1\n",
         "v = a + b * c\nw = a * b + c\nu = a ^ b ^ c\nt = a - b - c\ns = a / b ^ c\n",
         "v = a ^ 2 * z\nw = 2 * q + q\n",
+        "v = log(1 + x^2)\nw = tanh(v * 2 - x)\nu = exp(-x)\n",
+        "v = sine(x + 1)\n",
+        "v = atan2(x * y)\n",
+        "v = sin(x + pi)\nsin = 2\n",
     ],
 )
 def test_shortcut_examples(text):
@@ -100,6 +108,7 @@ def test_shortcut_is_taken_for_simple_lines():
     assert lexer.SIMPLE.match("  θ = sin( x )  # c\r\n")
     assert lexer.SIMPLE.match("w = 1e-3\n")
     assert lexer.SIMPLE.match("v = v1 + x * 3\n")
+    assert lexer.SIMPLE.match("v = log(1 + v3^2)\n")
     assert not lexer.SIMPLE.match("v = a + b + c + d\n")
     assert not lexer.SIMPLE.match("v = -x\n")
     assert not lexer.SIMPLE.match("v = 2x\n")
