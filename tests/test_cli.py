@@ -278,4 +278,5 @@ def test_importtime_shows_no_sympy():
     )
     assert out.returncode == 0
     assert "sympy" not in out.stderr
+    assert "autogradcli.plan" not in out.stderr  # one point: the interpreter, no tracing
     assert "f = -4" in out.stdout

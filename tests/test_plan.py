@@ -283,3 +283,21 @@ def test_large_programs_take_fewer_rows_per_step(monkeypatch):
     assert len(plan.buffers) == 40 and plan.chunk == 1000
     x = np.linspace(-1, 1, 5000)
     assert_same(plan.run([x]), interpreted(graph, {"x": x}))
+
+
+def test_batched_eval_runs_the_plan_without_sympy(tmp_path):
+    import subprocess
+    import sys
+
+    rows = np.random.default_rng(4).uniform(-2, 2, size=(PLAN_ROWS, 4)).tolist()
+    path = points(tmp_path, rows)
+    seed = str(ROOT / "samples/seed.txt")
+    command = ["-X", "importtime", "-m", "autogradcli", "eval", seed, "--at-file", path]
+    out = subprocess.run(
+        [sys.executable, *command, "--format", "json"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0
+    assert "autogradcli.plan" in out.stderr and "sympy" not in out.stderr
+    assert json.loads(out.stdout)["engine"] == "compiled"
