@@ -97,6 +97,7 @@ class Plan:
         self._scalar = _scalar_code(program)
         self._spare: list[np.ndarray] = []
         self._local = threading.local()
+        self._lock = threading.Lock()
 
     @classmethod
     def of(
@@ -108,19 +109,34 @@ class Plan:
 
     def value(self, **inputs) -> dict:
         """Values of the outputs (of a plan traced with or without gradients)."""
-        flat = self.run([inputs[name] for name in self.inputs])
+        flat = self.run(self._columns(inputs))
         step = len(flat) // len(self.program.output_names)
         return dict(zip(self.program.output_names, flat[::step], strict=True))
 
     def value_and_grad(self, **inputs) -> tuple[dict, dict]:
-        """Values of the outputs and the gradient of each with respect to every input."""
-        flat = self.run([inputs[name] for name in self.inputs])
+        """Values of the outputs and the gradient of each with respect to every input.
+
+        One point of numbers gives Python floats; arrays give arrays of their broadcast shape.
+        """
+        flat = self.run(self._columns(inputs))
         k = len(self.inputs) + 1
         values, grads = {}, {}
         for n, name in enumerate(self.program.output_names):
             values[name] = flat[n * k]
             grads[name] = dict(zip(self.inputs, flat[n * k + 1 : (n + 1) * k], strict=True))
         return values, grads
+
+    def _columns(self, inputs: dict) -> list:
+        """The input values in program order, or a TypeError naming what is missing or extra."""
+        if len(inputs) == len(self.inputs):
+            try:
+                return [inputs[name] for name in self.inputs]
+            except KeyError:
+                pass
+        missing = [n for n in self.inputs if n not in inputs]
+        extra = [n for n in inputs if n not in self.inputs]
+        problem = f"no value for {', '.join(missing)}" if missing else f"no input {extra[0]!r}"
+        raise TypeError(f"{problem}; the inputs are: {', '.join(self.inputs) or 'none'}")
 
     def run(self, columns: list) -> list:
         """Every output of the program (see `Program.outputs`) for the given input values."""
@@ -175,7 +191,8 @@ class Plan:
         Touching freshly allocated memory costs a page fault per page, about as much as the
         whole computation at a million points; recycling arrays nobody holds avoids it.
         """
-        spare, self._spare = self._spare, []
+        with self._lock:
+            spare, self._spare = self._spare, []
         unused = [a for a in spare if a.shape[0] == n and sys.getrefcount(a) <= UNUSED_REFS]
         del spare
         return unused[: len(self.results)] + [

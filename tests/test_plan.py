@@ -301,3 +301,14 @@ def test_batched_eval_runs_the_plan_without_sympy(tmp_path):
     assert out.returncode == 0
     assert "autogradcli.plan" in out.stderr and "sympy" not in out.stderr
     assert json.loads(out.stdout)["engine"] == "compiled"
+
+
+def test_value_and_grad_names_missing_and_unknown_inputs():
+    plan = Plan.of(parse("f = x * y\n", "t.txt"))
+    with pytest.raises(TypeError, match="no value for y; the inputs are: x, y"):
+        plan.value_and_grad(x=1.0)
+    with pytest.raises(TypeError, match="no input 'z'"):
+        plan.value_and_grad(x=1.0, y=2.0, z=3.0)
+    assert plan.value_and_grad(y=2.0, x=3.0) == ({"f": 6.0}, {"f": {"x": 2.0, "y": 3.0}})
+    values, grads = plan.value_and_grad(x=np.array([1.0, 2.0]), y=3.0)
+    assert values["f"].tolist() == [3.0, 6.0] and grads["f"]["y"].tolist() == [1.0, 2.0]
