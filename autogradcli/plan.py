@@ -27,6 +27,7 @@ CHUNK = 32768  # rows per step: a seed-sized program's buffers then sit in a 1 M
 SCRATCH = 32 << 20  # bytes of buffers per thread; large programs take fewer rows per step
 THREADS = min(2, os.cpu_count() or 1)
 POINT = {float, int, np.float64}
+ZERO_D = POINT | {np.ndarray}
 # sys.getrefcount of an array held only by a list, the comprehension's name and the call.
 UNUSED_REFS = 3
 
@@ -119,11 +120,14 @@ class Plan:
         One point of numbers gives Python floats; arrays give arrays of their broadcast shape.
         """
         flat = self.run(self._columns(inputs))
-        k = len(self.inputs) + 1
+        order, k = self.inputs, len(self.inputs) + 1
+        if len(flat) == k:  # one output
+            name = self.program.output_names[0]
+            return {name: flat[0]}, {name: dict(zip(order, flat[1:], strict=False))}
         values, grads = {}, {}
-        for n, name in enumerate(self.program.output_names):
-            values[name] = flat[n * k]
-            grads[name] = dict(zip(self.inputs, flat[n * k + 1 : (n + 1) * k], strict=True))
+        for start, name in zip(range(0, len(flat), k), self.program.output_names, strict=True):
+            values[name] = flat[start]
+            grads[name] = dict(zip(order, flat[start + 1 : start + k], strict=False))
         return values, grads
 
     def _columns(self, inputs: dict) -> list:
@@ -140,12 +144,12 @@ class Plan:
 
     def run(self, columns: list) -> list:
         """Every output of the program (see `Program.outputs`) for the given input values."""
-        if self._scalar is not None and all(
-            type(c) in POINT or (type(c) is np.ndarray and c.ndim == 0) for c in columns
-        ):
-            out = self.run_scalar([float(c) for c in columns])
-            if out is not None:
-                return out
+        if self._scalar is not None:
+            kinds = set(map(type, columns))
+            if kinds <= POINT or (kinds <= ZERO_D and all(np.ndim(c) == 0 for c in columns)):
+                out = self.run_scalar(list(map(float, columns)))
+                if out is not None:
+                    return out
         arrays = [np.asarray(c, dtype=np.float64) for c in columns]
         shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
         flat = [np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in arrays]
@@ -154,9 +158,8 @@ class Plan:
 
     def run_scalar(self, values: list[float]) -> list[float] | None:
         """One point on Python floats; None when Python would raise (NumPy gives nan/inf)."""
-        code, env, outs = self._scalar  # type: ignore[misc]
-        v = env[:]
-        v[: len(values)] = values
+        code, tail, outs = self._scalar  # type: ignore[misc]
+        v = values + tail
         try:
             for fn, o, i, j, k in code:
                 if j < 0:
@@ -312,4 +315,4 @@ def _scalar_code(program: Program):
         idx = [slot_of(a) for a in args] + [-1, -1]
         code.append((SCALAR[name], out, idx[0], idx[1], idx[2]))
     outs = [slot_of(r) for r in program.outputs]
-    return code, env, outs
+    return code, env[len(program.inputs) :], outs
