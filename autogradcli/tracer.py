@@ -77,6 +77,9 @@ class Sym:
     def __float__(self):
         raise NotTraceable("a rule needs a concrete value where the graph has a variable")
 
+    def __array__(self, *args, **kwargs):
+        raise NotTraceable("a rule converts a traced value to an array")
+
     __bool__ = __int__ = __index__ = __float__
 
 
@@ -198,7 +201,7 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool
             continue
         if REGISTRY[ops[i]].kind != "elementwise":
             raise NotTraceable(f"{graph.describe(i)} is not elementwise")
-        vals[i] = FORWARD[ops[i]](*[vals[j] for j in a], **(attrs[i] or {}))
+        vals[i] = _call(FORWARD[ops[i]], graph, i, *[vals[j] for j in a], **(attrs[i] or {}))
     needs = needs_grad(graph, graph.input_ids.values())
     for _, node in outs:
         program.outputs.append(tape._ref(vals[node]))
@@ -208,6 +211,16 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool
         for i in graph.input_ids.values():
             program.outputs.append(0.0 if adj[i] is None else tape._ref(adj[i]))
     return program
+
+
+def _call(rule, graph: Graph, i: int, *args, **kwargs):
+    """Call a registry rule on traced values; a rule that needs what a Sym lacks (a shape,
+    an array method) makes the graph untraceable rather than crashing."""
+    try:
+        return rule(*args, **kwargs)
+    except (AttributeError, TypeError) as exc:
+        needs = f"the rule of {graph.describe(i)} needs a concrete array"
+        raise NotTraceable(f"{needs} ({exc})") from None
 
 
 def _backward(graph: Graph, vals: list, output: int, needs: list[bool]) -> list:
@@ -224,7 +237,7 @@ def _backward(graph: Graph, vals: list, output: int, needs: list[bool]) -> list:
         extra = dict(attrs[i] or {})
         if ops[i] in TAKES_NEEDS:
             extra["needs"] = tuple(needs[j] for j in a)
-        grads = VJP[ops[i]](g, vals[i], *[vals[j] for j in a], **extra)
+        grads = _call(VJP[ops[i]], graph, i, g, vals[i], *[vals[j] for j in a], **extra)
         for j, gj in zip(a, grads, strict=True):
             if gj is not None and needs[j]:
                 adj[j] = gj if adj[j] is None else adj[j] + gj

@@ -312,3 +312,24 @@ def test_value_and_grad_names_missing_and_unknown_inputs():
     assert plan.value_and_grad(y=2.0, x=3.0) == ({"f": 6.0}, {"f": {"x": 2.0, "y": 3.0}})
     values, grads = plan.value_and_grad(x=np.array([1.0, 2.0]), y=3.0)
     assert values["f"].tolist() == [3.0, 6.0] and grads["f"]["y"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("forward", "message"),
+    [
+        (lambda x: x * x.shape[0], "needs a concrete array"),
+        (lambda x: np.asarray(x) * 2, "converts a traced value to an array"),
+    ],
+)
+def test_a_rule_that_needs_a_real_array_makes_the_graph_untraceable(forward, message):
+    from autogradcli.ops import Op, register, unregister
+
+    register(Op("twice", 1, forward, lambda g, out, x: (g,), lambda sp, x: x, "1", ((0, 1),), "t"))
+    try:
+        graph = Graph()
+        x = graph.add_input("x")
+        graph.add_output("f", graph.add_op("twice", (x,)))
+        with pytest.raises(NotTraceable, match=message):
+            trace(graph)
+    finally:
+        unregister("twice")
