@@ -8,7 +8,9 @@ rules are still written once. Nothing from agrad is imported by the module.
 
 from __future__ import annotations
 
+import builtins
 import inspect
+import math
 import operator
 import types
 
@@ -19,12 +21,17 @@ from .graph import CONST, INPUT, Graph
 from .ops import REGISTRY
 
 
-def _reference(fn, sources: dict[str, str]) -> str:
-    """How generated code names a forward or VJP: np.x, operator.x, or a copied function."""
+def reference(fn, sources: dict[str, str]) -> str:
+    """How generated code names a function: np.x, operator.x, math.x, a builtin, or a copy of
+    its source (added to `sources`, with the module-level functions it calls)."""
     if isinstance(fn, np.ufunc) or getattr(np, getattr(fn, "__name__", ""), None) is fn:
         return f"np.{fn.__name__}"
     if getattr(operator, getattr(fn, "__name__", ""), None) is fn:
         return f"operator.{fn.__name__}"
+    if getattr(math, getattr(fn, "__name__", ""), None) is fn:
+        return f"math.{fn.__name__}"
+    if getattr(builtins, getattr(fn, "__name__", ""), None) is fn:
+        return fn.__name__
     _copy(fn, sources)
     return fn.__name__
 
@@ -72,7 +79,7 @@ def rule_source(graph: Graph, origin: str = "") -> str:
             consts.append(f"C{i} = np.array({graph.consts[i].tolist()!r}, dtype=np.float64)")
             forward.append(f"    v{i} = C{i}")
         else:
-            fn = _reference(REGISTRY[op].forward, sources)
+            fn = reference(REGISTRY[op].forward, sources)
             args = ", ".join(f"v{j}" for j in graph.inputs[i])
             attrs = "".join(f", {k}={v!r}" for k, v in (graph.attrs[i] or {}).items())
             forward.append(f"    v{i} = {fn}({args}{attrs})")
@@ -124,7 +131,7 @@ def _backward(graph: Graph, out: int, name: str, needs: list[bool], sources) -> 
         ins = graph.inputs[i]
         if i not in have or not ins:
             continue
-        vjp = _reference(REGISTRY[graph.ops[i]].vjp, sources)
+        vjp = reference(REGISTRY[graph.ops[i]].vjp, sources)
         args = ", ".join(f"v{j}" for j in ins)
         attrs = "".join(f", {key}={v!r}" for key, v in (graph.attrs[i] or {}).items())
         if REGISTRY[graph.ops[i]].takes_needs:

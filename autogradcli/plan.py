@@ -60,16 +60,32 @@ def _minimum(x: float, y: float) -> float:
     return x if x != x or x <= y else y
 
 
+def _square(x: float) -> float:
+    return x * x
+
+
+def _reciprocal(x: float) -> float:
+    return 1.0 / x
+
+
+def _choose(cond, yes: float, no: float) -> float:
+    return yes if cond else no
+
+
+def _floor(x: float) -> float:
+    return float(math.floor(x))
+
+
 # Python-float counterparts of the ufuncs a program may use (one point at a time).
 SCALAR = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
     "divide": operator.truediv, "power": math.pow, "negative": operator.neg,
-    "square": lambda x: x * x, "reciprocal": lambda x: 1.0 / x, "sqrt": math.sqrt,
+    "square": _square, "reciprocal": _reciprocal, "sqrt": math.sqrt,
     "absolute": abs, "sign": _sign, "maximum": _maximum, "minimum": _minimum,
     "less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
     "greater_equal": operator.ge, "equal": operator.eq, "not_equal": operator.ne,
     "bitwise_and": operator.and_, "bitwise_or": operator.or_, "invert": operator.not_,
-    "where": lambda c, x, y: x if c else y, "floor": lambda x: float(math.floor(x)),
+    "where": _choose, "floor": _floor,
     "sin": math.sin, "cos": math.cos, "tan": math.tan, "arcsin": math.asin,
     "arccos": math.acos, "arctan": math.atan, "sinh": math.sinh, "cosh": math.cosh,
     "tanh": math.tanh, "arcsinh": math.asinh, "arccosh": math.acosh, "arctanh": math.atanh,

@@ -333,3 +333,23 @@ def test_a_rule_that_needs_a_real_array_makes_the_graph_untraceable(forward, mes
             trace(graph)
     finally:
         unregister("twice")
+
+
+@settings(max_examples=40, deadline=None)
+@given(ELEMENTWISE_EXPRESSIONS, st.lists(st.floats(-3, 3), min_size=3, max_size=3))
+def test_compiled_module_one_point_matches_the_engine(tmp_path_factory, text, point):
+    from test_batch import load
+
+    from autogradcli.compile import compile_graph
+
+    graph = parse(f"f = {text}\n", "t.txt")
+    module = load(compile_graph(graph), tmp_path_factory.mktemp("m"))
+    assert module.POINT  # every elementwise op has a Python-float step
+    names = list(graph.input_ids)
+    one = dict(zip(["x", "y", "z"], point, strict=True))
+    values, grads = module.value_and_grad(**{n: one[n] for n in names})
+    with np.errstate(all="ignore"):
+        want = interpreted(graph, {n: one[n] for n in names})
+    got = [values["f"], *(grads["f"][n] for n in names)]
+    assert all(type(g) is float or np.ndim(g) == 0 for g in got)
+    assert_same(got, want, rtol=1e-9, atol=1e-12)
