@@ -1,9 +1,10 @@
 """Speed of the seed expression against hand-written NumPy and peers, as a Markdown table.
 
-Usage: python benchmarks/run.py [--points 1000000] [--repeat 7] [--torch-compile]
+Usage: python benchmarks/run.py [--points 1000000] [--repeat 7] [--no-torch-compile] [--only ...]
 
 Workloads: value + 4 gradients of ((a+b)*b^2) + ((c-d)*d^2) at N points (batched) and at one
-point (in process). Peers run when installed: torch eager (and torch.compile with the flag),
+point (in process). Peers run when installed: torch eager and torch.compile (its first call
+compiles for about a minute; --no-torch-compile skips it),
 jax.jit, HIPS autograd, SymPy lambdify, micrograd (one point only). Peak memory of the
 batched run is measured with tracemalloc (NumPy reports its buffers to it).
 """
@@ -186,7 +187,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7, help="round-robin rounds")
-    parser.add_argument("--torch-compile", action="store_true")
+    parser.add_argument("--no-torch-compile", action="store_true", help="skip torch.compile")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these rows")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
@@ -202,7 +203,7 @@ def main() -> None:
     others = peers()
     torch = others.pop("_torch", None)
     runners.update(others)
-    if torch is not None and args.torch_compile:
+    if torch is not None and not args.no_torch_compile:
         eager = others["torch eager"]
         runners["torch.compile"] = torch.compile(eager)
     if args.only:
