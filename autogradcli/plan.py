@@ -194,6 +194,8 @@ class Plan:
         for r, ref in zip(results, self.results, strict=True):
             if type(ref) is not int:
                 r.fill(ref)
+        if n == 0:
+            return results
         parts = max(1, min(THREADS, -(-n // self.chunk)))
         bounds = [n * p // parts for p in range(parts + 1)]
         jobs = [(columns, results, bounds[p], bounds[p + 1]) for p in range(parts)]

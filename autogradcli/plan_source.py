@@ -119,7 +119,7 @@ def plan_source(plan: Plan, origin: str = "") -> str:
             "",
             "",
             "def _part(x, r, lo, hi):",
-            "    size = min(CHUNK, hi - lo)",
+            "    size = max(1, min(CHUNK, hi - lo))",
             "    t = [None if dt is None else np.empty(size, dtype=dt) for dt in DTYPES]",
             "    with np.errstate(all='ignore'):",
             "        for start in range(lo, hi, size):",

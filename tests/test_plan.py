@@ -121,7 +121,7 @@ def test_chunks_and_threads_cover_every_row():
     plan = Plan.of(graph)
     plan.chunk = 7
     rng = np.random.default_rng(2)
-    for n in (1, 6, 7, 8, 15, 100):
+    for n in (0, 1, 6, 7, 8, 15, 100):
         cols = [rng.uniform(-2, 2, size=n), rng.uniform(-2, 2, size=n)]
         assert_same(plan.run(cols), interpreted(graph, dict(zip("xy", cols, strict=True))))
 
@@ -271,6 +271,8 @@ def test_compiled_module_is_the_plan_and_keeps_nonfinite_constants(tmp_path):
     with np.errstate(all="ignore"):
         want = interpreted(graph, {"x": x, "y": y})
     assert_same([values["f"], grads["f"]["x"], grads["f"]["y"]], want)
+    empty, _ = module.value_and_grad(x=np.zeros(0), y=np.zeros(0))
+    assert empty["f"].shape == (0,)
 
 
 def test_large_programs_take_fewer_rows_per_step(monkeypatch):
