@@ -191,6 +191,12 @@ def eval_command(
         points = [*(at or []), *(values or [])]
         _eval_batch(file, at_file, points, fmt, chunk, out, strict, engine.value)
         return
+    if engine is not Engine.auto:
+        raise AgradError(
+            f"--engine {engine.value} chooses how --at-file runs many points",
+            None,
+            "one point (--at) always runs the interpreter, which keeps every node for the tables",
+        )
     if fmt is Format.csv:
         raise AgradError(
             "--format csv writes one row per point of --at-file",

@@ -11,9 +11,11 @@ import pytest
 from conftest import agrad, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_batch import load
 
 from autogradcli import plan as plan_mod
 from autogradcli.batch import PLAN_ROWS
+from autogradcli.compile import compile_graph
 from autogradcli.evaluate import evaluate
 from autogradcli.graph import Graph
 from autogradcli.ops import REGISTRY
@@ -258,10 +260,6 @@ def test_results_are_recycled_only_when_the_caller_dropped_them():
 
 
 def test_compiled_module_is_the_plan_and_keeps_nonfinite_constants(tmp_path):
-    from test_batch import load
-
-    from autogradcli.compile import compile_graph
-
     graph = parse("f = x * log(0) + y / 0 + 0 * (x - x)\n", "t.txt")
     text = compile_graph(graph)
     assert "np.multiply(" in text and "float('-inf')" in text
@@ -340,10 +338,6 @@ def test_a_rule_that_needs_a_real_array_makes_the_graph_untraceable(forward, mes
 @settings(max_examples=40, deadline=None)
 @given(ELEMENTWISE_EXPRESSIONS, st.lists(st.floats(-3, 3), min_size=3, max_size=3))
 def test_compiled_module_one_point_matches_the_engine(tmp_path_factory, text, point):
-    from test_batch import load
-
-    from autogradcli.compile import compile_graph
-
     graph = parse(f"f = {text}\n", "t.txt")
     module = load(compile_graph(graph), tmp_path_factory.mktemp("m"))
     assert module.POINT  # every elementwise op has a Python-float step
@@ -355,3 +349,15 @@ def test_compiled_module_one_point_matches_the_engine(tmp_path_factory, text, po
     got = [values["f"], *(grads["f"][n] for n in names)]
     assert all(type(g) is float or np.ndim(g) == 0 for g in got)
     assert_same(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_engine_without_at_file_is_a_usage_error():
+    result = agrad("eval", str(ROOT / "samples/seed.txt"), "--at", "a=1", "b=2", "c=3", "d=4")
+    assert result.exit_code == 0
+    result = agrad(
+        "eval", str(ROOT / "samples/seed.txt"), "--at", "a=1", "b=2", "c=3", "d=4", "--engine",
+        "compiled",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--engine compiled chooses how --at-file runs many points" in result.stderr
+    assert "Traceback" not in result.stderr
