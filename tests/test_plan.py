@@ -361,3 +361,27 @@ def test_engine_without_at_file_is_a_usage_error():
     assert result.exit_code == 2
     assert "--engine compiled chooses how --at-file runs many points" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_batched_memory_is_bounded_by_the_chunk_not_the_rows(tmp_path):
+    import tracemalloc
+
+    from autogradcli.batch import run_batch
+
+    graph = parse_file(str(ROOT / "samples/seed.txt"))
+    rng = np.random.default_rng(5)
+    peaks = {}
+    for rows in (20_000, 80_000):
+        path = tmp_path / f"p{rows}.csv"
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write("a,b,c,d\n")
+            np.savetxt(fh, rng.uniform(-2, 2, size=(rows, 4)), delimiter=",", fmt="%.6f")
+        seen: list[int] = []
+        write = seen.append
+        tracemalloc.start()
+        result = run_batch(graph, str(path), {}, 5_000, lambda cols, t, w=write: w(len(t)))
+        peaks[rows] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert result.rows == rows == sum(seen) and result.engine == "compiled"
+    # Four times the rows, about the same peak: one chunk of 5,000 rows is in memory at a time.
+    assert peaks[80_000] < 1.5 * peaks[20_000]
