@@ -20,6 +20,7 @@ from functools import cache
 
 import numpy as np
 
+from .engine import unbroadcast
 from .graph import Graph
 from .tracer import Program, trace
 
@@ -133,7 +134,10 @@ class Plan:
     def value_and_grad(self, **inputs) -> tuple[dict, dict]:
         """Values of the outputs and the gradient of each with respect to every input.
 
-        One point of numbers gives Python floats; arrays give arrays of their broadcast shape.
+        One point of numbers gives Python floats. Arrays broadcast together: values take the
+        common shape, and each gradient its input's shape (the gradient of the sum of the
+        output's elements, as everywhere in agrad), so equal-shaped arrays give the gradient at
+        every point.
         """
         flat = self.run(self._columns(inputs))
         order, k = self.inputs, len(self.inputs) + 1
@@ -167,10 +171,15 @@ class Plan:
                 if out is not None:
                     return out
         arrays = [np.asarray(c, dtype=np.float64) for c in columns]
-        shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
+        shapes = [a.shape for a in arrays]
+        shape = np.broadcast_shapes(*shapes) if arrays else ()
         flat = [np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in arrays]
-        results = self.run_batch(flat, int(np.prod(shape, dtype=int)))
-        return [r.reshape(shape) for r in results]
+        results = [r.reshape(shape) for r in self.run_batch(flat, int(np.prod(shape, dtype=int)))]
+        k = len(arrays) + 1
+        for p, r in enumerate(results):  # an input broadcast over the others: sum its gradient
+            if p % k and shapes[p % k - 1] != shape:
+                results[p] = np.asarray(unbroadcast(r, shapes[p % k - 1]))
+        return results
 
     def run_scalar(self, values: list[float]) -> list[float] | None:
         """One point on Python floats; None when Python would raise (NumPy gives nan/inf)."""

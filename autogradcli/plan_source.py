@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from .compile import reference
+from .engine import unbroadcast
 from .plan import SCALAR, Plan
 
 
@@ -76,6 +77,7 @@ def plan_source(plan: Plan, origin: str = "") -> str:
     )
     names = plan.program.output_names
     sources: dict[str, str] = {}
+    unbroadcast_name = reference(unbroadcast, sources)
     point = _point_source(plan, sources)
     used = "\n".join([*point, *sources.values()])
     imports = [f"import {m}" for m in ("math", "operator") if f"{m}." in used]
@@ -144,7 +146,12 @@ def plan_source(plan: Plan, origin: str = "") -> str:
             "        with ThreadPoolExecutor(parts) as pool:",
             "            jobs = [(x, r, bounds[p], bounds[p + 1]) for p in range(parts)]",
             "            list(pool.map(lambda job: _part(*job), jobs))",
-            "    return [a.reshape(shape) for a in r]",
+            "    r = [a.reshape(shape) for a in r]",
+            "    step = len(INPUTS) + 1",
+            "    for p in range(len(r)):  # an input broadcast over the others: sum its gradient",
+            "        if p % step and cols[p % step - 1].shape != shape:",
+            f"            r[p] = np.asarray({unbroadcast_name}(r[p], cols[p % step - 1].shape))",
+            "    return r",
             "",
             "",
             "def value_and_grad(**inputs):",

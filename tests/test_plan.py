@@ -311,7 +311,8 @@ def test_value_and_grad_names_missing_and_unknown_inputs():
         plan.value_and_grad(x=1.0, y=2.0, z=3.0)
     assert plan.value_and_grad(y=2.0, x=3.0) == ({"f": 6.0}, {"f": {"x": 2.0, "y": 3.0}})
     values, grads = plan.value_and_grad(x=np.array([1.0, 2.0]), y=3.0)
-    assert values["f"].tolist() == [3.0, 6.0] and grads["f"]["y"].tolist() == [1.0, 2.0]
+    assert values["f"].tolist() == [3.0, 6.0] and grads["f"]["x"].tolist() == [3.0, 3.0]
+    assert grads["f"]["y"].tolist() == 3.0  # y was broadcast over both points: summed
 
 
 @pytest.mark.parametrize(
@@ -385,3 +386,16 @@ def test_batched_memory_is_bounded_by_the_chunk_not_the_rows(tmp_path):
         assert result.rows == rows == sum(seen) and result.engine == "compiled"
     # Four times the rows, about the same peak: one chunk of 5,000 rows is in memory at a time.
     assert peaks[80_000] < 1.5 * peaks[20_000]
+
+
+def test_broadcast_inputs_get_gradients_of_their_own_shape(tmp_path):
+    graph = parse("f = x * y + sin(z) * y\n", "t.txt")
+    values = {"x": np.array([1.0, 2.0, 3.0]), "y": np.array(2.0), "z": np.array([[0.5], [1.5]])}
+    want = interpreted(graph, values)  # the engine: gradient of the sum, summed to each shape
+    got = Plan.of(graph).run(list(values.values()))
+    assert [np.shape(g) for g in got] == [(2, 3), (3,), (), (2, 1)]
+    assert_same(got, want)
+    module = load(compile_graph(graph), tmp_path)
+    v, g = module.value_and_grad(**values)
+    assert_same([v["f"], g["f"]["x"], g["f"]["y"], g["f"]["z"]], want)
+    assert g["f"]["y"].shape == ()
