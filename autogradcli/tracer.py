@@ -108,6 +108,7 @@ class Tape:
     def __init__(self, program: Program):
         self.program = program
         self.seen: dict[tuple, int] = {}
+        self.negated: dict[int, Ref] = {}  # slot -> what it is the negation of
         self.types: dict[tuple, np.dtype] = {}
 
     def input(self) -> Sym:
@@ -125,21 +126,41 @@ class Tape:
             if type(cond) is not int:
                 return self._value(yes if cond else no)
         if name == "power" and type(refs[1]) is not int:
-            if refs[1] == 1.0:
+            if refs[1] == 1.0 and self._is_float(refs[0]):
                 return self._value(refs[0])
             if refs[1] in POWERS:
                 name, refs = POWERS[refs[1]], refs[:1]
-        if name in ("multiply", "divide") and _is_one(refs[1]):
+        if name in ("multiply", "divide") and _is_one(refs[1]) and self._is_float(refs[0]):
             return self._value(refs[0])
-        if name == "multiply" and _is_one(refs[0]):
+        if name == "multiply" and _is_one(refs[0]) and self._is_float(refs[1]):
             return self._value(refs[1])
+        if name in ("add", "subtract"):
+            name, refs = self._absorb_negation(name, refs)
         key = (name, tuple((r, type(r), repr(r)) if type(r) is not int else r for r in refs))
         slot = self.seen.get(key)
         if slot is None:
             slot = self.seen[key] = len(self.program.dtypes)
             self.program.dtypes.append(self._dtype(name, refs))
             self.program.code.append((name, slot, refs))
+            if name == "negative":
+                self.negated[slot] = refs[0]
         return Sym(self, slot)
+
+    def _is_float(self, ref: Ref) -> bool:
+        """True for a float64 slot: `x * 1` may be dropped only when it changes no dtype."""
+        return type(ref) is int and self.program.dtypes[ref] == np.float64
+
+    def _absorb_negation(self, name: str, refs: tuple) -> tuple[str, tuple]:
+        """`x + (-z)` is `x - z` and `x - (-z)` is `x + z`, exactly in IEEE arithmetic; the
+        negation then dies unless something else reads it."""
+        x, y = refs
+        z = self.negated.get(y) if type(y) is int else None
+        if z is not None:
+            return ("subtract" if name == "add" else "add"), (x, z)
+        z = self.negated.get(x) if type(x) is int else None
+        if z is not None and name == "add":
+            return "subtract", (y, z)
+        return name, refs
 
     def _ref(self, a) -> Ref:
         if isinstance(a, Sym):
@@ -210,7 +231,19 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool
         adj = _backward(graph, vals, node, needs)
         for i in graph.input_ids.values():
             program.outputs.append(0.0 if adj[i] is None else tape._ref(adj[i]))
+    _prune(program)
     return program
+
+
+def _prune(program: Program) -> None:
+    """Drop steps nothing reads (a negation absorbed into a subtraction, say)."""
+    live = {r for r in program.outputs if type(r) is int}
+    kept = []
+    for step in reversed(program.code):
+        if step[1] in live:
+            kept.append(step)
+            live.update(r for r in step[2] if type(r) is int)
+    program.code = kept[::-1]
 
 
 def _call(rule, graph: Graph, i: int, *args, **kwargs):
