@@ -1,9 +1,10 @@
 """Trace the registry's own forward and VJP functions into a flat program of NumPy ufuncs.
 
 The rules are called with `Sym` stand-ins instead of arrays. Every ufunc they apply is
-recorded once (common subexpressions share a slot), calls on constants are folded, and exact
-identities (`x * 1`, `x / 1`, `x ^ 1`) are dropped, so the backward pass seeded with 1 costs
-only what the chain rule needs. The derivative rules are still written once: the program is
+recorded once (common subexpressions share a slot), calls on constants are folded, exact
+identities (`x * 1`, `x / 1`, `x ^ 1`) are dropped, `x + (-z)` becomes `x - z`, and steps
+nothing reads are pruned, so the backward pass seeded with 1 costs only what the chain rule
+needs. The derivative rules are still written once: the program is
 what they compute, written down. Only elementwise graphs with scalar constants trace.
 """
 
