@@ -182,7 +182,8 @@ def eval_command(
         Engine,
         typer.Option(
             "--engine",
-            help="With --at-file: 'auto' runs the compiled plan when every op is elementwise.",
+            help="With --at-file: 'auto' runs the compiled plan for 1000+ rows of an "
+            "elementwise graph.",
         ),
     ] = Engine.auto,
 ) -> None:
