@@ -196,7 +196,7 @@ def _plan(graph: Graph, outs: list[tuple[str, int]], required: bool):
             return None
         raise AgradError(
             f"--engine compiled: {exc}",
-            None,
+            None if exc.node is None else graph.span(exc.node),
             "the compiled plan runs elementwise graphs with scalar constants; use --engine auto",
         ) from None
 

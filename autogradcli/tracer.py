@@ -26,7 +26,11 @@ POWERS = {2.0: "square", 0.5: "sqrt", -1.0: "reciprocal"}
 
 
 class NotTraceable(Exception):
-    """The graph uses something a flat elementwise program cannot express."""
+    """The graph uses something a flat elementwise program cannot express (at `node`)."""
+
+    def __init__(self, message: str, node: int | None = None):
+        super().__init__(message)
+        self.node = node
 
 
 @dataclass
@@ -215,14 +219,14 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool
         vals[i] = tape.input()
     for i, value in graph.consts.items():
         if np.ndim(value) != 0:
-            raise NotTraceable(f"{graph.describe(i)} is an array constant")
+            raise NotTraceable(f"{graph.describe(i)} is an array constant", i)
         vals[i] = np.float64(value)
     ops, ins, attrs = graph.ops, graph.inputs, graph.attrs
     for i, a in enumerate(ins):
         if not a:
             continue
         if REGISTRY[ops[i]].kind != "elementwise":
-            raise NotTraceable(f"{graph.describe(i)} is not elementwise")
+            raise NotTraceable(f"{graph.describe(i)} is not elementwise", i)
         vals[i] = _call(FORWARD[ops[i]], graph, i, *[vals[j] for j in a], **(attrs[i] or {}))
     needs = needs_grad(graph, graph.input_ids.values())
     for _, node in outs:
@@ -254,7 +258,9 @@ def _call(rule, graph: Graph, i: int, *args, **kwargs):
         return rule(*args, **kwargs)
     except (AttributeError, TypeError) as exc:
         needs = f"the rule of {graph.describe(i)} needs a concrete array"
-        raise NotTraceable(f"{needs} ({exc})") from None
+        raise NotTraceable(f"{needs} ({exc})", i) from None
+    except NotTraceable as exc:
+        raise NotTraceable(f"{graph.describe(i)}: {exc}", i) from None
 
 
 def _backward(graph: Graph, vals: list, output: int, needs: list[bool]) -> list:

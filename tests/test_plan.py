@@ -63,6 +63,10 @@ def test_seed_program_is_the_chain_rule_and_nothing_more():
     values, grads = plan.value_and_grad(a=1.0, b=2.0, c=3.0, d=4.0)
     assert values == {"f": -4.0}
     assert grads == {"f": {"a": 4.0, "b": 16.0, "c": 16.0, "d": -24.0}}
+    values_only = Plan.of(graph, grad=False)
+    assert len(values_only.program.code) == 7
+    assert values_only.value(a=1.0, b=2.0, c=3.0, d=4.0) == {"f": -4.0}
+    assert plan.value(a=1.0, b=2.0, c=3.0, d=4.0) == {"f": -4.0}
     # Liveness: 13 temporaries fit in 6 buffers.
     assert len(plan.buffers) == 6
 
@@ -231,6 +235,7 @@ def test_eval_engines_agree_and_json_says_which_ran(tmp_path):
     result = agrad("eval", weights, "--at-file", path, "--engine", "compiled")
     assert result.exit_code == 2
     assert "--engine compiled" in result.stderr and "array constant" in result.stderr
+    assert "w.txt:1:13: error" in result.stderr and "^^^" in result.stderr
 
 
 def test_compiled_engine_names_the_node_behind_nonfinite_rows(tmp_path):
@@ -332,8 +337,9 @@ def test_a_rule_that_needs_a_real_array_makes_the_graph_untraceable(forward, mes
         graph = Graph()
         x = graph.add_input("x")
         graph.add_output("f", graph.add_op("twice", (x,)))
-        with pytest.raises(NotTraceable, match=message):
+        with pytest.raises(NotTraceable, match=message) as caught:
             trace(graph)
+        assert caught.value.node == 1
     finally:
         unregister("twice")
 
