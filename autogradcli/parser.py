@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from . import lexer
+from . import bulk, lexer
 from .claims import read_claim
 from .errors import AgradError, Source, paused_gc, suggest
 from .graph import CONST, Graph
@@ -54,7 +54,10 @@ class _Parser(Reporter):
 
     def run(self) -> Graph:
         """Parse every statement and choose the outputs."""
-        last: str | None = None
+        last = bulk.build(self.graph) if lexer.FAST_PATH else None
+        if last is not None:
+            self.choose_outputs(last)
+            return self.graph
         text, source = self.source.text, self.source
         pos, n = 0, len(text)
         simple = SIMPLE.match if lexer.FAST_PATH else None

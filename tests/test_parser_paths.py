@@ -1,4 +1,5 @@
-"""The parser's shortcut for simple lines builds exactly what the general path builds."""
+"""The parser's shortcuts (simple lines, whole files of them) build exactly what the general
+path builds."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autogradcli import lexer, parser
+from autogradcli import bulk, lexer, parser
 from autogradcli.errors import AgradError
 
 ATOMS = st.sampled_from(["x0", "x1", "θ", "_y", "2", ".5", "1e-3", "2.", "pi", "e", "10"])
@@ -60,16 +61,20 @@ def programs(draw) -> str:
     return "".join(lines)
 
 
-def build(text: str, fast: bool):
-    """Parse with or without the shortcut; a graph's full contents, or the error."""
-    old = lexer.FAST_PATH
+def build(text: str, fast: bool, whole: bool = False):
+    """Parse with or without the shortcuts; a graph's full contents, or the error.
+
+    `whole` lets the whole-file shortcut take files of any size.
+    """
+    old = lexer.FAST_PATH, bulk.MIN_CHARS
     lexer.FAST_PATH = fast
+    bulk.MIN_CHARS = 0 if whole else 10**12
     try:
         g = parser.parse(text, "t.txt")
     except AgradError as exc:
         return ("error", exc.render())
     finally:
-        lexer.FAST_PATH = old
+        lexer.FAST_PATH, bulk.MIN_CHARS = old
     consts = {i: np.asarray(v).tolist() for i, v in g.consts.items()}
     return (g.ops, g.inputs, g.names, g.starts, g.ends, consts, g.outputs, g.symbols, g.input_ids)
 
@@ -77,7 +82,9 @@ def build(text: str, fast: bool):
 @settings(max_examples=300, deadline=None)
 @given(programs())
 def test_shortcut_and_general_path_agree(text):
-    assert build(text, fast=True) == build(text, fast=False)
+    general = build(text, fast=False)
+    assert build(text, fast=True) == general
+    assert build(text, fast=True, whole=True) == general
 
 
 @pytest.mark.parametrize(
@@ -100,7 +107,9 @@ def test_shortcut_and_general_path_agree(text):
     ],
 )
 def test_shortcut_examples(text):
-    assert build(text, fast=True) == build(text, fast=False)
+    general = build(text, fast=False)
+    assert build(text, fast=True) == general
+    assert build(text, fast=True, whole=True) == general
 
 
 def test_shortcut_is_taken_for_simple_lines():
@@ -113,3 +122,110 @@ def test_shortcut_is_taken_for_simple_lines():
     assert not lexer.SIMPLE.match("v = -x\n")
     assert not lexer.SIMPLE.match("v = 2x\n")
     assert not lexer.SIMPLE.match("v = x; w = y\n")
+
+
+@st.composite
+def generated(draw) -> tuple[str, bool]:
+    """Files shaped like generated code (ASCII, one simple assignment a line), sometimes with
+    one hazard the whole-file shortcut must hand to the line-by-line parser; and whether the
+    file is free of hazards."""
+    names: list[str] = []
+    lines = []
+    numbers = st.sampled_from(["2", "0.5", ".5", "2.", "10", "0.50", "3"])
+
+    def atom():
+        if names and draw(st.integers(0, 3)):
+            return draw(st.sampled_from(names))
+        return draw(st.sampled_from(["x", "y_1", "Z"])) if draw(st.booleans()) else draw(numbers)
+
+    for i in range(draw(st.integers(1, 15))):
+        s = draw(SPACE)
+        ops = [draw(st.sampled_from(["+", "-", "*", "/", "^"])) for _ in range(2)]
+        arith = draw(
+            st.sampled_from(
+                [
+                    f"{atom()}{s}{ops[0]}{s}{atom()}",
+                    f"{atom()} {ops[0]} {atom()}{s}{ops[1]}{s}{atom()}",
+                    f"{atom()}{s}{ops[0]}{atom()}",
+                ]
+            )
+        )
+        fn = draw(st.sampled_from(["sin", "exp", "tanh", "log1p", "abs", "sqrt"]))
+        body = draw(st.sampled_from([arith, f"{fn}({s}{arith}{s})", f"{fn}({atom()})"]))
+        blank = draw(st.sampled_from(["", "", "   ", "\t"]))
+        lines.append(f"{s}v{i}{s}={s}{body}{s}\n{blank}")
+        names.append(f"v{i}")
+    hazards = [
+        "v0 = 1e3 * x\n",
+        "w = 2x\n",
+        "w = x.y\n",
+        "w = 1.2.3\n",
+        "w = .\n",
+        "w = -x\n",
+        "w = pi * x\n",
+        "e = 2\n",
+        "w = sin + 1\n",
+        "w = pow(x)\n",
+        "w = foo(x)\n",
+        "w = v0\n",
+        "w = later\nlater = 1\n",
+        "w = w + 1\n",
+        "v0 = 1\n",
+        "w = x ** 2\n",
+        "w = (x)\n",
+        "w = x # c\n",
+        "w = x; u = y\n",
+        "w = x\r\n",
+        "w = [1, 2]\n",
+        "w = θ\n",
+        "w = sin(x, y)\n",
+        "x\n",
+        "w = x + y + z + q\n",
+    ]
+    clean = draw(st.integers(0, 2)) != 0
+    if not clean:
+        lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(hazards)))
+    return "".join(lines), clean
+
+
+@settings(max_examples=300, deadline=None)
+@given(generated())
+def test_whole_file_shortcut_agrees_with_the_general_path(case):
+    text, clean = case
+    general = build(text, fast=False)
+    assert build(text, fast=True, whole=True) == general
+    if clean:
+        assert general[0] != "error"
+        assert whole_file_taken(text)
+
+
+def whole_file_taken(text: str) -> bool:
+    """True when the whole-file shortcut builds the graph (rather than declining)."""
+    from autogradcli.errors import Source
+    from autogradcli.graph import Graph
+
+    old = bulk.MIN_CHARS
+    bulk.MIN_CHARS = 0
+    try:
+        return bulk.build(Graph(Source("t.txt", text))) is not None
+    finally:
+        bulk.MIN_CHARS = old
+
+
+@pytest.mark.parametrize("prefix", ["v", "a_name_longer_than_eight_", "n" * 17])
+def test_whole_file_shortcut_on_a_large_generated_file(prefix):
+    rng = np.random.default_rng(1)
+    v = prefix
+    lines = [f"{v}{i} = x{i} * 0.5" for i in range(10)]
+    for i in range(10, 3000):
+        a, b = rng.integers(0, i, size=2)
+        op = "+-*/"[i % 4]
+        if i % 5 == 0:
+            lines.append(f"{v}{i} = log(1 + {v}{a}^2)")
+        elif i % 7 == 0:
+            lines.append(f"{v}{i} = {v}{a} * 0.12345678901234567 - 1234567890.5")
+        else:
+            lines.append(f"{v}{i} = {v}{a} {op} {v}{b}")
+    text = "\n".join(lines) + "\n"
+    assert whole_file_taken(text)
+    assert build(text, fast=True, whole=True) == build(text, fast=False)

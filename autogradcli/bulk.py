@@ -1,0 +1,436 @@
+"""Whole-file parsing with array operations, for large files made only of simple assignments.
+
+A generated file of a million lines such as `v7 = v3 * v5` or `v8 = log(1 + v7^2)` is read
+with NumPy over its bytes instead of one regular-expression match per line: bytes are
+classified, cut into tokens, each line's token kinds are checked against the simple shapes
+(`name = arith` and `name = f(arith)`, arith being up to three atoms and two infix operators),
+names are numbered with `np.unique`, and the nodes are laid out in exactly the order the
+line-by-line parser makes them. Anything else in the file (a comment, `;`, unary minus, an
+exponent, a name used before it is assigned or assigned twice, a reserved word, non-ASCII
+text) makes `build` return None; the line-by-line parser then reads the file and reports any
+error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import CONST, INPUT, Graph
+from .lexer import PRECEDENCE, RESERVED
+from .ops import FUNCTIONS, INFIX, POW, REGISTRY
+
+MIN_CHARS = 200_000  # smaller files parse line by line as fast; tests set 0
+
+BAD, SPACE, NL, LETTER, DIGIT, DOT, OP, LP, RP, EQ = range(10)
+CLASS = np.zeros(256, dtype=np.uint8)
+CLASS[[ord(" "), ord("\t")]] = SPACE
+CLASS[ord("\n")] = NL
+CLASS[[ord(c) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"]] = LETTER
+CLASS[[ord(c) for c in "0123456789"]] = DIGIT
+CLASS[ord(".")] = DOT
+CLASS[[ord(c) for c in "+-*/^"]] = OP
+CLASS[ord("(")] = LP
+CLASS[ord(")")] = RP
+CLASS[ord("=")] = EQ
+
+NEWLINE = ord("\n")
+IS_KNOWN = CLASS != BAD
+RESERVED_KEYS = np.array(
+    [int.from_bytes(w.encode()[:8], "little") for w in sorted(RESERVED)], dtype=np.uint64
+)
+MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
+
+OP_CHARS = "+-*/^"
+OP_CODE = np.zeros(256, dtype=np.int64)
+OP_CODE[[ord(c) for c in OP_CHARS]] = np.arange(len(OP_CHARS))
+OP_PREC = np.array([PRECEDENCE[c] for c in OP_CHARS])
+
+ATOM, BINOP, CALL = 0, 1, 2
+NAME, NUM = LETTER, DIGIT
+
+
+def build(graph: Graph) -> str | None:
+    """Fill an empty graph from its source; the last assigned name, or None to decline."""
+    text = graph.source.text
+    if len(text) < MIN_CHARS or not text.isascii():
+        return None
+    b = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    toks = _tokens(b)
+    if toks is None:
+        return None
+    lines = _lines(toks)
+    if lines is None:
+        return None
+    return _Layout(graph, b, toks, lines).run()
+
+
+def _tokens(b: np.ndarray) -> dict | None:
+    """Token starts, ends, kinds and line numbers; None if a byte is outside the alphabet."""
+    if np.bincount(b, minlength=256)[~IS_KNOWN].any():
+        return None
+    # Known bytes from "0" up are word bytes but for "=" and "^"; "." is one too.
+    word = b >= ord("0")
+    word &= b != ord("=")
+    word &= b != ord("^")
+    word |= b == ord(".")
+    gap = b == ord(" ")
+    gap |= b == ord("\t")
+    gap |= word
+    np.logical_not(gap, out=gap)  # single-byte tokens and newlines
+    flag = np.empty(len(b), dtype=bool)
+    flag[0] = word[0]
+    np.greater(word[1:], word[:-1], out=flag[1:])  # a run of word bytes begins
+    flag |= gap
+    pos = np.flatnonzero(flag)
+    nl = b[pos] == NEWLINE
+    line = nl.view(np.int8).cumsum(dtype=np.int64)
+    keep = np.flatnonzero(~nl)
+    starts, line = pos[keep], line[keep]
+    if not len(starts):
+        return None
+    gap &= b != NEWLINE
+    flag[-1] = word[-1]
+    np.greater(word[:-1], word[1:], out=flag[:-1])  # a run of word bytes ends
+    flag |= gap
+    ends = np.flatnonzero(flag) + 1
+    kind = CLASS[b[starts]]
+    kind[kind == DOT] = NUM
+    return {"start": starts, "end": ends, "kind": kind, "line": line}
+
+
+def _windows(b: np.ndarray) -> np.ndarray:
+    """The 8 bytes from every offset of the text as one uint64 (zero past the end)."""
+    pad = np.zeros(len(b) + 8, dtype=np.uint8)
+    pad[: len(b)] = b
+    return np.ndarray((len(b),), dtype="<u8", buffer=pad, strides=(1,))
+
+
+def _pieces(win: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """Each token's bytes 8 at a time, as uint64 (zero past the token's end)."""
+    lens = ends - starts
+    top = len(win) - 1
+    for base in range(0, int(lens.max()), 8):
+        at = starts if base == 0 else np.minimum(starts + base, top)
+        yield win[at] & MASKS[np.clip(lens - base, 0, 8)]
+
+
+def _classes(pieces: list[np.ndarray], cls: int) -> np.ndarray:
+    """How many bytes of class `cls` each token holds."""
+    count = 0
+    for p in pieces:
+        count = count + (CLASS[p.view(np.uint8)].reshape(-1, 8) == cls).sum(axis=1)
+    return count
+
+
+# Token kinds per line length; "a" is an atom (a name or a number).
+SHAPES = {
+    3: "N=a",
+    5: "N=aoa",
+    7: "N=aoaoa",
+    6: "N=N(a)",
+    8: "N=N(aoa)",
+    10: "N=N(aoaoa)",
+}
+KIND_OF = {"N": NAME, "=": EQ, "o": OP, "(": LP, ")": RP}
+
+
+def _lines(toks: dict) -> dict | None:
+    """Group lines by token count and check each line's kinds against its shape."""
+    kind, line = toks["kind"], toks["line"]
+    counts = np.bincount(line)
+    first = np.cumsum(counts) - counts
+    rows = np.flatnonzero(counts)
+    if not len(rows):
+        return None
+    groups = {}
+    covered = 0
+    for c, shape in SHAPES.items():
+        sel = rows[counts[rows] == c]
+        covered += len(sel)
+        if not len(sel):
+            continue
+        k = kind[first[sel][:, None] + np.arange(c)]
+        for j, ch in enumerate(shape):
+            ok = (k[:, j] == NAME) | (k[:, j] == NUM) if ch == "a" else k[:, j] == KIND_OF[ch]
+            if not ok.all():
+                return None
+        groups[c] = (sel, first[sel])
+    if covered != len(rows):
+        return None
+    return {"groups": groups, "rows": rows, "first": first}
+
+
+def _ids(pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Number equal tokens alike: (id of each, index of the first of each id)."""
+    key = pieces[0]
+    for more in pieces[1:]:
+        _, ids = np.unique(key, return_inverse=True)
+        _, rank = np.unique(more, return_inverse=True)
+        key = ids.ravel() * len(key) + rank.ravel()
+    _, first, ids = np.unique(key, return_index=True, return_inverse=True)
+    return ids.ravel(), first
+
+
+def _texts(pieces: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """The tokens at `rows` as a NumPy string array (decoded in one call)."""
+    cols = np.stack([p[rows] for p in pieces], axis=1)
+    return cols.view(f"S{8 * len(pieces)}").ravel().astype(f"U{8 * len(pieces)}")
+
+
+class _Layout:
+    """Events (atoms, infix ops, calls) per line in the parser's order, then the nodes."""
+
+    def __init__(self, graph: Graph, b: np.ndarray, toks: dict, lines: dict):
+        self.graph, self.b = graph, b
+        self.start, self.end, self.kind = toks["start"], toks["end"], toks["kind"]
+        self.groups = lines["groups"]
+        self.win = _windows(b)
+        self.dot_tok = np.searchsorted(self.start, np.flatnonzero(b == ord(".")), "right") - 1
+        self.rows = lines["rows"]
+        self.t_tok = lines["first"][self.rows]
+
+    def run(self) -> str | None:
+        """Lay out every node, or None when a name is used in a way only errors explain."""
+        names = self.number_names()
+        if names is None:
+            return None
+        ev = self.events()
+        return self.resolve(ev, names)
+
+    def number_names(self) -> dict | None:
+        """Name ids, their strings, and the checks on reserved and repeated names."""
+        is_name = self.kind == NAME
+        tok = np.flatnonzero(is_name)
+        if (self.kind[self.dot_tok] == NAME).any():
+            return None  # `a.b`: the line-by-line parser explains
+        pieces = list(_pieces(self.win, self.start[tok], self.end[tok]))
+        ids, first = _ids(pieces)
+        name_id = np.full(len(self.kind), -1, dtype=np.int64)
+        name_id[tok] = ids
+        words = _texts(pieces, first)
+        self.name_id = name_id
+        # Reserved words may only appear as the function of a call.
+        role_target = np.zeros(len(words), dtype=bool)
+        role_func = np.zeros(len(words), dtype=bool)
+        targets = self.t_tok
+        role_target[name_id[targets]] = True
+        funcs = np.concatenate(
+            [f + 2 for c, (_, f) in self.groups.items() if c in (6, 8, 10)] + [targets[:0]]
+        )
+        role_func[name_id[funcs]] = True
+        counts = np.bincount(name_id[targets], minlength=len(words))
+        if (counts > 1).any():
+            return None
+        role_atom = np.bincount(ids, minlength=len(words)) > counts + np.bincount(
+            name_id[funcs], minlength=len(words)
+        )
+        maybe = np.flatnonzero(np.isin(pieces[0][first], RESERVED_KEYS))
+        reserved = np.zeros(len(words), dtype=bool)
+        reserved[maybe] = np.isin(words[maybe], sorted(RESERVED))
+        if (reserved & (role_target | role_atom)).any():
+            return None
+        for word in words[role_func].tolist():
+            op = FUNCTIONS.get(word)
+            if op is None or REGISTRY[op].arity != 1:
+                return None
+        return {"strings": words}
+
+    def events(self) -> dict:
+        """Every event of every line at its place: line order, then the parser's order."""
+        parts = []
+        for c, (line, f) in self.groups.items():
+            call = c in (6, 8, 10)
+            a0 = f + (4 if call else 2)
+            n_atoms = {3: 1, 5: 2, 7: 3, 6: 1, 8: 2, 10: 3}[c]
+            parts.extend(self.arith(line, a0, n_atoms))
+            if call:
+                slot = 2 * n_atoms - 1
+                rp = f + c - 1
+                parts.append(
+                    self.event(
+                        line, slot, CALL, f + 2, slot - 1, -1, self.start[f + 2], self.end[rp]
+                    )
+                )
+        per_line = np.zeros(int(self.rows.max()) + 1 if len(self.rows) else 0, dtype=np.int64)
+        for c, (line, _) in self.groups.items():
+            per_line[line] = {3: 1, 5: 3, 7: 5, 6: 2, 8: 4, 10: 6}[c]
+        offset = np.cumsum(per_line) - per_line
+        total = int(per_line.sum())
+        ev = {k: np.full(total, -1, dtype=np.int64) for k in parts[0]}
+        for part in parts:
+            pos = offset[part["line"]] + part["slot"]
+            for k, v in part.items():
+                ev[k][pos] = v
+        for k in ("arg0", "arg1"):
+            has = ev[k] >= 0
+            ev[k][has] = offset[ev["line"][has]] + ev[k][has]
+        ev["last"] = offset + per_line - 1
+        return ev
+
+    def event(self, line, slot, kind, tok, arg0, arg1, start, end) -> dict:
+        """One event per row of `line`: arrays of equal length (scalars broadcast)."""
+        n = len(line)
+
+        def full(x):
+            return np.broadcast_to(np.asarray(x, dtype=np.int64), (n,))
+
+        return {
+            "line": line,
+            "slot": full(slot),
+            "kind": full(kind),
+            "tok": full(tok),
+            "arg0": full(arg0),
+            "arg1": full(arg1),
+            "start": full(start),
+            "end": full(end),
+        }
+
+    def arith(self, line, a, n_atoms: int) -> list[dict]:
+        """Events for `a`, `a o b` or `a o b o c` whose first atom is token `a`."""
+        s, e = self.start, self.end
+        out = [self.event(line, 0, ATOM, a, -1, -1, s[a], e[a])]
+        if n_atoms == 1:
+            return out
+        b = a + 2
+        out.append(self.event(line, 1, ATOM, b, -1, -1, s[b], e[b]))
+        if n_atoms == 2:
+            out.append(self.event(line, 2, BINOP, a + 1, 0, 1, s[a], e[b]))
+            return out
+        c = a + 4
+        p1 = OP_PREC[OP_CODE[self.b[s[a + 1]]]]
+        p2 = OP_PREC[OP_CODE[self.b[s[a + 3]]]]
+        right = (p2 > p1) | ((p1 == POW) & (p2 == POW))
+        # right: a b c (b o2 c) (a o1 inner); left: a b (a o1 b) c (inner o2 c)
+        w = np.where
+        out.append(self.event(line, w(right, 2, 3), ATOM, c, -1, -1, s[c], e[c]))
+        out.append(
+            self.event(
+                line,
+                w(right, 3, 2),
+                BINOP,
+                w(right, a + 3, a + 1),
+                w(right, 1, 0),
+                w(right, 2, 1),
+                w(right, s[b], s[a]),
+                w(right, e[c], e[b]),
+            )
+        )
+        out.append(
+            self.event(
+                line,
+                4,
+                BINOP,
+                w(right, a + 1, a + 3),
+                w(right, 0, 2),
+                w(right, 3, 3),
+                s[a],
+                e[c],
+            )
+        )
+        return out
+
+    def resolve(self, ev: dict, names: dict) -> str | None:
+        """Give each event its node and fill the graph, or None on a misused name."""
+        kind, tok, line = ev["kind"], ev["tok"], ev["line"]
+        strings = names["strings"]
+        n_names = len(strings)
+        t_tok, t_line = self.t_tok, self.rows
+        def_line = np.full(n_names, -1, dtype=np.int64)
+        def_line[self.name_id[t_tok]] = t_line
+
+        atom = kind == ATOM
+        is_name = atom & (self.kind[tok] == NAME)
+        is_num = atom & ~is_name
+        u = np.where(is_name, self.name_id[tok], -1)
+        defined = is_name & (def_line[np.maximum(u, 0)] >= 0)
+        if (def_line[u[defined]] >= line[defined]).any():
+            return None  # used before (or while) it is assigned
+        alias = defined & (ev["last"][line] == np.arange(len(kind)))
+        if alias.any():
+            return None  # `v = w` for an assigned w: the line-by-line parser shares the node
+        fresh = is_name & ~defined
+
+        key = np.full(len(kind), -1, dtype=np.int64)
+        key[fresh] = u[fresh]
+        num_pos = np.flatnonzero(is_num)
+        values: list[float] = []
+        if len(num_pos):
+            s, e = self.start[tok[num_pos]], self.end[tok[num_pos]]
+            pieces = list(_pieces(self.win, s, e))
+            dots = np.bincount(self.dot_tok, minlength=len(self.kind))[tok[num_pos]]
+            if _classes(pieces, LETTER).any() or (dots > 1).any() or (dots == e - s).any():
+                return None  # an exponent, `2x`, `1.2.3` or a lone '.'
+            ids, first = _ids(pieces)
+            by_repr: dict[str, int] = {}
+            text_key = []
+            for word in _texts(pieces, first).tolist():
+                v = float(word)
+                k = by_repr.setdefault(repr(v), len(by_repr))
+                if k == len(values):
+                    values.append(v)
+                text_key.append(k)
+            key[num_pos] = n_names + np.asarray(text_key, dtype=np.int64)[ids.ravel()]
+
+        keyed = np.flatnonzero(key >= 0)
+        _, first_of = np.unique(key[keyed], return_index=True)
+        creates = ~atom
+        creates[keyed[first_of]] = True
+        node = np.cumsum(creates) - 1
+        value = np.where(creates, node, -1)
+        owner = np.full(n_names + len(values), -1, dtype=np.int64)
+        owner[key[keyed[first_of]]] = node[keyed[first_of]]
+        value[keyed] = owner[key[keyed]]
+        result_line = np.full(len(ev["last"]), -1, dtype=np.int64)
+        result_line[t_line] = value[ev["last"][t_line]]
+        value[defined] = result_line[def_line[u[defined]]]
+        return self.fill(ev, value, creates, key, strings, values)
+
+    def fill(self, ev, value, creates, key, words, values) -> str:
+        """Write the nodes into the graph's lists and tables."""
+        g = self.graph
+        made = np.flatnonzero(creates)
+        kind, tok = ev["kind"][made], ev["tok"][made]
+        n = len(made)
+        code = np.zeros(n, dtype=np.int64)  # 0 input, 1 const, 2.. binops, then calls
+        is_input = (kind == ATOM) & (self.kind[tok] == NAME)
+        is_const = (kind == ATOM) & ~is_input
+        code[is_const] = 1
+        binop = kind == BINOP
+        code[binop] = 2 + OP_CODE[self.b[self.start[tok[binop]]]]
+        call = kind == CALL
+        fids = np.unique(self.name_id[tok[call]])
+        lut = np.zeros(len(words), dtype=np.int64)
+        lut[fids] = 2 + len(OP_CHARS) + np.arange(len(fids))
+        code[call] = lut[self.name_id[tok[call]]]
+        table = [INPUT, CONST, *(INFIX[c] for c in OP_CHARS)]
+        table += [FUNCTIONS[w] for w in words[fids].tolist()]
+        g.ops = np.array(table, dtype=object)[code].tolist()
+        g.starts = ev["start"][made].tolist()
+        g.ends = ev["end"][made].tolist()
+        g.attrs = [None] * n
+        arg0 = value[ev["arg0"][made]]
+        inputs = np.empty(n, dtype=object)
+        inputs.fill(())
+        k = np.flatnonzero(binop)
+        pairs = zip(arg0[k].tolist(), value[ev["arg1"][made[k]]].tolist(), strict=True)
+        inputs[k] = np.fromiter(pairs, dtype=object, count=len(k))
+        k = np.flatnonzero(call)
+        inputs[k] = np.fromiter(zip(arg0[k].tolist()), dtype=object, count=len(k))
+        g.inputs = inputs.tolist()
+
+        names = np.full(n, None, dtype=object)
+        nodes = np.flatnonzero(is_input)
+        input_names = words[key[made[nodes]]].tolist()
+        names[nodes] = input_names
+        g.input_ids = dict(zip(input_names, nodes.tolist(), strict=True))
+        nodes = np.flatnonzero(is_const).tolist()
+        for i, k in zip(nodes, key[made[nodes]].tolist(), strict=True):
+            g.consts[i] = np.asarray(values[k - len(words)], dtype=np.float64)
+        targets = words[self.name_id[self.t_tok]].tolist()
+        last = ev["last"][self.rows]
+        results = value[last]
+        g.symbols = dict(zip(targets, results.tolist(), strict=True))
+        named = ev["kind"][last] != ATOM  # an op made by the line; atoms keep their names
+        names[results[named]] = np.array(targets, dtype=object)[named]
+        g.names = names.tolist()
+        return targets[-1]
