@@ -85,6 +85,9 @@ def pick_wrt(graph: Graph, names: list[str] | None) -> list[tuple[str, int]]:
     return [(name, named_node(graph, name, "--wrt")) for name in names]
 
 
+FLOAT_NODES = 1000  # from this size up, `floats` runs a graph of scalars on Python floats
+
+
 def evaluate(
     graph: Graph,
     inputs: dict[str, np.ndarray],
@@ -92,11 +95,20 @@ def evaluate(
     wrt: list[str] | None = None,
     edges: bool = False,
     jacobian: bool = False,
+    floats: bool = False,
 ) -> Evaluation:
-    """Run forward and one backward pass per output (per element with `jacobian`)."""
+    """Run forward and one backward pass per output (per element with `jacobian`).
+
+    With `floats`, a large graph of scalars runs on Python floats (scalar.py), whose node
+    values are then floats rather than arrays; anything non-finite reruns on NumPy.
+    """
     outs = pick_outputs(graph, outputs)
     targets = pick_wrt(graph, wrt)
     needs = engine.needs_grad(graph, [node for _, node in targets])
+    if floats and not edges and not jacobian and len(graph) >= FLOAT_NODES:
+        ev = _on_floats(graph, inputs, outs, targets, needs)
+        if ev is not None:
+            return ev
     with engine.fp_watch() as events, paused_gc():
         vals = engine.forward(graph, inputs)
         results = []
@@ -113,6 +125,27 @@ def evaluate(
     return Evaluation(graph, inputs, vals, [w for w, _ in targets], results, partials, notices)
 
 
+def _on_floats(graph, inputs, outs, targets, needs) -> Evaluation | None:
+    """`evaluate` on Python floats; None when the graph needs arrays or anything is not
+    finite (the NumPy engine then reports it exactly as it always does)."""
+    from . import scalar
+
+    if not scalar.eligible(graph, inputs):
+        return None
+    with paused_gc():
+        vals = scalar.forward(graph, inputs)
+        if vals is None:
+            return None
+        results = []
+        for name, node in outs:
+            adj = scalar.backward(graph, vals, node, needs)
+            if adj is None:
+                return None
+            grad = {w: np.asarray(adj[j] or 0.0, dtype=float) for w, j in targets}
+            results.append(OutputResult(name, node, np.asarray(vals[node]), grad, adj))
+    return Evaluation(graph, inputs, vals, [w for w, _ in targets], results, None, [])
+
+
 def evaluate_file(
     path: str,
     assignments: list[str],
@@ -127,7 +160,7 @@ def evaluate_file(
 
     graph = parse_file(path)
     given = parse_assignments(assignments)
-    return evaluate(graph, bind(graph, given), outputs, wrt, edges, jacobian)
+    return evaluate(graph, bind(graph, given), outputs, wrt, edges, jacobian, floats=True)
 
 
 def _adjoint(adj: list, vals: list, j: int) -> np.ndarray:

@@ -112,7 +112,7 @@ class Plan:
         self.direct = _direct(self.results, self.buffers, len(program.inputs))
         self._steps = [(_callable(name), out, args) for name, out, args in self.layout]
         self.chunk = max(64, min(CHUNK, SCRATCH // (8 * max(1, len(self.buffers)))))
-        self._scalar = _scalar_code(program)
+        self._scalar = scalar_code(program)
         self._spare: list[np.ndarray] = []
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -321,7 +321,7 @@ def _callable(name: str):
     return getattr(np, name)
 
 
-def _scalar_code(program: Program):
+def scalar_code(program: Program):
     """The steps as (function, out, i, j, k) over one list of Python values, or None."""
     if any(name not in SCALAR for name, _, _ in program.code):
         return None

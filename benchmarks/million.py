@@ -1,11 +1,15 @@
-"""Scale: a random file of N assignments, timed phase by phase (parse, forward, backward).
+"""Scale: a random file of N assignments, parsed and evaluated (value and gradient) as
+`agrad eval` does it, next to a Python-float tape and PyTorch scalar autograd.
 
 Usage: python benchmarks/million.py [--sizes 100000 1000000] [--torch N]
 
-Each assignment uses one or two earlier names with + - * / sin exp tanh or log(1 + x^2), over
-10 inputs, so subexpressions are shared. Prints a Markdown table with seconds and µs per node,
-and the growth factor between sizes. `--torch N` also times PyTorch scalar autograd on the
-first N assignments when torch is installed (it is slow: minutes for a million).
+Each assignment applies one of the shapes in OPS to one or two earlier names (recent ones
+more often, so the graph is deep as well as wide), over 10 inputs. Every shape maps [-1, 1]
+into [-1, 1], so values and gradients stay finite however deep the graph: the timed work is
+arithmetic, not nan propagation, and agrad's gradient is checked against the tape's. Prints a
+Markdown table with seconds and µs per node, and the growth factor between sizes. `--torch N`
+also times PyTorch scalar autograd on the first N assignments when torch is installed (it is
+slow: minutes for a million).
 """
 
 from __future__ import annotations
@@ -18,27 +22,60 @@ import time
 
 import numpy as np
 
-from autogradcli import engine
-from autogradcli.errors import paused_gc
+from autogradcli.evaluate import evaluate
 from autogradcli.parser import parse
 
-OPS = ("+", "-", "*", "/", "sin", "exp", "tanh", "logsq")
+# name: (text, value and partials (f, df/da, df/db) on Python floats, torch formula)
+OPS = {
+    "mul": ("{a} * {b}", lambda a, b: (a * b, b, a), lambda t, a, b: a * b),
+    "sin": ("sin({a})", lambda a, b: (math.sin(a), math.cos(a), 0.0), lambda t, a, b: t.sin(a)),
+    "cos": ("cos({a})", lambda a, b: (math.cos(a), -math.sin(a), 0.0), lambda t, a, b: t.cos(a)),
+    "tanh": ("tanh({a})", lambda a, b: _tanh(a, 0.0, 1.0, 0.0), lambda t, a, b: t.tanh(a)),
+    "tanh_add": (
+        "tanh({a} + {b})",
+        lambda a, b: _tanh(a + b, 0.0, 1.0, 1.0),
+        lambda t, a, b: t.tanh(a + b),
+    ),
+    "tanh_div": (
+        "tanh({a} / 2 - {b})",
+        lambda a, b: _tanh(a / 2 - b, 0.0, 0.5, -1.0),
+        lambda t, a, b: t.tanh(a / 2 - b),
+    ),
+    "exp": (
+        "exp({a} - 1)",
+        lambda a, b: (math.exp(a - 1), math.exp(a - 1), 0.0),
+        lambda t, a, b: t.exp(a - 1),
+    ),
+    "logsq": (
+        "log(1 + {a}^2)",
+        lambda a, b: (math.log(1 + a * a), 2 * a / (1 + a * a), 0.0),
+        lambda t, a, b: t.log(1 + a**2),
+    ),
+}
+INPUTS = 10
+
+
+def _tanh(x: float, _: float, da: float, db: float) -> tuple[float, float, float]:
+    t = math.tanh(x)
+    s = 1.0 - t * t
+    return t, s * da, s * db
 
 
 def make_program(n: int, seed: int = 0) -> list[tuple[str, int, int]]:
     """A random program: (op, a, b) per assignment; a and b index earlier assignments."""
     rng = np.random.default_rng(seed)
-    ops = rng.integers(0, len(OPS), size=n)
+    names = list(OPS)
+    ops = rng.integers(0, len(names), size=n)
     u = rng.random((n, 2))
     prog = []
     for i in range(n):
-        if i < 10:
+        if i < INPUTS:
             prog.append(("input", i, i))
             continue
         # Prefer recent names so the graph is deep as well as wide.
         a = max(0, i - 1 - int(u[i, 0] ** 3 * i))
         b = max(0, i - 1 - int(u[i, 1] ** 3 * i))
-        prog.append((OPS[ops[i]], a, b))
+        prog.append((names[ops[i]], a, b))
     return prog
 
 
@@ -48,98 +85,59 @@ def program_text(prog) -> str:
     for i, (op, a, b) in enumerate(prog):
         if op == "input":
             lines.append(f"v{i} = x{i} * 0.5")
-        elif op in "+-*/":
-            lines.append(f"v{i} = v{a} {op} v{b}")
-        elif op == "logsq":
-            lines.append(f"v{i} = log(1 + v{a}^2)")
         else:
-            lines.append(f"v{i} = {op}(v{a})")
+            lines.append(f"v{i} = " + OPS[op][0].format(a=f"v{a}", b=f"v{b}"))
     return "\n".join(lines) + "\n"
 
 
-def time_agrad(text: str) -> dict[str, float]:
-    """Seconds for each phase of agrad on one file's text."""
+def point() -> dict[str, float]:
+    """The inputs every run uses."""
+    return {f"x{i}": 0.1 * (i + 1) for i in range(INPUTS)}
+
+
+def time_agrad(text: str) -> dict:
+    """Seconds to parse and evaluate (value and gradient, as `agrad eval` does) one file."""
     t0 = time.perf_counter()
     graph = parse(text, "bench.txt")
     t1 = time.perf_counter()
-    inputs = {f"x{i}": np.array(0.1 * (i + 1)) for i in range(10)}
-    with engine.fp_watch(), paused_gc():
-        vals = engine.forward(graph, inputs)
-        t2 = time.perf_counter()
-        needs = engine.needs_grad(graph, graph.input_ids.values())
-        adj = engine.backward(graph, vals, graph.outputs[0][1], needs)
-    t3 = time.perf_counter()
-    reached = sum(a is not None for a in adj)
+    ev = evaluate(graph, {k: np.array(v) for k, v in point().items()}, floats=True)
+    t2 = time.perf_counter()
+    r = ev.outputs[0]
     return {
         "nodes": len(graph),
-        "reached": reached,
+        "reached": sum(a is not None for a in r.adjoints),
+        "floats": type(ev.values[-1]) is float,
+        "gradient": [float(r.gradient[f"x{i}"]) for i in range(INPUTS)],
         "parse": t1 - t0,
-        "forward": t2 - t1,
-        "backward": t3 - t2,
-        "total": t3 - t0,
+        "evaluate": t2 - t1,
+        "total": t2 - t0,
     }
 
 
-def time_python_tape(prog) -> float:
-    """A plain Python-float tape (no parsing), the floor for pure Python."""
-    fns = {
-        "sin": (math.sin, math.cos),
-        "exp": (math.exp, math.exp),
-        "tanh": (math.tanh, lambda x: 1 - math.tanh(x) ** 2),
-    }
+def python_tape(prog) -> tuple[float, list[float]]:
+    """A plain Python-float tape (no parsing), the floor for pure Python: seconds, gradient."""
     t0 = time.perf_counter()
-    vals = []
+    x = list(point().values())
+    vals, partials = [], []
     for i, (op, a, b) in enumerate(prog):
         if op == "input":
-            vals.append(0.1 * (i + 1) * 0.5)
-        elif op == "+":
-            vals.append(vals[a] + vals[b])
-        elif op == "-":
-            vals.append(vals[a] - vals[b])
-        elif op == "*":
-            vals.append(vals[a] * vals[b])
-        elif op == "/":
-            vals.append(vals[a] / vals[b] if vals[b] else math.inf)
-        elif op == "logsq":
-            try:
-                vals.append(math.log(1 + vals[a] ** 2))
-            except (OverflowError, ValueError):
-                vals.append(math.nan)
+            vals.append(x[i] * 0.5)
+            partials.append((0.5, 0.0))
         else:
-            try:
-                vals.append(fns[op][0](vals[a]))
-            except (OverflowError, ValueError):
-                vals.append(math.nan)
+            f, da, db = OPS[op][1](vals[a], vals[b])
+            vals.append(f)
+            partials.append((da, db))
     adj = [0.0] * len(prog)
     adj[-1] = 1.0
-    for i in range(len(prog) - 1, -1, -1):
+    for i in range(len(prog) - 1, INPUTS - 1, -1):
         g = adj[i]
-        op, a, b = prog[i]
-        if g == 0.0 or op == "input":
-            continue
-        if op == "+":
-            adj[a] += g
-            adj[b] += g
-        elif op == "-":
-            adj[a] += g
-            adj[b] -= g
-        elif op == "*":
-            adj[a] += g * vals[b]
-            adj[b] += g * vals[a]
-        elif op == "/":
-            adj[a] += g / vals[b] if vals[b] else math.inf
-            adj[b] -= g * vals[a] / vals[b] ** 2 if vals[b] else math.inf
-        elif op == "logsq":
-            try:
-                adj[a] += g * 2 * vals[a] / (1 + vals[a] ** 2)
-            except (OverflowError, ValueError):
-                adj[a] = math.nan
-        else:
-            try:
-                adj[a] += g * fns[op][1](vals[a])
-            except (OverflowError, ValueError):
-                adj[a] = math.nan
-    return time.perf_counter() - t0
+        if g:
+            op, a, b = prog[i]
+            da, db = partials[i]
+            adj[a] += g * da
+            adj[b] += g * db
+    seconds = time.perf_counter() - t0
+    return seconds, [adj[i] * 0.5 for i in range(INPUTS)]
 
 
 def time_torch(prog) -> float | None:
@@ -149,23 +147,13 @@ def time_torch(prog) -> float | None:
     except ImportError:
         return None
     t0 = time.perf_counter()
-    xs = [torch.tensor(0.1 * (i + 1), dtype=torch.float64, requires_grad=True) for i in range(10)]
+    xs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in point().values()]
     vals = []
     for i, (op, a, b) in enumerate(prog):
         if op == "input":
             vals.append(xs[i] * 0.5)
-        elif op == "+":
-            vals.append(vals[a] + vals[b])
-        elif op == "-":
-            vals.append(vals[a] - vals[b])
-        elif op == "*":
-            vals.append(vals[a] * vals[b])
-        elif op == "/":
-            vals.append(vals[a] / vals[b])
-        elif op == "logsq":
-            vals.append(torch.log(1 + vals[a] ** 2))
         else:
-            vals.append(getattr(torch, op)(vals[a]))
+            vals.append(OPS[op][2](torch, vals[a], vals[b]))
     vals[-1].backward()
     return time.perf_counter() - t0
 
@@ -177,22 +165,26 @@ def main() -> None:
     parser.add_argument("--torch", type=int, default=0, help="assignments to time in torch")
     args = parser.parse_args()
     print(
-        "| assignments | nodes | parse s | forward s | backward s | total s | µs/node "
-        "| Python-float tape s |"
+        "| assignments | nodes | parse s | evaluate s | total s | µs/node | on floats "
+        "| gradient vs tape | Python-float tape s |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|:---:|---:|---:|")
     totals = []
     for n in args.sizes:
         prog = make_program(n)
         text = program_text(prog)
         gc.collect()
         r = time_agrad(text)
-        tape = time_python_tape(prog)
+        gc.collect()
+        tape, want = python_tape(prog)
+        diff = max(
+            abs(g - w) / max(abs(w), 1e-300) for g, w in zip(r["gradient"], want, strict=True)
+        )
         totals.append((r["nodes"], r["total"]))
         print(
-            f"| {n:,} | {r['nodes']:,} | {r['parse']:.2f} | {r['forward']:.2f} | "
-            f"{r['backward']:.2f} | {r['total']:.2f} | {1e6 * r['total'] / r['nodes']:.2f} | "
-            f"{tape:.2f} |"
+            f"| {n:,} | {r['nodes']:,} | {r['parse']:.2f} | {r['evaluate']:.2f} | "
+            f"{r['total']:.2f} | {1e6 * r['total'] / r['nodes']:.2f} | "
+            f"{'yes' if r['floats'] else 'no'} | {diff:.1e} | {tape:.2f} |"
         )
     for (n0, t0), (n1, t1) in itertools.pairwise(totals):
         print(f"\n{n1 / n0:.1f}x the nodes cost {t1 / t0:.2f}x the time.")
