@@ -19,8 +19,6 @@ from .graph import CONST, INPUT, Graph
 from .lexer import PRECEDENCE, RESERVED
 from .ops import FUNCTIONS, INFIX, POW, REGISTRY
 
-MIN_CHARS = 200_000  # smaller files parse line by line as fast; tests set 0
-
 BAD, SPACE, NL, LETTER, DIGIT, DOT, OP, LP, RP, EQ = range(10)
 CLASS = np.zeros(256, dtype=np.uint8)
 CLASS[[ord(" "), ord("\t")]] = SPACE
@@ -52,7 +50,7 @@ NAME, NUM = LETTER, DIGIT
 def build(graph: Graph) -> str | None:
     """Fill an empty graph from its source; the last assigned name, or None to decline."""
     text = graph.source.text
-    if len(text) < MIN_CHARS or not text.isascii():
+    if not text.isascii():
         return None
     b = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
     toks = _tokens(b)

@@ -22,15 +22,24 @@ _ATOM = r"([^\W\d]\w*|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
 _OP = r"[ \t]*(\*\*|[-+*/@^])[ \t]*"
 _ARITH = _ATOM + r"(?:" + _OP + _ATOM + r"(?:" + _OP + _ATOM + r")?)?"  # five groups
 # Groups: 1 target; 2 function name, 3-7 its argument, 8 ")"; 9-13 a bare right-hand side.
-SIMPLE = re.compile(
+SIMPLE = (
     r"[ \t]*([^\W\d]\w*)[ \t]*=[ \t]*(?:"
     r"([^\W\d]\w*)\([ \t]*" + _ARITH + r"[ \t]*(\))"
     r"|" + _ARITH + r")[ \t]*(?:#[^\n]*)?\r?(?:\n|\Z)"
 )
 RESERVED = frozenset(CONSTANTS) | frozenset(FUNCTIONS)
 FAST_PATH = True  # tests turn it off to prove both paths build identical graphs
+# Shortcuts pay for themselves from these sizes on (compiling SIMPLE costs a millisecond at
+# start-up); tests set 0.
+SIMPLE_MIN_CHARS = 1_000
+BULK_MIN_CHARS = 200_000
 PRECEDENCE = {"+": ADD, "-": ADD, "*": MUL, "/": MUL, "@": MUL, "^": POW, "**": POW}
 OPEN = {"(": ")", "[": "]"}
+
+
+def simple() -> re.Pattern:
+    """SIMPLE compiled (once per process: `re` keeps compiled patterns)."""
+    return re.compile(SIMPLE)
 
 
 def tokens(source: Source):

@@ -132,9 +132,9 @@ def parse_value(source: Source, offset: int) -> np.ndarray:
     return np.array(sign * (float(text) if kind == "num" else CONSTANTS[text]))
 
 
-RANGE_DIRECTIVE = re.compile(r"#[ \t]*range[ \t]*:([^\n]*)")
+RANGE_DIRECTIVE = r"#[ \t]*range[ \t]*:([^\n]*)"
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[-+]?pi|[-+]?e"
-RANGE_ITEM = re.compile(rf"\s*([^\W\d]\w*)\s+in\s+\[\s*({_NUM})\s*,\s*({_NUM})\s*\]\s*(?:,|$)")
+RANGE_ITEM = rf"\s*([^\W\d]\w*)\s+in\s+\[\s*({_NUM})\s*,\s*({_NUM})\s*\]\s*(?:,|$)"
 
 
 def range_bound(text: str) -> float:
@@ -144,16 +144,15 @@ def range_bound(text: str) -> float:
     return sign * CONSTANTS[bare] if bare in CONSTANTS else float(text)
 
 
-def _directive_items(
-    p: Reporter, directive: re.Pattern, item_re: re.Pattern, what: str, example: str
-):
+def _directive_items(p: Reporter, directive: str, item: str, what: str, example: str):
     """Yield (item match, offset of its text) for every `# what: ...` directive.
 
     Refuses anything that is not a comma-separated list of items, and a name that is not an
-    input, pointing at it.
+    input, pointing at it. The patterns compile on first use (`re` keeps them).
     """
     g = p.graph
-    for m in directive.finditer(p.source.text):
+    item_re = re.compile(item)
+    for m in re.finditer(directive, p.source.text):
         body, offset = m[1], m.start(1)
         pos = 0
         while pos < len(body.rstrip()):
@@ -193,8 +192,8 @@ def read_ranges(p: Reporter) -> None:
         p.graph.ranges[item[1]] = (lo, hi, p.span(offset + item.start(1), offset + item.end(1)))
 
 
-SHAPE_DIRECTIVE = re.compile(r"#[ \t]*shape[ \t]*:([^\n]*)")
-SHAPE_ITEM = re.compile(r"\s*([^\W\d]\w*)\s*\(\s*((?:\d+\s*,?\s*)*)\)\s*(?:,|$)")
+SHAPE_DIRECTIVE = r"#[ \t]*shape[ \t]*:([^\n]*)"
+SHAPE_ITEM = r"\s*([^\W\d]\w*)\s*\(\s*((?:\d+\s*,?\s*)*)\)\s*(?:,|$)"
 
 
 def read_shapes(p: Reporter) -> None:

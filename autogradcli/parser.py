@@ -11,11 +11,11 @@ import re
 
 import numpy as np
 
-from . import bulk, lexer
+from . import lexer
 from .claims import read_claim
 from .errors import AgradError, Source, paused_gc, suggest
 from .graph import CONST, Graph
-from .lexer import MAX_NESTING, OPEN, PRECEDENCE, RESERVED, SIMPLE, statement_at
+from .lexer import MAX_NESTING, OPEN, PRECEDENCE, RESERVED, statement_at
 from .literals import Reporter, read_array, read_ranges, read_shapes
 from .ops import CONSTANTS, FUNCTIONS, INFIX, POW, REGISTRY, UNARY
 
@@ -54,13 +54,17 @@ class _Parser(Reporter):
 
     def run(self) -> Graph:
         """Parse every statement and choose the outputs."""
-        last = bulk.build(self.graph) if lexer.FAST_PATH else None
-        if last is not None:
-            self.choose_outputs(last)
-            return self.graph
+        last: str | None = None
         text, source = self.source.text, self.source
         pos, n = 0, len(text)
-        simple = SIMPLE.match if lexer.FAST_PATH else None
+        if lexer.FAST_PATH and n >= lexer.BULK_MIN_CHARS:
+            from . import bulk
+
+            last = bulk.build(self.graph)
+            if last is not None:
+                self.choose_outputs(last)
+                return self.graph
+        simple = lexer.simple().match if lexer.FAST_PATH and n >= lexer.SIMPLE_MIN_CHARS else None
         while pos < n:
             m = simple(text, pos) if simple else None
             if m is not None and self.simple_statement(m):
@@ -88,8 +92,9 @@ class _Parser(Reporter):
                 single = len(stmt) == 1 and stmt[0][0] == "name"
                 self.bare.append((stmt[0][1] if single else None, node))
         self.choose_outputs(last)
-        read_ranges(self)
-        read_shapes(self)
+        if "#" in text:
+            read_ranges(self)
+            read_shapes(self)
         return self.graph
 
     def simple_statement(self, m: re.Match) -> bool:

@@ -66,15 +66,16 @@ def build(text: str, fast: bool, whole: bool = False):
 
     `whole` lets the whole-file shortcut take files of any size.
     """
-    old = lexer.FAST_PATH, bulk.MIN_CHARS
+    old = lexer.FAST_PATH, lexer.SIMPLE_MIN_CHARS, lexer.BULK_MIN_CHARS
     lexer.FAST_PATH = fast
-    bulk.MIN_CHARS = 0 if whole else 10**12
+    lexer.SIMPLE_MIN_CHARS = 0
+    lexer.BULK_MIN_CHARS = 0 if whole else 10**12
     try:
         g = parser.parse(text, "t.txt")
     except AgradError as exc:
         return ("error", exc.render())
     finally:
-        lexer.FAST_PATH, bulk.MIN_CHARS = old
+        lexer.FAST_PATH, lexer.SIMPLE_MIN_CHARS, lexer.BULK_MIN_CHARS = old
     consts = {i: np.asarray(v).tolist() for i, v in g.consts.items()}
     return (g.ops, g.inputs, g.names, g.starts, g.ends, consts, g.outputs, g.symbols, g.input_ids)
 
@@ -113,15 +114,15 @@ def test_shortcut_examples(text):
 
 
 def test_shortcut_is_taken_for_simple_lines():
-    assert lexer.SIMPLE.match("v12 = v3 * x\n")
-    assert lexer.SIMPLE.match("  θ = sin( x )  # c\r\n")
-    assert lexer.SIMPLE.match("w = 1e-3\n")
-    assert lexer.SIMPLE.match("v = v1 + x * 3\n")
-    assert lexer.SIMPLE.match("v = log(1 + v3^2)\n")
-    assert not lexer.SIMPLE.match("v = a + b + c + d\n")
-    assert not lexer.SIMPLE.match("v = -x\n")
-    assert not lexer.SIMPLE.match("v = 2x\n")
-    assert not lexer.SIMPLE.match("v = x; w = y\n")
+    assert lexer.simple().match("v12 = v3 * x\n")
+    assert lexer.simple().match("  θ = sin( x )  # c\r\n")
+    assert lexer.simple().match("w = 1e-3\n")
+    assert lexer.simple().match("v = v1 + x * 3\n")
+    assert lexer.simple().match("v = log(1 + v3^2)\n")
+    assert not lexer.simple().match("v = a + b + c + d\n")
+    assert not lexer.simple().match("v = -x\n")
+    assert not lexer.simple().match("v = 2x\n")
+    assert not lexer.simple().match("v = x; w = y\n")
 
 
 @st.composite
@@ -204,12 +205,7 @@ def whole_file_taken(text: str) -> bool:
     from autogradcli.errors import Source
     from autogradcli.graph import Graph
 
-    old = bulk.MIN_CHARS
-    bulk.MIN_CHARS = 0
-    try:
-        return bulk.build(Graph(Source("t.txt", text))) is not None
-    finally:
-        bulk.MIN_CHARS = old
+    return bulk.build(Graph(Source("t.txt", text))) is not None
 
 
 @pytest.mark.parametrize("prefix", ["v", "a_name_longer_than_eight_", "n" * 17])
