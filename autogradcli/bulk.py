@@ -13,6 +13,8 @@ error.
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from .graph import CONST, INPUT, Graph
@@ -47,8 +49,9 @@ ATOM, BINOP, CALL = 0, 1, 2
 NAME, NUM = LETTER, DIGIT
 
 
-def build(graph: Graph) -> str | None:
-    """Fill an empty graph from its source; the last assigned name, or None to decline."""
+def build(graph: Graph) -> tuple[str, int] | None:
+    """Fill an empty graph from its source; the last assigned name and its node, or None to
+    decline."""
     text = graph.source.text
     if not text.isascii():
         return None
@@ -187,7 +190,7 @@ class _Layout:
         self.rows = lines["rows"]
         self.t_tok = lines["first"][self.rows]
 
-    def run(self) -> str | None:
+    def run(self) -> tuple[str, int] | None:
         """Lay out every node, or None when a name is used in a way only errors explain."""
         names = self.number_names()
         if names is None:
@@ -327,7 +330,7 @@ class _Layout:
         )
         return out
 
-    def resolve(self, ev: dict, names: dict) -> str | None:
+    def resolve(self, ev: dict, names: dict) -> tuple[str, int] | None:
         """Give each event its node and fill the graph, or None on a misused name."""
         kind, tok, line = ev["kind"], ev["tok"], ev["line"]
         strings = names["strings"]
@@ -383,7 +386,7 @@ class _Layout:
         value[defined] = result_line[def_line[u[defined]]]
         return self.fill(ev, value, creates, key, strings, values)
 
-    def fill(self, ev, value, creates, key, words, values) -> str:
+    def fill(self, ev, value, creates, key, words, values) -> tuple[str, int]:
         """Write the nodes into the graph's lists and tables."""
         g = self.graph
         made = np.flatnonzero(creates)
@@ -403,8 +406,8 @@ class _Layout:
         table = [INPUT, CONST, *(INFIX[c] for c in OP_CHARS)]
         table += [FUNCTIONS[w] for w in words[fids].tolist()]
         g.ops = np.array(table, dtype=object)[code].tolist()
-        g.starts = ev["start"][made].tolist()
-        g.ends = ev["end"][made].tolist()
+        g.starts = array("q", ev["start"][made].tobytes())
+        g.ends = array("q", ev["end"][made].tobytes())
         g.attrs = [None] * n
         arg0 = value[ev["arg0"][made]]
         inputs = np.empty(n, dtype=object)
@@ -424,11 +427,16 @@ class _Layout:
         nodes = np.flatnonzero(is_const).tolist()
         for i, k in zip(nodes, key[made[nodes]].tolist(), strict=True):
             g.consts[i] = np.asarray(values[k - len(words)], dtype=np.float64)
-        targets = words[self.name_id[self.t_tok]].tolist()
+        targets = words[self.name_id[self.t_tok]]
         last = ev["last"][self.rows]
         results = value[last]
-        g.symbols = dict(zip(targets, results.tolist(), strict=True))
         named = ev["kind"][last] != ATOM  # an op made by the line; atoms keep their names
-        names[results[named]] = np.array(targets, dtype=object)[named]
-        g.names = names.tolist()
-        return targets[-1]
+
+        def fill() -> tuple[list, dict]:
+            """Each node's name and the name table: a million strings, made when asked for."""
+            texts = targets.tolist()
+            names[results[named]] = np.array(texts, dtype=object)[named]
+            return names.tolist(), dict(zip(texts, results.tolist(), strict=True))
+
+        g.defer_names(fill)
+        return str(targets[-1]), int(results[-1])

@@ -60,7 +60,7 @@ class Evaluation:
 
 def named_node(graph: Graph, name: str, option: str) -> int:
     """The node a name on the command line refers to, or an error suggesting a close name."""
-    node = graph.input_ids.get(name, graph.symbols.get(name))
+    node = graph.lookup(name)
     if node is None:
         known = [*graph.symbols, *graph.input_ids]
         raise AgradError(
@@ -104,11 +104,11 @@ def evaluate(
     """
     outs = pick_outputs(graph, outputs)
     targets = pick_wrt(graph, wrt)
-    needs = engine.needs_grad(graph, [node for _, node in targets])
     if floats and not edges and not jacobian and len(graph) >= FLOAT_NODES:
-        ev = _on_floats(graph, inputs, outs, targets, needs)
+        ev = _on_floats(graph, inputs, outs, targets)
         if ev is not None:
             return ev
+    needs = engine.needs_grad(graph, [node for _, node in targets])
     with engine.fp_watch() as events, paused_gc():
         vals = engine.forward(graph, inputs)
         results = []
@@ -125,7 +125,7 @@ def evaluate(
     return Evaluation(graph, inputs, vals, [w for w, _ in targets], results, partials, notices)
 
 
-def _on_floats(graph, inputs, outs, targets, needs) -> Evaluation | None:
+def _on_floats(graph, inputs, outs, targets) -> Evaluation | None:
     """`evaluate` on Python floats; None when the graph needs arrays or anything is not
     finite (the NumPy engine then reports it exactly as it always does)."""
     from . import scalar
@@ -133,9 +133,10 @@ def _on_floats(graph, inputs, outs, targets, needs) -> Evaluation | None:
     if not scalar.eligible(graph, inputs):
         return None
     with paused_gc():
-        vals = scalar.forward(graph, inputs)
-        if vals is None:
+        done = scalar.forward(graph, inputs, [node for _, node in targets])
+        if done is None:
             return None
+        vals, needs = done
         results = []
         for name, node in outs:
             adj = scalar.backward(graph, vals, node, needs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +53,9 @@ class Graph:
     """A computational graph stored as parallel lists, one entry per node.
 
     Node ``i`` may only read nodes ``< i``, so a loop over ``range(len(graph))`` is a forward
-    pass and a loop over it reversed is a backward pass.
+    pass and a loop over it reversed is a backward pass. Source offsets are kept in int64
+    arrays (no Python int per node); `names` and `symbols` may be filled on first use
+    (`defer_names`), which a million-line file's evaluation never needs.
     """
 
     def __init__(self, source: Source | None = None):
@@ -59,19 +63,50 @@ class Graph:
         self.ops: list[str] = []
         self.inputs: list[tuple[int, ...]] = []
         self.attrs: list[dict[str, Any] | None] = []
-        self.names: list[str | None] = []
-        self.starts: list[int] = []
-        self.ends: list[int] = []
+        self._names: list[str | None] = []
+        self.starts = array("q")
+        self.ends = array("q")
         self.consts: dict[int, np.ndarray] = {}
         self.input_ids: dict[str, int] = {}
         self.outputs: list[tuple[str, int]] = []
-        self.symbols: dict[str, int] = {}
+        self._symbols: dict[str, int] = {}
+        self._later: Callable[[], tuple[list, dict]] | None = None
         self.claims: list[Claim] = []
         self.ranges: dict[str, tuple[float, float, Span]] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.ops)
+
+    @property
+    def names(self) -> list[str | None]:
+        """Each node's display name: the first user name it got, or None."""
+        if self._later is not None:
+            self._fill_names()
+        return self._names
+
+    @names.setter
+    def names(self, value: list[str | None]) -> None:
+        self._names = value
+
+    @property
+    def symbols(self) -> dict[str, int]:
+        """Every user name and the node it refers to, in the order they were bound."""
+        if self._later is not None:
+            self._fill_names()
+        return self._symbols
+
+    @symbols.setter
+    def symbols(self, value: dict[str, int]) -> None:
+        self._symbols = value
+
+    def defer_names(self, fill: Callable[[], tuple[list, dict]]) -> None:
+        """Have `fill()` give (names, symbols) the first time either is read."""
+        self._later = fill
+
+    def _fill_names(self) -> None:
+        fill, self._later = self._later, None
+        self._names, self._symbols = fill()  # type: ignore[misc]
 
     def _add(self, op: str, inputs: tuple[int, ...], start: int, end: int, attrs=None) -> int:
         ops = self.ops
@@ -119,6 +154,11 @@ class Graph:
         self.symbols[name] = i
         if self.names[i] is None:
             self.names[i] = name
+
+    def lookup(self, name: str) -> int | None:
+        """The node `name` refers to: an input, else a bound name, else None."""
+        i = self.input_ids.get(name)
+        return self.symbols.get(name) if i is None else i
 
     def add_output(self, name: str, i: int) -> None:
         """Mark node `i` as an output called `name`."""

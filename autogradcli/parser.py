@@ -60,9 +60,9 @@ class _Parser(Reporter):
         if lexer.FAST_PATH and n >= lexer.BULK_MIN_CHARS:
             from . import bulk
 
-            last = bulk.build(self.graph)
-            if last is not None:
-                self.choose_outputs(last)
+            built = bulk.build(self.graph)
+            if built is not None:
+                self.graph.add_output(*built)  # its last assignment, as choose_outputs would
                 return self.graph
         simple = lexer.simple().match if lexer.FAST_PATH and n >= lexer.SIMPLE_MIN_CHARS else None
         while pos < n:

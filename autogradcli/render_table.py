@@ -55,7 +55,7 @@ def _gradient_table(ev: Evaluation, digits: int) -> Table:
     for r in ev.outputs:
         table.add_column(_t(f"∂{r.name}/∂input"), justify="right")
     for w in ev.wrt:
-        node = ev.graph.input_ids.get(w, ev.graph.symbols.get(w))
+        node = ev.graph.lookup(w)
         row = [_t(w), _t(fmt(ev.values[node], digits))]
         row += [_t(fmt(r.gradient[w], digits)) for r in ev.outputs]
         table.add_row(*row)

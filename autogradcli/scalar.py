@@ -88,10 +88,14 @@ def _function(rule, n: int, kwargs: dict, single: bool) -> Callable | None:
     return run
 
 
-def forward(graph: Graph, inputs: dict) -> list | None:
-    """Every node's value as a Python float, or None if any is not finite."""
+def forward(graph: Graph, inputs: dict, wrt: list[int]) -> tuple[list, list[bool]] | None:
+    """Every node's value as a Python float, and which nodes depend on `wrt` (as
+    `engine.needs_grad`, in the same loop); None if any value is not finite."""
     n = len(graph)
     vals: list = [None] * n
+    needs = [False] * n
+    for i in wrt:
+        needs[i] = True
     for i, value in graph.consts.items():
         vals[i] = float(value)
     for name, i in graph.input_ids.items():
@@ -103,18 +107,26 @@ def forward(graph: Graph, inputs: dict) -> list | None:
         try:
             for i in range(i, n):  # noqa: B020
                 a = ins[i]
-                if not a:
-                    continue
                 if len(a) == 2:
-                    vals[i] = fwd[ops[i]](vals[a[0]], vals[a[1]])
-                else:
-                    vals[i] = fwd[ops[i]](vals[a[0]])
+                    j, k = a
+                    if needs[j] or needs[k]:
+                        needs[i] = True
+                    vals[i] = fwd[ops[i]](vals[j], vals[k])
+                elif len(a) == 1:
+                    j = a[0]
+                    if needs[j]:
+                        needs[i] = True
+                    vals[i] = fwd[ops[i]](vals[j])
+                elif a:
+                    if any([needs[j] for j in a]):
+                        needs[i] = True
+                    vals[i] = fwd[ops[i]](*[vals[j] for j in a])
             break
         except FAILS:  # NumPy's nan or inf where Python raises
             with np.errstate(all="ignore"):
                 vals[i] = float(FORWARD[ops[i]](*[np.float64(vals[j]) for j in ins[i]]))
             i += 1
-    return vals if all(map(math.isfinite, vals)) else None
+    return (vals, needs) if all(map(math.isfinite, vals)) else None
 
 
 def backward(graph: Graph, vals: list, output: int, needs: list[bool]) -> list | None:

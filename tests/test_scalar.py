@@ -85,6 +85,18 @@ def test_random_expressions_match_the_engine(text, point):
     assert all(type(v) is float or v is None for v in got.outputs[0].adjoints) or got.notices
 
 
+@settings(max_examples=100, deadline=None)
+@given(ELEMENTWISE_EXPRESSIONS, st.sampled_from([["x"], ["y", "z"], ["f"], ["u"], ["x", "u"]]))
+def test_forward_marks_what_needs_a_gradient_like_the_engine(text, wrt):
+    from autogradcli import engine
+
+    graph = parse(f"u = 2 * 3\nf = {text}\ng = f * x + u\n", "t.txt")
+    nodes = [graph.lookup(w) for w in wrt if graph.lookup(w) is not None]
+    done = scalar.forward(graph, {n: 0.5 for n in graph.input_ids}, nodes)
+    if done is not None:
+        assert done[1] == engine.needs_grad(graph, nodes)
+
+
 def test_non_finite_values_are_named_like_the_engine():
     graph = parse("u = log(x)\nv = u * 0\nf = v + 1/y\n", "t.txt")
     got, want = both(graph, {"x": 0.0, "y": 0.0})
