@@ -257,14 +257,15 @@ class _Layout:
             per_line[line] = {3: 1, 5: 3, 7: 5, 6: 2, 8: 4, 10: 6}[c]
         offset = np.cumsum(per_line) - per_line
         total = int(per_line.sum())
-        ev = {k: np.full(total, -1, dtype=np.int64) for k in parts[0]}
+        ev = {k: np.empty(total, dtype=np.int64) for k in parts[0] if k != "slot"}
         for part in parts:
-            pos = offset[part["line"]] + part["slot"]
+            base = offset[part["line"]]
+            pos = base + part["slot"]
             for k, v in part.items():
-                ev[k][pos] = v
-        for k in ("arg0", "arg1"):
-            has = ev[k] >= 0
-            ev[k][has] = offset[ev["line"][has]] + ev[k][has]
+                if k in ("arg0", "arg1"):
+                    v = np.where(v >= 0, base + v, -1)  # a slot of the same line
+                if k != "slot":
+                    ev[k][pos] = v
         ev["last"] = offset + per_line - 1
         return ev
 
