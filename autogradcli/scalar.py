@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import cache
+from itertools import product
 
 import numpy as np
 
@@ -33,7 +34,15 @@ def eligible(graph: Graph, inputs: dict) -> bool:
         return False
     if any(np.ndim(c) for c in graph.consts.values()) or any(graph.attrs):
         return False
-    return all(rules(op) is not None for op in set(graph.ops) if op in REGISTRY)
+    return all(_has_rules(op) for op in set(graph.ops) if op in REGISTRY)
+
+
+def _has_rules(op: str) -> bool:
+    """True when `rules` has the op, for every `needs` its VJP may be asked for."""
+    if op not in TAKES_NEEDS:
+        return rules(op) is not None
+    patterns = product((True, False), repeat=REGISTRY[op].arity)
+    return all(rules(op, needs) is not None for needs in patterns if any(needs))
 
 
 @cache
@@ -148,7 +157,7 @@ def backward(graph: Graph, vals: list, output: int, needs: list[bool]) -> list |
                 a = ins[i]
                 if not a:
                     continue
-                key = (ops[i], tuple([needs[j] for j in a]))
+                key = (ops[i], tuple([needs[j] for j in a]) if ops[i] in TAKES_NEEDS else None)
                 vjp = vjps.get(key)
                 if vjp is None:
                     vjp = vjps[key] = rules(*key)[1]  # type: ignore[index]
@@ -156,7 +165,7 @@ def backward(graph: Graph, vals: list, output: int, needs: list[bool]) -> list |
             break
         except FAILS:  # NumPy's nan or inf where Python raises
             a = ins[i]
-            extra = {"needs": key[1]} if ops[i] in TAKES_NEEDS else {}
+            extra = {"needs": key[1]} if key[1] else {}
             args = [np.float64(x) for x in (adj[i], vals[i], *[vals[j] for j in a])]
             with np.errstate(all="ignore"):
                 grads = VJP[ops[i]](*args, **extra)
