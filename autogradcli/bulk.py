@@ -33,6 +33,7 @@ CLASS[ord("(")] = LP
 CLASS[ord(")")] = RP
 CLASS[ord("=")] = EQ
 
+INT = np.int32  # offsets and indices: half the memory traffic of int64 (texts under 2 GB)
 NEWLINE = ord("\n")
 IS_KNOWN = CLASS != BAD
 RESERVED_KEYS = np.array(
@@ -53,7 +54,7 @@ def build(graph: Graph) -> tuple[str, int] | None:
     """Fill an empty graph from its source; the last assigned name and its node, or None to
     decline."""
     text = graph.source.text
-    if not text.isascii():
+    if not text.isascii() or len(text) >= 2**31:
         return None
     b = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
     toks = _tokens(b)
@@ -82,9 +83,9 @@ def _tokens(b: np.ndarray) -> dict | None:
     flag[0] = word[0]
     np.greater(word[1:], word[:-1], out=flag[1:])  # a run of word bytes begins
     flag |= gap
-    pos = np.flatnonzero(flag)
+    pos = np.flatnonzero(flag).astype(INT)
     nl = b[pos] == NEWLINE
-    line = nl.view(np.int8).cumsum(dtype=np.int64)
+    line = nl.view(np.int8).cumsum(dtype=INT)
     keep = np.flatnonzero(~nl)
     starts, line = pos[keep], line[keep]
     if not len(starts):
@@ -93,7 +94,7 @@ def _tokens(b: np.ndarray) -> dict | None:
     flag[-1] = word[-1]
     np.greater(word[:-1], word[1:], out=flag[:-1])  # a run of word bytes ends
     flag |= gap
-    ends = np.flatnonzero(flag) + 1
+    ends = np.flatnonzero(flag).astype(INT) + 1
     kind = CLASS[b[starts]]
     kind[kind == DOT] = NUM
     return {"start": starts, "end": ends, "kind": kind, "line": line}
@@ -173,9 +174,14 @@ def _ids(pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _texts(pieces: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
-    """The tokens at `rows` as a NumPy string array (decoded in one call)."""
+    """The tokens at `rows` as a NumPy bytes array."""
     cols = np.stack([p[rows] for p in pieces], axis=1)
-    return cols.view(f"S{8 * len(pieces)}").ravel().astype(f"U{8 * len(pieces)}")
+    return cols.view(f"S{8 * len(pieces)}").ravel()
+
+
+def _decode(texts: np.ndarray) -> list[str]:
+    """Python strings from a NumPy bytes array, decoded in one call."""
+    return texts.astype(f"U{texts.itemsize}").tolist()
 
 
 class _Layout:
@@ -206,7 +212,7 @@ class _Layout:
             return None  # `a.b`: the line-by-line parser explains
         pieces = list(_pieces(self.win, self.start[tok], self.end[tok]))
         ids, first = _ids(pieces)
-        name_id = np.full(len(self.kind), -1, dtype=np.int64)
+        name_id = np.full(len(self.kind), -1, dtype=INT)
         name_id[tok] = ids
         words = _texts(pieces, first)
         self.name_id = name_id
@@ -227,10 +233,10 @@ class _Layout:
         )
         maybe = np.flatnonzero(np.isin(pieces[0][first], RESERVED_KEYS))
         reserved = np.zeros(len(words), dtype=bool)
-        reserved[maybe] = np.isin(words[maybe], sorted(RESERVED))
+        reserved[maybe] = np.isin(words[maybe], [w.encode() for w in sorted(RESERVED)])
         if (reserved & (role_target | role_atom)).any():
             return None
-        for word in words[role_func].tolist():
+        for word in _decode(words[role_func]):
             op = FUNCTIONS.get(word)
             if op is None or REGISTRY[op].arity != 1:
                 return None
@@ -252,12 +258,12 @@ class _Layout:
                         line, slot, CALL, f + 2, slot - 1, -1, self.start[f + 2], self.end[rp]
                     )
                 )
-        per_line = np.zeros(int(self.rows.max()) + 1 if len(self.rows) else 0, dtype=np.int64)
+        per_line = np.zeros(int(self.rows.max()) + 1 if len(self.rows) else 0, dtype=INT)
         for c, (line, _) in self.groups.items():
             per_line[line] = {3: 1, 5: 3, 7: 5, 6: 2, 8: 4, 10: 6}[c]
         offset = np.cumsum(per_line) - per_line
         total = int(per_line.sum())
-        ev = {k: np.empty(total, dtype=np.int64) for k in parts[0] if k != "slot"}
+        ev = {k: np.empty(total, dtype=INT) for k in parts[0] if k != "slot"}
         for part in parts:
             base = offset[part["line"]]
             pos = base + part["slot"]
@@ -274,7 +280,7 @@ class _Layout:
         n = len(line)
 
         def full(x):
-            return np.broadcast_to(np.asarray(x, dtype=np.int64), (n,))
+            return np.broadcast_to(np.asarray(x, dtype=INT), (n,))
 
         return {
             "line": line,
@@ -337,7 +343,7 @@ class _Layout:
         strings = names["strings"]
         n_names = len(strings)
         t_tok, t_line = self.t_tok, self.rows
-        def_line = np.full(n_names, -1, dtype=np.int64)
+        def_line = np.full(n_names, -1, dtype=INT)
         def_line[self.name_id[t_tok]] = t_line
 
         atom = kind == ATOM
@@ -352,7 +358,7 @@ class _Layout:
             return None  # `v = w` for an assigned w: the line-by-line parser shares the node
         fresh = is_name & ~defined
 
-        key = np.full(len(kind), -1, dtype=np.int64)
+        key = np.full(len(kind), -1, dtype=INT)
         key[fresh] = u[fresh]
         num_pos = np.flatnonzero(is_num)
         values: list[float] = []
@@ -365,13 +371,13 @@ class _Layout:
             ids, first = _ids(pieces)
             by_repr: dict[str, int] = {}
             text_key = []
-            for word in _texts(pieces, first).tolist():
+            for word in _decode(_texts(pieces, first)):
                 v = float(word)
                 k = by_repr.setdefault(repr(v), len(by_repr))
                 if k == len(values):
                     values.append(v)
                 text_key.append(k)
-            key[num_pos] = n_names + np.asarray(text_key, dtype=np.int64)[ids.ravel()]
+            key[num_pos] = n_names + np.asarray(text_key, dtype=INT)[ids.ravel()]
 
         keyed = np.flatnonzero(key >= 0)
         _, first_of = np.unique(key[keyed], return_index=True)
@@ -379,10 +385,10 @@ class _Layout:
         creates[keyed[first_of]] = True
         node = np.cumsum(creates) - 1
         value = np.where(creates, node, -1)
-        owner = np.full(n_names + len(values), -1, dtype=np.int64)
+        owner = np.full(n_names + len(values), -1, dtype=INT)
         owner[key[keyed[first_of]]] = node[keyed[first_of]]
         value[keyed] = owner[key[keyed]]
-        result_line = np.full(len(ev["last"]), -1, dtype=np.int64)
+        result_line = np.full(len(ev["last"]), -1, dtype=INT)
         result_line[t_line] = value[ev["last"][t_line]]
         value[defined] = result_line[def_line[u[defined]]]
         return self.fill(ev, value, creates, key, strings, values)
@@ -393,7 +399,7 @@ class _Layout:
         made = np.flatnonzero(creates)
         kind, tok = ev["kind"][made], ev["tok"][made]
         n = len(made)
-        code = np.zeros(n, dtype=np.int64)  # 0 input, 1 const, 2.. binops, then calls
+        code = np.zeros(n, dtype=INT)  # 0 input, 1 const, 2.. binops, then calls
         is_input = (kind == ATOM) & (self.kind[tok] == NAME)
         is_const = (kind == ATOM) & ~is_input
         code[is_const] = 1
@@ -401,14 +407,14 @@ class _Layout:
         code[binop] = 2 + OP_CODE[self.b[self.start[tok[binop]]]]
         call = kind == CALL
         fids = np.unique(self.name_id[tok[call]])
-        lut = np.zeros(len(words), dtype=np.int64)
+        lut = np.zeros(len(words), dtype=INT)
         lut[fids] = 2 + len(OP_CHARS) + np.arange(len(fids))
         code[call] = lut[self.name_id[tok[call]]]
         table = [INPUT, CONST, *(INFIX[c] for c in OP_CHARS)]
-        table += [FUNCTIONS[w] for w in words[fids].tolist()]
+        table += [FUNCTIONS[w] for w in _decode(words[fids])]
         g.ops = np.array(table, dtype=object)[code].tolist()
-        g.starts = array("q", ev["start"][made].tobytes())
-        g.ends = array("q", ev["end"][made].tobytes())
+        g.starts = array("q", ev["start"][made].astype(np.int64).tobytes())
+        g.ends = array("q", ev["end"][made].astype(np.int64).tobytes())
         g.attrs = [None] * n
         arg0 = value[ev["arg0"][made]]
         inputs = np.empty(n, dtype=object)
@@ -422,7 +428,7 @@ class _Layout:
 
         names = np.full(n, None, dtype=object)
         nodes = np.flatnonzero(is_input)
-        input_names = words[key[made[nodes]]].tolist()
+        input_names = _decode(words[key[made[nodes]]])
         names[nodes] = input_names
         g.input_ids = dict(zip(input_names, nodes.tolist(), strict=True))
         nodes = np.flatnonzero(is_const).tolist()
@@ -435,9 +441,9 @@ class _Layout:
 
         def fill() -> tuple[list, dict]:
             """Each node's name and the name table: a million strings, made when asked for."""
-            texts = targets.tolist()
+            texts = _decode(targets)
             names[results[named]] = np.array(texts, dtype=object)[named]
             return names.tolist(), dict(zip(texts, results.tolist(), strict=True))
 
         g.defer_names(fill)
-        return str(targets[-1]), int(results[-1])
+        return _decode(targets[-1:])[0], int(results[-1])
