@@ -4,10 +4,10 @@ A graph of scalars spends its time in per-call overhead, not arithmetic: a NumPy
 scalar costs about a microsecond, `math.sin` a tenth of that. `forward` and `backward` mirror
 `engine.forward` and `engine.backward` on Python floats. Each op's forward and VJP are traced
 from the registry (tracer.py) and mapped through `plan.SCALAR`, so no rule is written twice.
-Where Python raises and NumPy returns nan or inf (`log(0)`, `1/0`, overflow in `exp`), that
-node runs its NumPy rule; a masked branch (`where`) may still give a finite value. When any
-value or gradient is not finite these return None, and the caller runs the NumPy engine,
-which names the node that produced it. Results agree with the engine to rounding:
+Where Python raises (`log(0)`, `1/0`, overflow in `exp`), that node runs its NumPy rule: a
+masked branch (`where`) may still give a finite value. When any value or gradient is not
+finite these return None (at once, when the NumPy rule gave it), and the caller runs the NumPy
+engine, which names the node that produced it. Results agree with the engine to rounding:
 `math` and NumPy may differ in the last bit of a transcendental function.
 """
 
@@ -109,33 +109,50 @@ def forward(graph: Graph, inputs: dict, wrt: list[int]) -> tuple[list, list[bool
         vals[i] = float(value)
     for name, i in graph.input_ids.items():
         vals[i] = float(inputs[name])
-    ops, ins = graph.ops, graph.inputs
-    fwd = {op: rules(op)[0] for op in set(ops) if op in REGISTRY}  # type: ignore[index]
-    i = 0
-    while i < n:
-        try:
-            for i in range(i, n):  # noqa: B020
-                a = ins[i]
-                if len(a) == 2:
-                    j, k = a
-                    if needs[j] or needs[k]:
-                        needs[i] = True
-                    vals[i] = fwd[ops[i]](vals[j], vals[k])
-                elif len(a) == 1:
-                    j = a[0]
-                    if needs[j]:
-                        needs[i] = True
-                    vals[i] = fwd[ops[i]](vals[j])
-                elif a:
-                    if any([needs[j] for j in a]):
-                        needs[i] = True
-                    vals[i] = fwd[ops[i]](*[vals[j] for j in a])
-            break
-        except FAILS:  # NumPy's nan or inf where Python raises
-            with np.errstate(all="ignore"):
-                vals[i] = float(FORWARD[ops[i]](*[np.float64(vals[j]) for j in ins[i]]))
-            i += 1
+    fwd = {op: rules(op)[0] for op in set(graph.ops) if op in REGISTRY}  # type: ignore[index]
+    i = -1
+    for a, op in zip(graph.inputs, graph.ops, strict=True):  # a try costs nothing until it catches
+        i += 1
+        if len(a) == 2:
+            j, k = a
+            if needs[j] or needs[k]:
+                needs[i] = True
+            try:
+                vals[i] = fwd[op](vals[j], vals[k])
+            except FAILS:
+                vals[i] = _numpy(FORWARD[op], vals[j], vals[k])
+                if not math.isfinite(vals[i]):
+                    return None
+        elif len(a) == 1:
+            j = a[0]
+            if needs[j]:
+                needs[i] = True
+            try:
+                vals[i] = fwd[op](vals[j])
+            except FAILS:
+                vals[i] = _numpy(FORWARD[op], vals[j])
+                if not math.isfinite(vals[i]):
+                    return None
+        elif a:
+            if any([needs[j] for j in a]):
+                needs[i] = True
+            args = [vals[j] for j in a]
+            try:
+                vals[i] = fwd[op](*args)
+            except FAILS:
+                vals[i] = _numpy(FORWARD[op], *args)
+                if not math.isfinite(vals[i]):
+                    return None
     return (vals, needs) if all(map(math.isfinite, vals)) else None
+
+
+def _numpy(rule, *args, **kwargs):
+    """A rule on NumPy scalars, for NumPy's nan or inf where Python raises."""
+    with np.errstate(all="ignore"):
+        out = rule(*[np.float64(x) for x in args], **kwargs)
+    if isinstance(out, tuple):
+        return tuple(None if x is None else float(x) for x in out)
+    return float(out)
 
 
 def backward(graph: Graph, vals: list, output: int, needs: list[bool]) -> list | None:
@@ -147,37 +164,32 @@ def backward(graph: Graph, vals: list, output: int, needs: list[bool]) -> list |
     adj[output] = 1.0
     ops, ins = graph.ops, graph.inputs
     vjps: dict = {}
-    i = output
-    while i >= 0:
+    for i in range(output, -1, -1):
+        g = adj[i]
+        if g is None:
+            continue
+        a = ins[i]
+        if not a:
+            continue
+        op = ops[i]
+        mask = tuple([needs[j] for j in a]) if op in TAKES_NEEDS else None
+        vjp = vjps.get((op, mask))
+        if vjp is None:
+            vjp = vjps[op, mask] = rules(op, mask)[1]  # type: ignore[index]
+        if len(a) == 2:
+            args: tuple = (vals[a[0]], vals[a[1]])
+        elif len(a) == 1:
+            args = (vals[a[0]],)
+        else:
+            args = tuple([vals[j] for j in a])
         try:
-            for i in range(i, -1, -1):  # noqa: B020
-                g = adj[i]
-                if g is None:
-                    continue
-                a = ins[i]
-                if not a:
-                    continue
-                key = (ops[i], tuple([needs[j] for j in a]) if ops[i] in TAKES_NEEDS else None)
-                vjp = vjps.get(key)
-                if vjp is None:
-                    vjp = vjps[key] = rules(*key)[1]  # type: ignore[index]
-                _accumulate(adj, a, vjp(g, vals[i], *[vals[j] for j in a]), needs)
-            break
-        except FAILS:  # NumPy's nan or inf where Python raises
-            a = ins[i]
-            extra = {"needs": key[1]} if key[1] else {}
-            args = [np.float64(x) for x in (adj[i], vals[i], *[vals[j] for j in a])]
-            with np.errstate(all="ignore"):
-                grads = VJP[ops[i]](*args, **extra)
-            grads = tuple(None if gj is None else float(gj) for gj in grads)
-            _accumulate(adj, a, grads, needs)
-            i -= 1
+            grads = vjp(g, vals[i], *args)
+        except FAILS:
+            grads = _numpy(VJP[op], g, vals[i], *args, **({"needs": mask} if mask else {}))
+            if not all(math.isfinite(x) for x in grads if x is not None):
+                return None
+        for j, gj in zip(a, grads, strict=True):
+            if gj is not None and needs[j]:
+                prev = adj[j]
+                adj[j] = gj if prev is None else prev + gj
     return adj if all(math.isfinite(x) for x in adj if x is not None) else None
-
-
-def _accumulate(adj: list, a: tuple, grads: tuple, needs: list[bool]) -> None:
-    """Add each input's share of a node's adjoint."""
-    for j, gj in zip(a, grads, strict=True):
-        if gj is not None and needs[j]:
-            prev = adj[j]
-            adj[j] = gj if prev is None else prev + gj
