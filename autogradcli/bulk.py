@@ -163,14 +163,51 @@ def _lines(toks: dict) -> dict | None:
 
 
 def _ids(pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Number equal tokens alike: (id of each, index of the first of each id)."""
-    key = pieces[0]
-    for more in pieces[1:]:
-        _, ids = np.unique(key, return_inverse=True)
-        _, rank = np.unique(more, return_inverse=True)
-        key = ids.ravel() * len(key) + rank.ravel()
-    _, first, ids = np.unique(key, return_index=True, return_inverse=True)
-    return ids.ravel(), first
+    """Number equal tokens alike: (id of each, index of the first of each id).
+
+    NumPy sorts integers fast but argsorts them slowly, so each token's index is packed into
+    the low bits of its hash and one `np.sort` groups equal hashes in index order. Neighbours
+    are then compared in full: tokens that share a hash but differ (rare) are re-sorted by
+    their bytes within that group, so the result is exact whatever the hash does.
+    """
+    n = len(pieces[0])
+    bits = max(1, (n - 1).bit_length())
+    if bits > 40:
+        raise ValueError("too many tokens")  # a text under 2 GB has fewer
+    mask = np.uint64((1 << bits) - 1)
+    packed = np.sort(_hash(pieces) & ~mask | np.arange(n, dtype=np.uint64))
+    idx = (packed & mask).astype(np.intp)
+    same_hash = (packed[1:] >> np.uint64(bits)) == (packed[:-1] >> np.uint64(bits))
+    same = _same(pieces, idx) & same_hash
+    clash = same_hash & ~same
+    if clash.any():
+        group = np.concatenate([[0], np.cumsum(~same_hash)])
+        seg = np.flatnonzero(np.isin(group, group[1:][clash]))
+        keys = [p[idx[seg]] for p in reversed(pieces)]
+        idx[seg] = idx[seg][np.lexsort([idx[seg], *keys, group[seg]])]
+        same = _same(pieces, idx) & same_hash
+    start = np.concatenate([[True], ~same])
+    ids = np.empty(n, dtype=np.intp)
+    ids[idx] = np.cumsum(start) - 1
+    return ids, idx[start]
+
+
+def _hash(pieces: list[np.ndarray]) -> np.ndarray:
+    """A 64-bit multiplicative hash of each token's pieces (wrapping arithmetic)."""
+    h = np.zeros(len(pieces[0]), dtype=np.uint64)
+    for p in pieces:
+        h = (h ^ p) * np.uint64(0x9E3779B97F4A7C15)
+        h ^= h >> np.uint64(29)
+    return h
+
+
+def _same(pieces: list[np.ndarray], idx: np.ndarray) -> np.ndarray:
+    """True where the token at idx[k + 1] equals the one at idx[k], byte for byte."""
+    same = np.ones(max(len(idx) - 1, 0), dtype=bool)
+    for p in pieces:
+        q = p[idx]
+        same &= q[1:] == q[:-1]
+    return same
 
 
 def _texts(pieces: list[np.ndarray], rows: np.ndarray) -> np.ndarray:

@@ -225,3 +225,18 @@ def test_whole_file_shortcut_on_a_large_generated_file(prefix):
     text = "\n".join(lines) + "\n"
     assert whole_file_taken(text)
     assert build(text, fast=True, whole=True) == build(text, fast=False)
+
+
+@pytest.mark.parametrize("hash_bits", [0, 1, 64])
+def test_whole_file_shortcut_is_exact_when_name_hashes_collide(monkeypatch, hash_bits):
+    """Names are grouped by a hash, then compared in full: collisions must not merge names."""
+    real = bulk._hash
+    keep = np.uint64((1 << hash_bits) - 1) if hash_bits < 64 else np.uint64(2**64 - 1)
+    monkeypatch.setattr(bulk, "_hash", lambda pieces: (real(pieces) & keep) << np.uint64(40))
+    text = "".join(
+        f"v{i} = {'tanh' if i % 2 else 'sin'}(v{i // 2} * x{i % 3} + 0.{i % 7})\n"
+        for i in range(1, 400)
+    )
+    text = "v0 = x0 * 2\n" + text
+    assert whole_file_taken(text)
+    assert build(text, fast=True, whole=True) == build(text, fast=False)
