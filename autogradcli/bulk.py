@@ -68,18 +68,20 @@ def build(graph: Graph) -> tuple[str, int] | None:
 
 def _tokens(b: np.ndarray) -> dict | None:
     """Token starts, ends, kinds and line numbers; None if a byte is outside the alphabet."""
-    if np.bincount(b, minlength=256)[~IS_KNOWN].any():
+    if not IS_KNOWN[b].all():
         return None
-    # Known bytes from "0" up are word bytes but for "=" and "^"; "." is one too.
-    word = b >= ord("0")
-    word &= b != ord("=")
-    word &= b != ord("^")
-    word |= b == ord(".")
-    gap = b == ord(" ")
-    gap |= b == ord("\t")
+    # Known bytes from "0" up are word bytes but for "=" and "^"; "." is one too. One scratch
+    # array takes every comparison: fresh memory costs page faults here.
+    tmp = np.empty(len(b), dtype=bool)
+    word = np.greater_equal(b, ord("0"))
+    word &= np.not_equal(b, ord("="), out=tmp)
+    word &= np.not_equal(b, ord("^"), out=tmp)
+    word |= np.equal(b, ord("."), out=tmp)
+    gap = np.equal(b, ord(" "))
+    gap |= np.equal(b, ord("\t"), out=tmp)
     gap |= word
     np.logical_not(gap, out=gap)  # single-byte tokens and newlines
-    flag = np.empty(len(b), dtype=bool)
+    flag = tmp
     flag[0] = word[0]
     np.greater(word[1:], word[:-1], out=flag[1:])  # a run of word bytes begins
     flag |= gap
@@ -90,7 +92,7 @@ def _tokens(b: np.ndarray) -> dict | None:
     starts, line = pos[keep], line[keep]
     if not len(starts):
         return None
-    gap &= b != NEWLINE
+    gap &= np.not_equal(b, NEWLINE, out=flag)
     flag[-1] = word[-1]
     np.greater(word[:-1], word[1:], out=flag[:-1])  # a run of word bytes ends
     flag |= gap
