@@ -4,11 +4,11 @@ A generated file of a million lines such as `v7 = v3 * v5` or `v8 = log(1 + v7^2
 with NumPy over its bytes instead of one regular-expression match per line: bytes are
 classified, cut into tokens, each line's token kinds are checked against the simple shapes
 (`name = arith` and `name = f(arith)`, arith being up to three atoms and two infix operators),
-names are numbered with `np.unique`, and the nodes are laid out in exactly the order the
-line-by-line parser makes them. Anything else in the file (a comment, `;`, unary minus, an
-exponent, a name used before it is assigned or assigned twice, a reserved word, non-ASCII
-text) makes `build` return None; the line-by-line parser then reads the file and reports any
-error.
+names are numbered by sorting hashes of their bytes, and the nodes are laid out in exactly the
+order the line-by-line parser makes them. Comments and carriage returns are read as the
+tokenizer reads them: as spaces. Anything else (`;`, unary minus, brackets, an exponent, a name
+used before it is assigned or assigned twice, a reserved word, non-ASCII text) makes `build`
+return None; the line-by-line parser then reads the file and reports any error.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def build(graph: Graph) -> tuple[str, int] | None:
     text = graph.source.text
     if not text.isascii() or len(text) >= 2**31:
         return None
-    b = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    b = _blank(np.frombuffer(text.encode("ascii"), dtype=np.uint8), text)
     toks = _tokens(b)
     if toks is None:
         return None
@@ -64,6 +64,27 @@ def build(graph: Graph) -> tuple[str, int] | None:
     if lines is None:
         return None
     return _Layout(graph, b, toks, lines).run()
+
+
+def _blank(b: np.ndarray, text: str) -> np.ndarray:
+    """The bytes with comments, carriage returns, form and vertical feeds made spaces, as the
+    tokenizer skips them; offsets stay those of the text."""
+    if "#" not in text and not any(c in text for c in "\r\f\v"):
+        return b
+    b = b.copy()
+    for c in "\r\f\v":
+        if c in text:
+            b[b == ord(c)] = ord(" ")
+    if "#" in text:
+        starts = np.flatnonzero(b == ord("#"))
+        newlines = np.flatnonzero(b == NEWLINE)
+        at = np.searchsorted(newlines, starts)
+        ends = np.append(newlines, len(b))[at]  # each comment runs to its line's end
+        depth = np.zeros(len(b) + 1, dtype=np.int32)
+        np.add.at(depth, starts, 1)
+        np.add.at(depth, ends, -1)
+        b[np.cumsum(depth[:-1]) > 0] = ord(" ")
+    return b
 
 
 def _tokens(b: np.ndarray) -> dict | None:

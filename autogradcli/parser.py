@@ -63,6 +63,7 @@ class _Parser(Reporter):
             built = bulk.build(self.graph)
             if built is not None:
                 self.graph.add_output(*built)  # its last assignment, as choose_outputs would
+                self.directives()
                 return self.graph
         simple = lexer.simple().match if lexer.FAST_PATH and n >= lexer.SIMPLE_MIN_CHARS else None
         while pos < n:
@@ -92,10 +93,14 @@ class _Parser(Reporter):
                 single = len(stmt) == 1 and stmt[0][0] == "name"
                 self.bare.append((stmt[0][1] if single else None, node))
         self.choose_outputs(last)
-        if "#" in text:
+        self.directives()
+        return self.graph
+
+    def directives(self) -> None:
+        """Read `# range:` and `# shape:` comments."""
+        if "#" in self.source.text:
             read_ranges(self)
             read_shapes(self)
-        return self.graph
 
     def simple_statement(self, m: re.Match) -> bool:
         """`name = arith` or `name = f(arith)`, arith being up to three atoms and two infix
