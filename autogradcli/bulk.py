@@ -476,15 +476,8 @@ class _Layout:
         g.starts = array("q", ev["start"][made].astype(np.int64).tobytes())
         g.ends = array("q", ev["end"][made].astype(np.int64).tobytes())
         g.attrs = [None] * n
-        arg0 = value[ev["arg0"][made]]
-        inputs = np.empty(n, dtype=object)
-        inputs.fill(())
-        k = np.flatnonzero(binop)
-        pairs = zip(arg0[k].tolist(), value[ev["arg1"][made[k]]].tolist(), strict=True)
-        inputs[k] = np.fromiter(pairs, dtype=object, count=len(k))
-        k = np.flatnonzero(call)
-        inputs[k] = np.fromiter(zip(arg0[k].tolist()), dtype=object, count=len(k))
-        g.inputs = inputs.tolist()
+        first = np.where(kind != ATOM, value[ev["arg0"][made]], -1)
+        g.set_columns(first, np.where(binop, value[ev["arg1"][made]], -1))
 
         names = np.full(n, None, dtype=object)
         nodes = np.flatnonzero(is_input)

@@ -132,14 +132,17 @@ def _on_floats(graph, inputs, outs, targets) -> Evaluation | None:
 
     if not scalar.eligible(graph, inputs):
         return None
+    cols = graph.columns()
+    if cols is None:
+        return None
     with paused_gc():
-        done = scalar.forward(graph, inputs, [node for _, node in targets])
+        done = scalar.forward(graph, inputs, [node for _, node in targets], cols)
         if done is None:
             return None
         vals, needs = done
         results = []
         for name, node in outs:
-            adj = scalar.backward(graph, vals, node, needs)
+            adj = scalar.backward(graph, vals, node, needs, cols)
             if adj is None:
                 return None
             grad = {w: np.asarray(adj[j] or 0.0, dtype=float) for w, j in targets}

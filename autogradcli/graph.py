@@ -54,14 +54,17 @@ class Graph:
 
     Node ``i`` may only read nodes ``< i``, so a loop over ``range(len(graph))`` is a forward
     pass and a loop over it reversed is a backward pass. Source offsets are kept in int64
-    arrays (no Python int per node); `names` and `symbols` may be filled on first use
-    (`defer_names`), which a million-line file's evaluation never needs.
+    arrays (no Python int per node). A graph built in bulk may hand over its edges as two
+    columns (`set_columns`) and its names as a function (`defer_names`): the tuples of
+    `inputs`, `names` and `symbols` are then made the first time they are read, which a
+    million-line file's evaluation on floats never does.
     """
 
     def __init__(self, source: Source | None = None):
         self.source = source
         self.ops: list[str] = []
-        self.inputs: list[tuple[int, ...]] = []
+        self._inputs: list[tuple[int, ...]] = []
+        self._columns: tuple[np.ndarray, np.ndarray] | None = None
         self.attrs: list[dict[str, Any] | None] = []
         self._names: list[str | None] = []
         self.starts = array("q")
@@ -100,6 +103,31 @@ class Graph:
     def symbols(self, value: dict[str, int]) -> None:
         self._symbols = value
 
+    @property
+    def inputs(self) -> list[tuple[int, ...]]:
+        """Each node's input nodes, in argument order."""
+        if self._columns is not None and len(self._inputs) < len(self._columns[0]):
+            self._inputs = _tuples(*self._columns)
+        return self._inputs
+
+    @inputs.setter
+    def inputs(self, value: list[tuple[int, ...]]) -> None:
+        self._inputs, self._columns = value, None
+
+    def set_columns(self, first: np.ndarray, second: np.ndarray) -> None:
+        """Every node's first and second input (-1 for none), for nodes of at most two."""
+        self._inputs, self._columns = [], (first, second)
+
+    def columns(self) -> tuple[list[int], list[int]] | None:
+        """Each node's first and second input (-1 for none) as two lists, or None when a
+        node has more than two."""
+        if self._columns is not None:
+            return self._columns[0].tolist(), self._columns[1].tolist()
+        ins = self._inputs
+        if any(len(a) > 2 for a in ins):
+            return None
+        return [a[0] if a else -1 for a in ins], [a[1] if len(a) == 2 else -1 for a in ins]
+
     def defer_names(self, fill: Callable[[], tuple[list, dict]]) -> None:
         """Have `fill()` give (names, symbols) the first time either is read."""
         self._later = fill
@@ -109,9 +137,11 @@ class Graph:
         self._names, self._symbols = fill()  # type: ignore[misc]
 
     def _add(self, op: str, inputs: tuple[int, ...], start: int, end: int, attrs=None) -> int:
+        if self._columns is not None:
+            self.inputs = self.inputs  # made into tuples before the graph grows
         ops = self.ops
         ops.append(op)
-        self.inputs.append(inputs)
+        self._inputs.append(inputs)
         self.attrs.append(attrs)
         self.names.append(None)
         self.starts.append(start)
@@ -180,6 +210,8 @@ class Graph:
 
     def edge_count(self) -> int:
         """Number of edges (an input used twice counts twice)."""
+        if self._columns is not None:
+            return int((self._columns[0] >= 0).sum() + (self._columns[1] >= 0).sum())
         return sum(map(len, self.inputs))
 
     def where(self, i: int) -> str:
@@ -194,3 +226,15 @@ class Graph:
         if op == CONST:
             return f"n{i} (constant)"
         return f"n{i} '{name}' ({op})" if name else f"n{i} ({op})"
+
+
+def _tuples(first: np.ndarray, second: np.ndarray) -> list[tuple[int, ...]]:
+    """Input tuples from two columns (-1 for none), made in C loops."""
+    out = np.empty(len(first), dtype=object)
+    out.fill(())
+    two = np.flatnonzero(second >= 0)
+    pairs = zip(first[two].tolist(), second[two].tolist(), strict=True)
+    out[two] = np.fromiter(pairs, dtype=object, count=len(two))
+    one = np.flatnonzero((first >= 0) & (second < 0))
+    out[one] = np.fromiter(zip(first[one].tolist()), dtype=object, count=len(one))
+    return out.tolist()

@@ -26,6 +26,7 @@ from .plan import scalar_code
 from .tracer import NotTraceable, Program, Tape
 
 FAILS = (ArithmeticError, ValueError)
+Columns = tuple[list[int], list[int]]  # each node's first and second input, -1 for none
 
 
 def eligible(graph: Graph, inputs: dict) -> bool:
@@ -97,9 +98,10 @@ def _function(rule, n: int, kwargs: dict, single: bool) -> Callable | None:
     return run
 
 
-def forward(graph: Graph, inputs: dict, wrt: list[int]) -> tuple[list, list[bool]] | None:
+def forward(graph: Graph, inputs: dict, wrt: list[int], cols: Columns) -> tuple | None:
     """Every node's value as a Python float, and which nodes depend on `wrt` (as
-    `engine.needs_grad`, in the same loop); None if any value is not finite."""
+    `engine.needs_grad`, in the same loop); None if any value is not finite. `cols` is
+    `graph.columns()`."""
     n = len(graph)
     vals: list = [None] * n
     needs = [False] * n
@@ -110,37 +112,28 @@ def forward(graph: Graph, inputs: dict, wrt: list[int]) -> tuple[list, list[bool
     for name, i in graph.input_ids.items():
         vals[i] = float(inputs[name])
     fwd = {op: rules(op)[0] for op in set(graph.ops) if op in REGISTRY}  # type: ignore[index]
+    fns = list(map(fwd.get, graph.ops))  # None for inputs and constants
     i = -1
-    for a, op in zip(graph.inputs, graph.ops, strict=True):  # a try costs nothing until it catches
+    for f, j, k in zip(fns, *cols, strict=True):  # a try costs nothing until it catches
         i += 1
-        if len(a) == 2:
-            j, k = a
+        if f is None:
+            continue
+        if k >= 0:
             if needs[j] or needs[k]:
                 needs[i] = True
             try:
-                vals[i] = fwd[op](vals[j], vals[k])
+                vals[i] = f(vals[j], vals[k])
             except FAILS:
-                vals[i] = _numpy(FORWARD[op], vals[j], vals[k])
+                vals[i] = _numpy(FORWARD[graph.ops[i]], vals[j], vals[k])
                 if not math.isfinite(vals[i]):
                     return None
-        elif len(a) == 1:
-            j = a[0]
+        else:
             if needs[j]:
                 needs[i] = True
             try:
-                vals[i] = fwd[op](vals[j])
+                vals[i] = f(vals[j])
             except FAILS:
-                vals[i] = _numpy(FORWARD[op], vals[j])
-                if not math.isfinite(vals[i]):
-                    return None
-        elif a:
-            if any([needs[j] for j in a]):
-                needs[i] = True
-            args = [vals[j] for j in a]
-            try:
-                vals[i] = fwd[op](*args)
-            except FAILS:
-                vals[i] = _numpy(FORWARD[op], *args)
+                vals[i] = _numpy(FORWARD[graph.ops[i]], vals[j])
                 if not math.isfinite(vals[i]):
                     return None
     return (vals, needs) if all(map(math.isfinite, vals)) else None
@@ -155,41 +148,37 @@ def _numpy(rule, *args, **kwargs):
     return float(out)
 
 
-def backward(graph: Graph, vals: list, output: int, needs: list[bool]) -> list | None:
+def backward(graph: Graph, vals: list, output: int, needs: list[bool], cols: Columns):
     """Every node's adjoint for `output` as a Python float (None where unneeded), or None
     if any is not finite."""
     adj: list = [None] * len(graph)
     if not needs[output]:
         return adj
     adj[output] = 1.0
-    ops, ins = graph.ops, graph.inputs
+    ops = graph.ops
+    first, second = cols
     vjps: dict = {}
     for i in range(output, -1, -1):
         g = adj[i]
         if g is None:
             continue
-        a = ins[i]
-        if not a:
+        j, k = first[i], second[i]
+        if j < 0:
             continue
         op = ops[i]
-        mask = tuple([needs[j] for j in a]) if op in TAKES_NEEDS else None
+        args = (vals[j],) if k < 0 else (vals[j], vals[k])
+        mask = tuple([needs[x] for x in (j, k)[: len(args)]]) if op in TAKES_NEEDS else None
         vjp = vjps.get((op, mask))
         if vjp is None:
             vjp = vjps[op, mask] = rules(op, mask)[1]  # type: ignore[index]
-        if len(a) == 2:
-            args: tuple = (vals[a[0]], vals[a[1]])
-        elif len(a) == 1:
-            args = (vals[a[0]],)
-        else:
-            args = tuple([vals[j] for j in a])
         try:
             grads = vjp(g, vals[i], *args)
         except FAILS:
             grads = _numpy(VJP[op], g, vals[i], *args, **({"needs": mask} if mask else {}))
             if not all(math.isfinite(x) for x in grads if x is not None):
                 return None
-        for j, gj in zip(a, grads, strict=True):
-            if gj is not None and needs[j]:
-                prev = adj[j]
-                adj[j] = gj if prev is None else prev + gj
+        for x, gx in zip((j, k), grads, strict=False):
+            if gx is not None and needs[x]:
+                prev = adj[x]
+                adj[x] = gx if prev is None else prev + gx
     return adj if all(math.isfinite(x) for x in adj if x is not None) else None

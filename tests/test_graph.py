@@ -176,3 +176,25 @@ def test_deep_graph_tree_does_not_recurse(tmp_path):
     result = agrad("graph", str(path), "--format", "json")
     assert result.exit_code == 0
     assert len(json.loads(result.stdout)["nodes"]) == 1501
+
+
+def test_columns_stand_for_input_tuples_until_read():
+    import numpy as np
+
+    from autogradcli.graph import Graph
+
+    g = Graph()
+    x, y = g.add_input("x"), g.add_input("y")
+    g.add_op("mul", (x, y))
+    g.add_op("sin", (2,))
+    want = list(g.inputs)
+    assert g.columns() == ([-1, -1, 0, 2], [-1, -1, 1, -1])
+    assert g.edge_count() == 3
+    g.set_columns(np.array([-1, -1, 0, 2]), np.array([-1, -1, 1, -1]))
+    assert g._inputs == []  # nothing made yet
+    assert g.edge_count() == 3
+    assert g.columns() == ([-1, -1, 0, 2], [-1, -1, 1, -1])
+    assert g.inputs == want
+    g.add_op("add", (2, 3))  # growing the graph keeps every edge
+    assert g.inputs == [*want, (2, 3)]
+    assert g.columns() == ([-1, -1, 0, 2, 2], [-1, -1, 1, -1, 3])

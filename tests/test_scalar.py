@@ -92,7 +92,7 @@ def test_forward_marks_what_needs_a_gradient_like_the_engine(text, wrt):
 
     graph = parse(f"u = 2 * 3\nf = {text}\ng = f * x + u\n", "t.txt")
     nodes = [graph.lookup(w) for w in wrt if graph.lookup(w) is not None]
-    done = scalar.forward(graph, {n: 0.5 for n in graph.input_ids}, nodes)
+    done = scalar.forward(graph, {n: 0.5 for n in graph.input_ids}, nodes, graph.columns())
     if done is not None:
         assert done[1] == engine.needs_grad(graph, nodes)
 
