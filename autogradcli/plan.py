@@ -186,13 +186,7 @@ class Plan:
         code, tail, outs = self._scalar  # type: ignore[misc]
         v = values + tail
         try:
-            for fn, o, i, j, k in code:
-                if j < 0:
-                    v[o] = fn(v[i])
-                elif k < 0:
-                    v[o] = fn(v[i], v[j])
-                else:
-                    v[o] = fn(v[i], v[j], v[k])
+            run_steps(code, v)
         except (ArithmeticError, ValueError):
             return None
         return [float(v[r]) for r in outs]
@@ -319,6 +313,17 @@ def _callable(name: str):
     if name == "where":
         return lambda *args, out: _where(out, *args)
     return getattr(np, name)
+
+
+def run_steps(code: list, v: list) -> None:
+    """Run `scalar_code` steps over the values list `v`, in place."""
+    for fn, o, i, j, k in code:
+        if j < 0:
+            v[o] = fn(v[i])
+        elif k < 0:
+            v[o] = fn(v[i], v[j])
+        else:
+            v[o] = fn(v[i], v[j], v[k])
 
 
 def scalar_code(program: Program):

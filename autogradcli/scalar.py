@@ -22,7 +22,7 @@ import numpy as np
 
 from .graph import Graph
 from .ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP
-from .plan import scalar_code
+from .plan import run_steps, scalar_code
 from .tracer import NotTraceable, Program, Tape
 
 FAILS = (ArithmeticError, ValueError)
@@ -84,13 +84,7 @@ def _function(rule, n: int, kwargs: dict, single: bool) -> Callable | None:
 
     def run(*args):
         v = [*args, *tail]
-        for fn, o, i, j, k in code:
-            if j < 0:
-                v[o] = fn(v[i])
-            elif k < 0:
-                v[o] = fn(v[i], v[j])
-            else:
-                v[o] = fn(v[i], v[j], v[k])
+        run_steps(code, v)
         if single:
             return v[outs[0]]
         return tuple([None if r is None else v[r] for r in picks])
