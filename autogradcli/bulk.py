@@ -17,29 +17,27 @@ from array import array
 
 import numpy as np
 
+from .bulk_lex import (
+    INT,
+    LETTER,
+    NAME,
+    blank,
+    count_class,
+    decode,
+    line_shapes,
+    number,
+    pieces_of,
+    texts,
+    tokens,
+    windows,
+)
 from .graph import CONST, INPUT, Graph
 from .lexer import PRECEDENCE, RESERVED
 from .ops import FUNCTIONS, INFIX, POW, REGISTRY
 
-BAD, SPACE, NL, LETTER, DIGIT, DOT, OP, LP, RP, EQ = range(10)
-CLASS = np.zeros(256, dtype=np.uint8)
-CLASS[[ord(" "), ord("\t")]] = SPACE
-CLASS[ord("\n")] = NL
-CLASS[[ord(c) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"]] = LETTER
-CLASS[[ord(c) for c in "0123456789"]] = DIGIT
-CLASS[ord(".")] = DOT
-CLASS[[ord(c) for c in "+-*/^"]] = OP
-CLASS[ord("(")] = LP
-CLASS[ord(")")] = RP
-CLASS[ord("=")] = EQ
-
-INT = np.int32  # offsets and indices: half the memory traffic of int64 (texts under 2 GB)
-NEWLINE = ord("\n")
-IS_KNOWN = CLASS != BAD
 RESERVED_KEYS = np.array(
     [int.from_bytes(w.encode()[:8], "little") for w in sorted(RESERVED)], dtype=np.uint64
 )
-MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
 
 OP_CHARS = "+-*/^"
 OP_CODE = np.zeros(256, dtype=np.int64)
@@ -47,7 +45,6 @@ OP_CODE[[ord(c) for c in OP_CHARS]] = np.arange(len(OP_CHARS))
 OP_PREC = np.array([PRECEDENCE[c] for c in OP_CHARS])
 
 ATOM, BINOP, CALL = 0, 1, 2
-NAME, NUM = LETTER, DIGIT
 
 
 def build(graph: Graph) -> tuple[str, int] | None:
@@ -56,192 +53,14 @@ def build(graph: Graph) -> tuple[str, int] | None:
     text = graph.source.text
     if not text.isascii() or len(text) >= 2**31:
         return None
-    b = _blank(np.frombuffer(text.encode("ascii"), dtype=np.uint8), text)
-    toks = _tokens(b)
+    b = blank(np.frombuffer(text.encode("ascii"), dtype=np.uint8), text)
+    toks = tokens(b)
     if toks is None:
         return None
-    lines = _lines(toks)
+    lines = line_shapes(toks)
     if lines is None:
         return None
     return _Layout(graph, b, toks, lines).run()
-
-
-def _blank(b: np.ndarray, text: str) -> np.ndarray:
-    """The bytes with comments, carriage returns, form and vertical feeds made spaces, as the
-    tokenizer skips them; offsets stay those of the text."""
-    if "#" not in text and not any(c in text for c in "\r\f\v"):
-        return b
-    b = b.copy()
-    for c in "\r\f\v":
-        if c in text:
-            b[b == ord(c)] = ord(" ")
-    if "#" in text:
-        starts = np.flatnonzero(b == ord("#"))
-        newlines = np.flatnonzero(b == NEWLINE)
-        at = np.searchsorted(newlines, starts)
-        ends = np.append(newlines, len(b))[at]  # each comment runs to its line's end
-        depth = np.zeros(len(b) + 1, dtype=np.int32)
-        np.add.at(depth, starts, 1)
-        np.add.at(depth, ends, -1)
-        b[np.cumsum(depth[:-1]) > 0] = ord(" ")
-    return b
-
-
-def _tokens(b: np.ndarray) -> dict | None:
-    """Token starts, ends, kinds and line numbers; None if a byte is outside the alphabet."""
-    if not IS_KNOWN[b].all():
-        return None
-    # Known bytes from "0" up are word bytes but for "=" and "^"; "." is one too. One scratch
-    # array takes every comparison: fresh memory costs page faults here.
-    tmp = np.empty(len(b), dtype=bool)
-    word = np.greater_equal(b, ord("0"))
-    word &= np.not_equal(b, ord("="), out=tmp)
-    word &= np.not_equal(b, ord("^"), out=tmp)
-    word |= np.equal(b, ord("."), out=tmp)
-    gap = np.equal(b, ord(" "))
-    gap |= np.equal(b, ord("\t"), out=tmp)
-    gap |= word
-    np.logical_not(gap, out=gap)  # single-byte tokens and newlines
-    flag = tmp
-    flag[0] = word[0]
-    np.greater(word[1:], word[:-1], out=flag[1:])  # a run of word bytes begins
-    flag |= gap
-    pos = np.flatnonzero(flag).astype(INT)
-    nl = b[pos] == NEWLINE
-    line = nl.view(np.int8).cumsum(dtype=INT)
-    keep = np.flatnonzero(~nl)
-    starts, line = pos[keep], line[keep]
-    if not len(starts):
-        return None
-    gap &= np.not_equal(b, NEWLINE, out=flag)
-    flag[-1] = word[-1]
-    np.greater(word[:-1], word[1:], out=flag[:-1])  # a run of word bytes ends
-    flag |= gap
-    ends = np.flatnonzero(flag).astype(INT) + 1
-    kind = CLASS[b[starts]]
-    kind[kind == DOT] = NUM
-    return {"start": starts, "end": ends, "kind": kind, "line": line}
-
-
-def _windows(b: np.ndarray) -> np.ndarray:
-    """The 8 bytes from every offset of the text as one uint64 (zero past the end)."""
-    pad = np.zeros(len(b) + 8, dtype=np.uint8)
-    pad[: len(b)] = b
-    return np.ndarray((len(b),), dtype="<u8", buffer=pad, strides=(1,))
-
-
-def _pieces(win: np.ndarray, starts: np.ndarray, ends: np.ndarray):
-    """Each token's bytes 8 at a time, as uint64 (zero past the token's end)."""
-    lens = ends - starts
-    top = len(win) - 1
-    for base in range(0, int(lens.max()), 8):
-        at = starts if base == 0 else np.minimum(starts + base, top)
-        yield win[at] & MASKS[np.clip(lens - base, 0, 8)]
-
-
-def _classes(pieces: list[np.ndarray], cls: int) -> np.ndarray:
-    """How many bytes of class `cls` each token holds."""
-    count = 0
-    for p in pieces:
-        count = count + (CLASS[p.view(np.uint8)].reshape(-1, 8) == cls).sum(axis=1)
-    return count
-
-
-# Token kinds per line length; "a" is an atom (a name or a number).
-SHAPES = {
-    3: "N=a",
-    5: "N=aoa",
-    7: "N=aoaoa",
-    6: "N=N(a)",
-    8: "N=N(aoa)",
-    10: "N=N(aoaoa)",
-}
-KIND_OF = {"N": NAME, "=": EQ, "o": OP, "(": LP, ")": RP}
-
-
-def _lines(toks: dict) -> dict | None:
-    """Group lines by token count and check each line's kinds against its shape."""
-    kind, line = toks["kind"], toks["line"]
-    counts = np.bincount(line)
-    first = np.cumsum(counts) - counts
-    rows = np.flatnonzero(counts)
-    if not len(rows):
-        return None
-    groups = {}
-    covered = 0
-    for c, shape in SHAPES.items():
-        sel = rows[counts[rows] == c]
-        covered += len(sel)
-        if not len(sel):
-            continue
-        k = kind[first[sel][:, None] + np.arange(c)]
-        for j, ch in enumerate(shape):
-            ok = (k[:, j] == NAME) | (k[:, j] == NUM) if ch == "a" else k[:, j] == KIND_OF[ch]
-            if not ok.all():
-                return None
-        groups[c] = (sel, first[sel])
-    if covered != len(rows):
-        return None
-    return {"groups": groups, "rows": rows, "first": first}
-
-
-def _ids(pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Number equal tokens alike: (id of each, index of the first of each id).
-
-    NumPy sorts integers fast but argsorts them slowly, so each token's index is packed into
-    the low bits of its hash and one `np.sort` groups equal hashes in index order. Neighbours
-    are then compared in full: tokens that share a hash but differ (rare) are re-sorted by
-    their bytes within that group, so the result is exact whatever the hash does.
-    """
-    n = len(pieces[0])
-    bits = max(1, (n - 1).bit_length())
-    if bits > 40:
-        raise ValueError("too many tokens")  # a text under 2 GB has fewer
-    mask = np.uint64((1 << bits) - 1)
-    packed = np.sort(_hash(pieces) & ~mask | np.arange(n, dtype=np.uint64))
-    idx = (packed & mask).astype(np.intp)
-    same_hash = (packed[1:] >> np.uint64(bits)) == (packed[:-1] >> np.uint64(bits))
-    same = _same(pieces, idx) & same_hash
-    clash = same_hash & ~same
-    if clash.any():
-        group = np.concatenate([[0], np.cumsum(~same_hash)])
-        seg = np.flatnonzero(np.isin(group, group[1:][clash]))
-        keys = [p[idx[seg]] for p in reversed(pieces)]
-        idx[seg] = idx[seg][np.lexsort([idx[seg], *keys, group[seg]])]
-        same = _same(pieces, idx) & same_hash
-    start = np.concatenate([[True], ~same])
-    ids = np.empty(n, dtype=np.intp)
-    ids[idx] = np.cumsum(start) - 1
-    return ids, idx[start]
-
-
-def _hash(pieces: list[np.ndarray]) -> np.ndarray:
-    """A 64-bit multiplicative hash of each token's pieces (wrapping arithmetic)."""
-    h = np.zeros(len(pieces[0]), dtype=np.uint64)
-    for p in pieces:
-        h = (h ^ p) * np.uint64(0x9E3779B97F4A7C15)
-        h ^= h >> np.uint64(29)
-    return h
-
-
-def _same(pieces: list[np.ndarray], idx: np.ndarray) -> np.ndarray:
-    """True where the token at idx[k + 1] equals the one at idx[k], byte for byte."""
-    same = np.ones(max(len(idx) - 1, 0), dtype=bool)
-    for p in pieces:
-        q = p[idx]
-        same &= q[1:] == q[:-1]
-    return same
-
-
-def _texts(pieces: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
-    """The tokens at `rows` as a NumPy bytes array."""
-    cols = np.stack([p[rows] for p in pieces], axis=1)
-    return cols.view(f"S{8 * len(pieces)}").ravel()
-
-
-def _decode(texts: np.ndarray) -> list[str]:
-    """Python strings from a NumPy bytes array, decoded in one call."""
-    return texts.astype(f"U{texts.itemsize}").tolist()
 
 
 class _Layout:
@@ -251,7 +70,7 @@ class _Layout:
         self.graph, self.b = graph, b
         self.start, self.end, self.kind = toks["start"], toks["end"], toks["kind"]
         self.groups = lines["groups"]
-        self.win = _windows(b)
+        self.win = windows(b)
         self.dot_tok = np.searchsorted(self.start, np.flatnonzero(b == ord(".")), "right") - 1
         self.rows = lines["rows"]
         self.t_tok = lines["first"][self.rows]
@@ -270,11 +89,11 @@ class _Layout:
         tok = np.flatnonzero(is_name)
         if (self.kind[self.dot_tok] == NAME).any():
             return None  # `a.b`: the line-by-line parser explains
-        pieces = list(_pieces(self.win, self.start[tok], self.end[tok]))
-        ids, first = _ids(pieces)
+        pieces = list(pieces_of(self.win, self.start[tok], self.end[tok]))
+        ids, first = number(pieces)
         name_id = np.full(len(self.kind), -1, dtype=INT)
         name_id[tok] = ids
-        words = _texts(pieces, first)
+        words = texts(pieces, first)
         self.name_id = name_id
         # Reserved words may only appear as the function of a call.
         role_target = np.zeros(len(words), dtype=bool)
@@ -296,7 +115,7 @@ class _Layout:
         reserved[maybe] = np.isin(words[maybe], [w.encode() for w in sorted(RESERVED)])
         if (reserved & (role_target | role_atom)).any():
             return None
-        for word in _decode(words[role_func]):
+        for word in decode(words[role_func]):
             op = FUNCTIONS.get(word)
             if op is None or REGISTRY[op].arity != 1:
                 return None
@@ -424,14 +243,14 @@ class _Layout:
         values: list[float] = []
         if len(num_pos):
             s, e = self.start[tok[num_pos]], self.end[tok[num_pos]]
-            pieces = list(_pieces(self.win, s, e))
+            pieces = list(pieces_of(self.win, s, e))
             dots = np.bincount(self.dot_tok, minlength=len(self.kind))[tok[num_pos]]
-            if _classes(pieces, LETTER).any() or (dots > 1).any() or (dots == e - s).any():
+            if count_class(pieces, LETTER).any() or (dots > 1).any() or (dots == e - s).any():
                 return None  # an exponent, `2x`, `1.2.3` or a lone '.'
-            ids, first = _ids(pieces)
+            ids, first = number(pieces)
             by_repr: dict[str, int] = {}
             text_key = []
-            for word in _decode(_texts(pieces, first)):
+            for word in decode(texts(pieces, first)):
                 v = float(word)
                 k = by_repr.setdefault(repr(v), len(by_repr))
                 if k == len(values):
@@ -471,7 +290,7 @@ class _Layout:
         lut[fids] = 2 + len(OP_CHARS) + np.arange(len(fids))
         code[call] = lut[self.name_id[tok[call]]]
         table = [INPUT, CONST, *(INFIX[c] for c in OP_CHARS)]
-        table += [FUNCTIONS[w] for w in _decode(words[fids])]
+        table += [FUNCTIONS[w] for w in decode(words[fids])]
         g.ops = np.array(table, dtype=object)[code].tolist()
         g.starts = array("q", ev["start"][made].astype(np.int64).tobytes())
         g.ends = array("q", ev["end"][made].astype(np.int64).tobytes())
@@ -481,7 +300,7 @@ class _Layout:
 
         names = np.full(n, None, dtype=object)
         nodes = np.flatnonzero(is_input)
-        input_names = _decode(words[key[made[nodes]]])
+        input_names = decode(words[key[made[nodes]]])
         names[nodes] = input_names
         g.input_ids = dict(zip(input_names, nodes.tolist(), strict=True))
         nodes = np.flatnonzero(is_const).tolist()
@@ -494,9 +313,9 @@ class _Layout:
 
         def fill() -> tuple[list, dict]:
             """Each node's name and the name table: a million strings, made when asked for."""
-            texts = _decode(targets)
+            texts = decode(targets)
             names[results[named]] = np.array(texts, dtype=object)[named]
             return names.tolist(), dict(zip(texts, results.tolist(), strict=True))
 
         g.defer_names(fill)
-        return _decode(targets[-1:])[0], int(results[-1])
+        return decode(targets[-1:])[0], int(results[-1])

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autogradcli import bulk, lexer, parser
+from autogradcli import bulk, bulk_lex, lexer, parser
 from autogradcli.errors import AgradError
 
 ATOMS = st.sampled_from(["x0", "x1", "θ", "_y", "2", ".5", "1e-3", "2.", "pi", "e", "10"])
@@ -245,9 +245,11 @@ def test_whole_file_shortcut_on_a_large_generated_file(prefix, header, newline):
 @pytest.mark.parametrize("hash_bits", [0, 1, 64])
 def test_whole_file_shortcut_is_exact_when_name_hashes_collide(monkeypatch, hash_bits):
     """Names are grouped by a hash, then compared in full: collisions must not merge names."""
-    real = bulk._hash
+    real = bulk_lex.hash_pieces
     keep = np.uint64((1 << hash_bits) - 1) if hash_bits < 64 else np.uint64(2**64 - 1)
-    monkeypatch.setattr(bulk, "_hash", lambda pieces: (real(pieces) & keep) << np.uint64(40))
+    monkeypatch.setattr(
+        bulk_lex, "hash_pieces", lambda pieces: (real(pieces) & keep) << np.uint64(40)
+    )
     text = "".join(
         f"v{i} = {'tanh' if i % 2 else 'sin'}(v{i // 2} * x{i % 3} + 0.{i % 7})\n"
         for i in range(1, 400)
