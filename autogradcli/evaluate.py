@@ -145,7 +145,7 @@ def _on_floats(graph, inputs, outs, targets) -> Evaluation | None:
             adj = scalar.backward(graph, vals, node, needs, cols)
             if adj is None:
                 return None
-            grad = {w: np.asarray(adj[j] or 0.0, dtype=float) for w, j in targets}
+            grad = {w: np.asarray(0.0 if adj[j] is None else adj[j]) for w, j in targets}
             results.append(OutputResult(name, node, np.asarray(vals[node]), grad, adj))
     return Evaluation(graph, inputs, vals, [w for w, _ in targets], results, None, [])
 

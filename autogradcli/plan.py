@@ -54,11 +54,11 @@ def _sign(x: float) -> float:
 
 
 def _maximum(x: float, y: float) -> float:
-    return x if x != x or x >= y else y
+    return x if x != x or x > y else y  # a tie (0 and -0) gives y, as NumPy does
 
 
 def _minimum(x: float, y: float) -> float:
-    return x if x != x or x <= y else y
+    return x if x != x or x < y else y
 
 
 def _square(x: float) -> float:

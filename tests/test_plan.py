@@ -45,6 +45,7 @@ def assert_same(got, want, rtol=1e-12, atol=1e-300):
     for g, w in zip(got, want, strict=True):
         g, w = np.asarray(g, dtype=float), np.broadcast_to(np.asarray(w, dtype=float), np.shape(g))
         np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
+        np.testing.assert_array_equal(np.signbit(g) & (g == 0), np.signbit(w) & (w == 0))
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
 
 

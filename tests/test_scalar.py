@@ -44,8 +44,9 @@ def flat(ev) -> list:
 
 def assert_agree(got, want, rtol=1e-12, atol=1e-14):
     assert_same(flat(got), flat(want), rtol=rtol, atol=atol)
-    for g, w in zip(flat(got), flat(want), strict=True):  # inf and -inf alike
+    for g, w in zip(flat(got), flat(want), strict=True):  # inf and -inf, 0 and -0 alike
         assert np.array_equal(np.isposinf(g), np.isposinf(w))
+        assert np.array_equal(np.signbit(g) & (g == 0), np.signbit(w) & (w == 0))
     assert [n.render() for n in got.notices] == [n.render() for n in want.notices]
 
 
