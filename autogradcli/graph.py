@@ -124,7 +124,7 @@ class Graph:
         if self._columns is not None:
             return self._columns[0].tolist(), self._columns[1].tolist()
         ins = self._inputs
-        if any(len(a) > 2 for a in ins):
+        if max(map(len, ins), default=0) > 2:
             return None
         return [a[0] if a else -1 for a in ins], [a[1] if len(a) == 2 else -1 for a in ins]
 

@@ -11,7 +11,8 @@ import math
 
 from .compile import reference
 from .engine import unbroadcast
-from .plan import SCALAR, Plan
+from .plan import Plan
+from .pyfloat import SCALAR
 
 
 def _literal(value: float | bool) -> str:

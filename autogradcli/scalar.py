@@ -3,7 +3,7 @@
 A graph of scalars spends its time in per-call overhead, not arithmetic: a NumPy ufunc on a
 scalar costs about a microsecond, `math.sin` a tenth of that. `forward` and `backward` mirror
 `engine.forward` and `engine.backward` on Python floats. Each op's forward and VJP are traced
-from the registry (tracer.py) and mapped through `plan.SCALAR`, so no rule is written twice.
+from the registry (tracer.py) and mapped through `pyfloat.SCALAR`, so no rule is written twice.
 Where Python raises (`log(0)`, `1/0`, overflow in `exp`), that node runs its NumPy rule: a
 masked branch (`where`) may still give a finite value. When any value or gradient is not
 finite these return None (at once, when the NumPy rule gave it), and the caller runs the NumPy
@@ -17,12 +17,13 @@ import math
 from collections.abc import Callable
 from functools import cache
 from itertools import product
+from operator import itemgetter
 
 import numpy as np
 
 from .graph import Graph
 from .ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP
-from .plan import run_steps, scalar_code
+from .pyfloat import scalar_code
 from .tracer import NotTraceable, Program, Tape
 
 FAILS = (ArithmeticError, ValueError)
@@ -80,14 +81,26 @@ def _function(rule, n: int, kwargs: dict, single: bool) -> Callable | None:
         fn, _, i, j, k = code[0]
         if (i, j, k) == ((0, -1, -1) if n == 1 else (0, 1, -1)):
             return fn  # the op is one math/operator call on its inputs
-    picks = [None if m else r for m, r in zip(missing, outs, strict=True)]
+    none = n + len(tail)  # a slot holding None, for the gradients a rule leaves out
+    get = itemgetter(*[none if m else r for m, r in zip(missing, outs, strict=True)])
+    pad = [*tail, None]
+    if not code:  # the outputs are inputs or constants: (g, g) for `add`
+        if single:
+            return lambda *args: [*args, *pad][outs[0]]
+        if len(outs) == 1:
+            return lambda *args: (get([*args, *pad]),)
+        return lambda *args: get([*args, *pad])
 
     def run(*args):
-        v = [*args, *tail]
-        run_steps(code, v)
-        if single:
-            return v[outs[0]]
-        return tuple([None if r is None else v[r] for r in picks])
+        v = [*args, *pad]
+        for fn, o, i, j, k in code:
+            if j < 0:
+                v[o] = fn(v[i])
+            elif k < 0:
+                v[o] = fn(v[i], v[j])
+            else:
+                v[o] = fn(v[i], v[j], v[k])
+        return v[outs[0]] if single else (get(v),) if len(outs) == 1 else get(v)
 
     return run
 
@@ -156,23 +169,31 @@ def backward(graph: Graph, vals: list, output: int, needs: list[bool], cols: Col
         g = adj[i]
         if g is None:
             continue
-        j, k = first[i], second[i]
+        j = first[i]
         if j < 0:
             continue
-        op = ops[i]
-        args = (vals[j],) if k < 0 else (vals[j], vals[k])
-        mask = tuple([needs[x] for x in (j, k)[: len(args)]]) if op in TAKES_NEEDS else None
+        k, op = second[i], ops[i]
+        if op in TAKES_NEEDS:
+            mask: tuple | None = (needs[j],) if k < 0 else (needs[j], needs[k])
+        else:
+            mask = None
         vjp = vjps.get((op, mask))
         if vjp is None:
             vjp = vjps[op, mask] = rules(op, mask)[1]  # type: ignore[index]
+        args = (vals[j],) if k < 0 else (vals[j], vals[k])
         try:
             grads = vjp(g, vals[i], *args)
         except FAILS:
             grads = _numpy(VJP[op], g, vals[i], *args, **({"needs": mask} if mask else {}))
-            if not all(math.isfinite(x) for x in grads if x is not None):
+            if not all(map(math.isfinite, filter(None, grads))):
                 return None
-        for x, gx in zip((j, k), grads, strict=False):
-            if gx is not None and needs[x]:
-                prev = adj[x]
-                adj[x] = gx if prev is None else prev + gx
-    return adj if all(math.isfinite(x) for x in adj if x is not None) else None
+        gj = grads[0]
+        if gj is not None and needs[j]:
+            prev = adj[j]
+            adj[j] = gj if prev is None else prev + gj
+        if k >= 0:
+            gk = grads[1]
+            if gk is not None and needs[k]:
+                prev = adj[k]
+                adj[k] = gk if prev is None else prev + gk
+    return adj if all(map(math.isfinite, filter(None, adj))) else None

@@ -20,7 +20,8 @@ from autogradcli.evaluate import evaluate
 from autogradcli.graph import Graph
 from autogradcli.ops import REGISTRY
 from autogradcli.parser import parse, parse_file
-from autogradcli.plan import SCALAR, Plan
+from autogradcli.plan import Plan
+from autogradcli.pyfloat import SCALAR
 from autogradcli.tracer import NotTraceable, trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +112,7 @@ def test_every_elementwise_op_matches_the_engine(name):
         want = interpreted(graph, values)
     assert_same(plan.run(columns), want)
     missing = {step for step, _, _ in plan.program.code} - set(SCALAR)
-    assert not missing, f"plan.SCALAR needs a Python-float counterpart of {missing}"
+    assert not missing, f"pyfloat.SCALAR needs a Python-float counterpart of {missing}"
     for row in range(0, n, 7):  # one point at a time: Python floats, or NumPy on an error
         point = [float(c[row]) for c in columns]
         # math and NumPy may differ in the last bit of sin, tanh, ...; 1 - tanh^2 amplifies it
