@@ -23,7 +23,7 @@ import numpy as np
 
 from .graph import Graph
 from .ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP
-from .pyfloat import scalar_code
+from .pyfloat import run_steps, scalar_code
 from .tracer import NotTraceable, Program, Tape
 
 FAILS = (ArithmeticError, ValueError)
@@ -93,13 +93,7 @@ def _function(rule, n: int, kwargs: dict, single: bool) -> Callable | None:
 
     def run(*args):
         v = [*args, *pad]
-        for fn, o, i, j, k in code:
-            if j < 0:
-                v[o] = fn(v[i])
-            elif k < 0:
-                v[o] = fn(v[i], v[j])
-            else:
-                v[o] = fn(v[i], v[j], v[k])
+        run_steps(code, v)
         return v[outs[0]] if single else (get(v),) if len(outs) == 1 else get(v)
 
     return run
