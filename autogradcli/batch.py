@@ -37,33 +37,89 @@ def refuse_mixing(graph: Graph, batched: list[str]) -> None:
 
 
 def _csv_chunks(path: str, chunk: int) -> tuple[list[str], Iterator[np.ndarray]]:
-    with open(path, encoding="utf-8-sig") as fh:
+    """The header's names and blocks of rows of a CSV file ('-' reads standard input)."""
+    name = "<stdin>" if path == "-" else path
+    try:
+        if path == "-":
+            import sys
+
+            fh = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig")
+        else:
+            fh = open(path, encoding="utf-8-sig")  # noqa: SIM115
         header = fh.readline()
+    except OSError as exc:
+        raise AgradError(f"cannot read {name}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise AgradError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     names = [h.strip() for h in header.split(",")]
     if not header.strip() or not all(n.isidentifier() for n in names):
-        raise AgradError(f"{path}: the first line must name the inputs, e.g. 'a,b,c'")
+        raise AgradError(f"{name}:1: the first line must name the inputs, e.g. 'a,b,c'")
 
-    def rows() -> Iterator[np.ndarray]:
-        with open(path, encoding="utf-8-sig") as fh:
-            fh.readline()
-            line_no = 2
+    return names, _CsvRows(fh, name, chunk, len(names))
+
+
+class _CsvRows:
+    """Blocks of rows of an open CSV file (after its header); closes the file when done."""
+
+    def __init__(self, fh, name: str, chunk: int, width: int):
+        self.fh, self.name, self.chunk, self.width = fh, name, chunk, width
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        line_no = 2  # the line number of the first line of the next block
+        with self.fh:
             while True:
-                lines = list(itertools.islice(fh, chunk))
+                try:
+                    lines = list(itertools.islice(self.fh, self.chunk))
+                except UnicodeDecodeError as exc:
+                    raise AgradError(
+                        f"{self.name} is not UTF-8 text ({exc.reason} near line {line_no})"
+                    ) from None
                 if not lines:
                     return
-                try:
-                    block = np.loadtxt(io.StringIO("".join(lines)), delimiter=",", ndmin=2)
-                except ValueError as exc:
-                    raise AgradError(f"{path}: bad number near line {line_no}: {exc}") from None
-                if block.shape[1] != len(names):
-                    raise AgradError(
-                        f"{path}: rows near line {line_no} have {block.shape[1]} "
-                        f"columns, the header names {len(names)}"
-                    )
+                yield _csv_block(self.name, lines, line_no, self.width)
                 line_no += len(lines)
-                yield block
 
-    return names, rows()
+    def close(self) -> None:
+        """Close the file (also when the blocks were never read)."""
+        self.fh.close()
+
+
+def _csv_block(name: str, lines: list[str], first: int, width: int) -> np.ndarray:
+    """Rows of numbers from CSV lines; an error names the exact line and column."""
+    try:
+        block = np.loadtxt(io.StringIO("".join(lines)), delimiter=",", ndmin=2)
+    except ValueError:
+        block = None
+    if block is not None and block.shape[1] == width:
+        return block
+    for k, line in enumerate(lines):
+        if not line.strip():
+            continue
+        cells = line.rstrip("\r\n").split(",")
+        if len(cells) != width:
+            raise AgradError(
+                f"{name}:{first + k}: this row has {len(cells)} columns, the header names {width}"
+            )
+        for c, cell in enumerate(cells):
+            try:
+                float(cell)
+            except ValueError:
+                raise AgradError(
+                    f"{name}:{first + k}: column {c + 1} is not a number: {cell.strip()!r}"
+                ) from None
+    raise AgradError(f"{name}:{first}: cannot read these rows as numbers")
+
+
+def count_rows(path: str) -> int | None:
+    """The number of data rows of a CSV file (its lines less the header), or None."""
+    if path == "-" or Path(path).suffix.lower() in (".npy", ".npz", ".json"):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            lines = sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 20), b""))
+    except OSError:
+        return None
+    return max(lines - 1, 0)
 
 
 def _load_all(path: str, order: list[str]) -> tuple[list[str], np.ndarray]:
@@ -97,7 +153,7 @@ def _load_all(path: str, order: list[str]) -> tuple[list[str], np.ndarray]:
 
 def read_points(path: str, order: list[str], chunk: int) -> tuple[list[str], Iterator]:
     """Column names and an iterator of row blocks (at most `chunk` rows each)."""
-    if not Path(path).is_file():
+    if path != "-" and not Path(path).is_file():
         raise AgradError(f"no such file: {path}")
     if Path(path).suffix.lower() in (".npy", ".npz", ".json"):
         names, data = _load_all(path, order)
@@ -124,15 +180,30 @@ def run_batch(
     write: Callable[[list[str], np.ndarray], None],
     tick: Callable[[int], None] | None = None,
     engine: str = "auto",
+    outputs: list[tuple[str, int]] | None = None,
+    wrt: list[str] | None = None,
 ) -> BatchResult:
     """Evaluate every row of a points file; `write` receives each block of output rows.
 
     `engine` "auto" runs the compiled plan when it pays: the first block has at least
     PLAN_ROWS rows (tracing costs about as much as interpreting a few hundred rows) and the
     graph traces (every op elementwise, constants scalar). "compiled" insists on the plan,
-    "interpreted" never uses it.
+    "interpreted" never uses it. `outputs` picks outputs (default: the file's), `wrt`
+    the inputs whose gradient columns are written (default: all).
     """
+    outs = list(graph.outputs) if outputs is None else outputs
+    chosen = _wrt_inputs(graph, wrt)
     names, blocks = read_points(path, list(graph.input_ids), chunk)
+    try:
+        return _run(graph, path, fixed, write, tick, engine, outs, chosen, names, blocks)
+    finally:
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            close()
+
+
+def _run(graph, path, fixed, write, tick, engine, outs, chosen, names, blocks) -> BatchResult:
+    """run_batch once the points file is open."""
     unknown = [n for n in names if n not in graph.input_ids]
     if unknown:
         raise AgradError(
@@ -148,9 +219,9 @@ def run_batch(
             "add a column, or pass --at NAME=VALUE",
         )
     refuse_mixing(graph, names)
-    inputs = [n for n in graph.input_ids]
-    outs = list(graph.outputs)
-    columns = [*inputs, *[o for o, _ in outs], *[f"d{o}/d{w}" for o, _ in outs for w in inputs]]
+    inputs = list(graph.input_ids)
+    columns = [*inputs, *[o for o, _ in outs], *[f"d{o}/d{w}" for o, _ in outs for w in chosen]]
+    keep = _keep(len(inputs), len(outs), [inputs.index(w) for w in chosen])
     result = BatchResult(columns=columns, engine="interpreted")
     plan = None
     needs = engine_mod.needs_grad(graph, graph.input_ids.values())
@@ -166,7 +237,7 @@ def run_batch(
             cols = _interpreted(graph, values, outs, needs, n)
         else:
             cols = _planned(plan, values, n)
-        table = np.column_stack(cols)
+        table = np.column_stack(cols if keep is None else [cols[k] for k in keep])
         bad = ~np.isfinite(table).all(axis=1)
         if bad.any() and not result.first_bad:
             k = int(np.argmax(bad))
@@ -182,6 +253,38 @@ def run_batch(
         if tick:
             tick(n)
     return result
+
+
+def _wrt_inputs(graph: Graph, wrt: list[str] | None) -> list[str]:
+    """The inputs `--wrt` names (all when None); intermediates are refused here."""
+    from .errors import suggest
+
+    if not wrt:
+        return list(graph.input_ids)
+    for w in wrt:
+        if w in graph.input_ids:
+            continue
+        if graph.lookup(w) is not None:
+            raise AgradError(
+                f"--wrt {w}: '{w}' is computed by the file; --at-file differentiates by inputs",
+                None,
+                "evaluate one point with --at to differentiate by an intermediate",
+            )
+        raise AgradError(
+            f"--wrt {w}: '{w}' is not an input",
+            None,
+            suggest(w, list(graph.input_ids)) or f"the inputs are: {', '.join(graph.input_ids)}",
+        )
+    return list(dict.fromkeys(wrt))
+
+
+def _keep(n_inputs: int, n_outs: int, chosen: list[int]) -> list[int] | None:
+    """Column indices to keep when only some gradients are asked for (None: all)."""
+    if chosen == list(range(n_inputs)):
+        return None
+    head = list(range(n_inputs + n_outs))
+    grads = [n_inputs + n_outs + o * n_inputs + k for o in range(n_outs) for k in chosen]
+    return head + grads
 
 
 def _plan(graph: Graph, outs: list[tuple[str, int]], required: bool):

@@ -23,6 +23,9 @@ from .symbolic import SympyTimeout, gradient, numeric, sympy, time_budget, to_sy
 DEFAULT_RANGE = (-3.0, 3.0)
 KINK_TOL = 1e-4
 PASS, FAIL, KINK = "pass", "fail", "not differentiable here"
+UNJUDGED = "skipped: neither SymPy nor finite differences can judge here (not finite)"
+NONFINITE_VALUE = "skipped: the value is not finite here, so its slope cannot be judged"
+EPS = float(np.finfo(float).eps)
 
 
 @dataclass
@@ -111,8 +114,10 @@ def fd_gradient(
     """Central differences of sum(node) by input `name`, element by element.
 
     Each element is estimated with steps h and 2h; where the two disagree beyond the FD
-    tolerance (a steep or nearly singular point) the estimate cannot judge anything and is
-    returned as nan, which comparisons skip.
+    tolerance (a steep or nearly singular point), where rounding of the function's values
+    alone could move the estimate beyond that tolerance (catastrophic cancellation, as in
+    `sin(x) + 1e17`), or where a value is not finite, the estimate cannot judge anything and
+    is returned as nan, which comparisons skip.
     """
     tol = tol or Tolerances()
     x = np.asarray(values[name], dtype=float)
@@ -124,15 +129,18 @@ def fd_gradient(
     with engine.fp_watch(), paused_gc():
         for k in range(x.size):
             h = FD_STEP * max(1.0, abs(float(x.flat[k])))
-            estimates = []
+            estimates, noise = [], 0.0
             for step in (h, 2 * h):
                 up, down = x.copy(), x.copy()
                 up.flat[k] += step
                 down.flat[k] -= step
-                estimates.append((total(up) - total(down)) / (2 * step))
+                f_up, f_down = total(up), total(down)
+                estimates.append((f_up - f_down) / (2 * step))
+                noise = max(noise, 4 * EPS * max(abs(f_up), abs(f_down)) / (2 * step))
             fine, coarse = estimates
-            steady = abs(fine - coarse) <= tol.fd_atol + tol.fd_rtol * abs(fine)
-            grad.flat[k] = fine if steady else np.nan
+            allowed = tol.fd_atol + tol.fd_rtol * abs(fine)
+            steady = abs(fine - coarse) <= allowed and noise <= allowed
+            grad.flat[k] = fine if steady and np.isfinite(fine) else np.nan
     return grad
 
 
@@ -174,13 +182,34 @@ def culprit_text(graph: Graph, vals: list, tol: Tolerances) -> str:
     )
 
 
+def _sympy_judges(engine_v, sympy_v) -> np.ndarray:
+    """Where SymPy's value can judge: finite, or the engine's is not finite either.
+
+    SymPy's expression can overflow where the engine's rules do not (x/y^2 at y = 1e-177);
+    a non-finite reference there abstains rather than fails a finite, correct gradient.
+    """
+    ref = np.asarray(sympy_v, dtype=float)
+    return np.isfinite(ref) | ~np.isfinite(np.asarray(engine_v, dtype=float))
+
+
+def judged(engine_v, sympy_v, fd_v) -> bool:
+    """True when SymPy or finite differences can judge at least one element."""
+    some = False
+    if sympy_v is not None:
+        some |= bool(np.any(_sympy_judges(engine_v, sympy_v)))
+    if fd_v is not None:
+        some |= bool(np.any(~np.isnan(np.asarray(fd_v, dtype=float))))
+    return some
+
+
 def compare(engine_v, sympy_v, fd_v, tol: Tolerances) -> tuple[float, bool]:
     """The largest scaled error against either oracle, and whether both agree."""
     errors, ok = [0.0], True
     if sympy_v is not None:
+        by_sympy = _sympy_judges(engine_v, sympy_v)
         err, good = scaled_error(engine_v, sympy_v, tol.rtol, tol.atol)
-        errors.append(float(np.max(err, initial=0.0)))
-        ok &= bool(good.all())
+        errors.append(float(np.max(np.where(by_sympy, err, 0.0), initial=0.0)))
+        ok &= bool(good[by_sympy].all())
     if fd_v is not None:
         judged = ~np.isnan(np.asarray(fd_v, dtype=float))  # nan: differences too unsteady
         err, good = scaled_error(engine_v, fd_v, tol.fd_rtol, tol.fd_atol)
@@ -237,6 +266,10 @@ def check_point(ev: Evaluation, tol: Tolerances, timeout: float) -> list[Result]
                 detail = f"{g.describe(touched[0])} at {g.where(touched[0])} is at a kink"
             elif ref is None:
                 status = why if ok else FAIL
+            if status == PASS and not judged(mine, ref, fd):
+                status = UNJUDGED
+            if status == FAIL and not np.all(np.isfinite(r.value)):
+                status, detail = NONFINITE_VALUE, ""
             if status == FAIL:
                 detail = culprit_text(g, ev.values, tol)
             results.append(

@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from typing import Annotated
 
 import typer
 
-from .cli import (
+from .cli_app import (
     AtOpt,
+    ExprOpt,
     FileArg,
-    Format,
     OutputOpt,
     ValuesArg,
     app,
+    assignments,
     console,
+    formula,
     guard,
+    out_option,
+    pick_format,
 )
 from .errors import AgradError
 
 
 class GraphFormat(str, Enum):
-    """Output formats of `agrad graph`."""
+    """Output formats of `agrad graph` (svg, png and pdf run Graphviz)."""
 
     dot = "dot"
     tree = "tree"
     table = "table"
     mermaid = "mermaid"
     json = "json"
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
 
 
 class RenderFormat(str, Enum):
@@ -39,25 +45,52 @@ class RenderFormat(str, Enum):
     pdf = "pdf"
 
 
+GRAPH_SUFFIXES = {
+    ".dot": "dot",
+    ".gv": "dot",
+    ".mmd": "mermaid",
+    ".json": "json",
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
+    ".txt": "tree",
+}
+RENDERED = ("svg", "png", "pdf")
+
+
+class StatsFormat(str, Enum):
+    """Output formats of `agrad stats`."""
+
+    table = "table"
+    json = "json"
+
+
 @app.command(
     "graph",
     epilog="Examples:  agrad graph samples/seed.txt --at a=1 b=2 c=3 d=4  |  agrad graph "
-    "samples/seed.txt --at a=1 b=2 c=3 d=4 --render svg -o seed.svg  |  agrad graph "
+    "samples/seed.txt --at a=1 b=2 c=3 d=4 -o seed.svg  |  agrad graph "
     "samples/mlp.txt --collapse --format mermaid  |  agrad graph samples/seed.txt --format tree",
     context_settings={"ignore_unknown_options": True},
 )
 @guard
 def graph_command(
-    file: FileArg,
+    ctx: typer.Context,
+    file: FileArg = None,
     values: ValuesArg = None,
+    expr: ExprOpt = None,
     at: AtOpt = None,
     output: OutputOpt = None,
-    fmt: Annotated[GraphFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        GraphFormat.dot
-    ),
-    out: Annotated[str | None, typer.Option("-o", metavar="FILE", help="Write to FILE.")] = None,
+    fmt: Annotated[
+        GraphFormat | None,
+        typer.Option("--format", "-f", help="Output format [default: from -o's suffix, or dot]."),
+    ] = None,
+    out: Annotated[str | None, out_option("the drawing (format from the suffix)")] = None,
     render: Annotated[
-        RenderFormat | None, typer.Option("--render", help="Run Graphviz: svg, png or pdf.")
+        RenderFormat | None,
+        typer.Option("--render", help="Same as --format svg, png or pdf (needs -o)."),
+    ] = None,
+    dpi: Annotated[
+        int | None, typer.Option("--dpi", min=10, max=2400, help="Resolution of png output.")
     ] = None,
     backward: Annotated[
         bool, typer.Option("--backward", help="Draw how each gradient accumulates (needs --at).")
@@ -76,90 +109,120 @@ def graph_command(
     ),
     digits: Annotated[int, typer.Option("--digits", min=1, max=17, help="Digits shown.")] = 4,
 ) -> None:
-    """Draw the computational graph: DOT, a terminal tree, tables, Mermaid or JSON."""
+    """Draw the computational graph: DOT, SVG/PNG/PDF, a terminal tree, tables, Mermaid, JSON."""
     from .evaluate import evaluate
     from .optimize import optimize
-    from .parser import parse_file
     from .values import bind, parse_assignments
     from .view import build, warn_if_big
 
-    graph = parse_file(file)
+    points = assignments(ctx, at, values)
+    graph = formula(file, expr, points)
+    if render is not None:
+        if fmt is not None and fmt.value != render.value:
+            raise AgradError(f"--render {render.value} contradicts --format {fmt.value}")
+        fmt = GraphFormat(render.value)
+    chosen = pick_format(fmt and fmt.value, out, GRAPH_SUFFIXES, "dot")
+    if chosen in RENDERED and out is None:
+        raise AgradError(
+            f"{chosen} output is binary or long; it needs a file", None, f"add -o graph.{chosen}"
+        )
+    if dpi is not None and chosen != "png":
+        raise AgradError("--dpi sets the resolution of png output", None, "add -o graph.png")
+    if out:
+        from .outfile import check_target
+
+        check_target(out, [file])
     if optimized:
         graph, _ = optimize(graph)
-    assignments = [*(at or []), *(values or [])]
     ev = None
-    if assignments:
-        inputs = bind(graph, parse_assignments(assignments))
+    if points:
+        inputs = bind(graph, parse_assignments(points))
         ev = evaluate(graph, inputs, output, None, edges=True)
     elif backward:
         raise AgradError(
             "--backward draws gradients, which need values", None, "pass the inputs: --at a=1 b=2"
         )
-    if render is not None and out is None:
+    elif output:
+        from .evaluate import pick_outputs
+
+        pick_outputs(graph, output)
         raise AgradError(
-            f"--render {render.value} needs an output file", None, f"add -o graph.{render.value}"
+            "--output picks the outputs whose gradients are drawn, which need values",
+            None,
+            "pass the inputs: --at a=1 b=2",
         )
     view = build(graph, ev, focus, depth, collapse, backward)
     big = warn_if_big(view)
     if big:
         typer.echo(big, err=True)
-    if render is not None:
-        from .render_dot import dot
-        from .render_dot import render as run_dot
+    _write_graph(view, chosen, digits, out, file, dpi)
 
-        run_dot(dot(view, digits), render.value, out)
+
+def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None, dpi) -> None:
+    """Render a view in one format to stdout or -o."""
+    from .outfile import atomic_open, write_bytes, write_text
+
+    if fmt in RENDERED:
+        from .render_dot import dot, render
+
+        write_bytes(out, render(dot(view, digits), fmt, dpi), [file])
         typer.echo(f"wrote {out}", err=True)
         return
     text = _graph_text(view, fmt, digits)
-    if text is None:
-        return
-    if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+    if text is not None:
+        write_text(out or "-", text, [file])
     else:
-        sys.stdout.write(text)
+        from .render_table import view_tables, view_tree
+
+        drawing = view_tree(view) if fmt == "tree" else view_tables(view)
+        if out is None:
+            console().print(drawing)
+            return
+        with atomic_open(out, [file]) as fh:
+            console(file=fh).print(drawing)
+    if out:
+        typer.echo(f"wrote {out}", err=True)
 
 
-def _graph_text(view, fmt: GraphFormat, digits: int) -> str | None:
-    """Render a view; Rich formats print directly and return None."""
-    if fmt is GraphFormat.dot:
+def _graph_text(view, fmt: str, digits: int) -> str | None:
+    """A view as DOT, Mermaid or JSON text; None for the Rich formats (tree, table)."""
+    if fmt == "dot":
         from .render_dot import dot
 
         return dot(view, digits)
-    if fmt is GraphFormat.mermaid:
+    if fmt == "mermaid":
         from .render_mermaid import mermaid
 
         return mermaid(view, digits)
-    if fmt is GraphFormat.json:
+    if fmt == "json":
         from .render_json import dumps, view_dict
 
         return dumps(view_dict(view)) + "\n"
-    from .render_table import view_tables, view_tree
-
-    console().print(view_tree(view) if fmt is GraphFormat.tree else view_tables(view))
     return None
 
 
 @app.command(
     "optimize",
-    epilog="Examples:  agrad optimize samples/seed.txt  |  agrad optimize big.txt -o small.txt",
+    epilog="Examples:  agrad optimize samples/seed.txt  |  agrad optimize samples/mlp.txt "
+    "-o mlp_optimized.txt",
 )
 @guard
 def optimize_command(
-    file: FileArg,
-    out: Annotated[
-        str | None, typer.Option("-o", metavar="FILE", help="Write the optimized file here.")
-    ] = None,
+    file: FileArg = None,
+    expr: ExprOpt = None,
+    out: Annotated[str | None, out_option("the optimized formula (agrad syntax)")] = None,
 ) -> None:
     """Optimize a graph (fold constants, safe identities, CSE, dead nodes); report each pass."""
     from rich.table import Table
 
     from .optimize import optimize
-    from .parser import parse_file
+    from .outfile import check_target, write_text
     from .render_agrad import graph_text
 
-    graph, report = optimize(parse_file(file))
-    table = Table(title=f"Optimizing {file}")
+    if out:
+        check_target(out, [file])
+    graph, report = optimize(formula(file, expr))
+    table = Table(title="Optimizing " + _escaped(graph))
     for col in ("pass", "nodes", "edges"):
         table.add_column(col, justify="left" if col == "pass" else "right")
     for r in report:
@@ -168,26 +231,41 @@ def optimize_command(
             f"{r.nodes_before:,} → {r.nodes_after:,}",
             f"{r.edges_before:,} → {r.edges_after:,}",
         )
-    console().print(table)
+    console(stderr=out == "-").print(table)
     if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(f"# optimized by agrad from {file} (claims are not copied)\n")
-            fh.write(graph_text(graph))
-        typer.echo(f"wrote {out}", err=True)
+        origin = _origin(graph).replace("\n", " ").replace("\r", " ")
+        text = f"# optimized by agrad from {origin} (claims are not copied)\n" + graph_text(graph)
+        write_text(out, text, [file])
+        if out != "-":
+            typer.echo(f"wrote {out}", err=True)
+
+
+def _origin(graph) -> str:
+    return graph.source.name if graph.source else "<graph>"
+
+
+def _escaped(graph) -> str:
+    from rich.markup import escape
+
+    return escape(_origin(graph))
 
 
 @app.command("stats", epilog="Example: agrad stats samples/mlp.txt")
 @guard
 def stats_command(
-    file: FileArg,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    file: FileArg = None,
+    expr: ExprOpt = None,
+    fmt: Annotated[StatsFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        StatsFormat.table
+    ),
 ) -> None:
     """Report size, depth, op histogram, shared subexpressions and parallel levels."""
-    from .parser import parse_file
     from .stats import stats
 
-    s = stats(parse_file(file))
-    if fmt is Format.json:
+    graph = formula(file, expr)
+    s = stats(graph)
+    if fmt is StatsFormat.json:
+        from .outfile import write_stdout
         from .render_json import dumps
 
         doc = {
@@ -203,11 +281,11 @@ def stats_command(
             "duplicates": s.duplicates,
             "levels": s.levels,
         }
-        sys.stdout.write(dumps(doc) + "\n")
+        write_stdout(dumps(doc) + "\n")
         return
     from .render_table import stats_tables
 
-    console().print(stats_tables(s, file))
+    console().print(stats_tables(s, _origin(graph)))
 
 
 @app.command(
@@ -217,19 +295,20 @@ def stats_command(
 )
 @guard
 def compile_command(
-    file: FileArg,
-    out: Annotated[
-        str | None, typer.Option("-o", metavar="FILE", help="Write the module here.")
-    ] = None,
+    file: FileArg = None,
+    expr: ExprOpt = None,
+    out: Annotated[str | None, out_option("the module (a .py file)")] = None,
 ) -> None:
     """Write a standalone NumPy module with value_and_grad(**inputs) for a formula file."""
     from .compile import compile_graph
-    from .parser import parse_file
+    from .outfile import check_target, write_text
 
-    source = compile_graph(parse_file(file), file)
+    if out and out != "-" and not out.endswith(".py"):
+        raise AgradError(f"{out}: a compiled module is Python source", None, "name it *.py")
     if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(source)
+        check_target(out, [file])
+    graph = formula(file, expr)
+    source = compile_graph(graph, _origin(graph))
+    write_text(out or "-", source, [file])
+    if out and out != "-":
         typer.echo(f"wrote {out}", err=True)
-    else:
-        sys.stdout.write(source)

@@ -7,15 +7,20 @@ from typing import Annotated
 
 import typer
 
-from .cli import (
+from .cli_app import (
     AtOpt,
+    ExprOpt,
     FileArg,
     ValuesArg,
-    _progress,
     app,
+    assignments,
     console,
+    formula,
     guard,
+    progress,
+    split_names,
 )
+from .errors import AgradError
 
 
 class OptimizerName(str, Enum):
@@ -35,9 +40,21 @@ class OptimizerName(str, Enum):
 )
 @guard
 def minimize_command(
-    file: FileArg,
+    ctx: typer.Context,
+    file: FileArg = None,
     values: ValuesArg = None,
+    expr: ExprOpt = None,
     at: AtOpt = None,
+    wrt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--wrt", "-w", metavar="NAME", help="The parameters to move (default: every input)."
+        ),
+    ] = None,
+    fix: Annotated[
+        list[str] | None,
+        typer.Option("--fix", metavar="NAME", help="Inputs that stay fixed (data, targets)."),
+    ] = None,
     steps: Annotated[int, typer.Option("--steps", min=0, help="Most steps to take.")] = 1000,
     lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.01,
     optimizer: Annotated[
@@ -60,17 +77,29 @@ def minimize_command(
     ] = None,
 ) -> None:
     """Minimize a file's scalar output by gradient descent (SGD, momentum or Adam)."""
-    from .minimize import minimize, trace_csv
+    from .minimize import minimize, require_matplotlib, trace_csv
     from .minimize import plot as draw
-    from .parser import parse_file
+    from .outfile import check_target, write_bytes, write_text
     from .render_table import minimize_table
     from .values import bind, parse_assignments
 
-    graph = parse_file(file)
-    start = bind(graph, parse_assignments([*(at or []), *(values or [])]))
-    bar = _progress()
+    for path in (trace, plot):
+        if path:
+            check_target(path, [file])
+    if plot:
+        if not plot.lower().endswith((".png", ".svg", ".pdf")):
+            raise AgradError(f"--plot {plot}: write a .png, .svg or .pdf file")
+        require_matplotlib()
+    if trace and trace != "-" and not trace.lower().endswith(".csv"):
+        raise AgradError(f"--trace {trace}: the trajectory is CSV", None, "name it *.csv")
+    points = assignments(ctx, at, values)
+    graph = formula(file, expr, points)
+    start = bind(graph, parse_assignments(points))
+    params = _parameters(graph, split_names(wrt), split_names(fix))
+    bar = progress(steps + 1, "steps")
+    run_args = (graph, start, steps, lr, optimizer.value, tol, momentum, output)
     if bar is None:
-        run = minimize(graph, start, steps, lr, optimizer.value, tol, momentum, output)
+        run = minimize(*run_args, wrt=params)
     else:
         from rich.progress import TextColumn
 
@@ -78,19 +107,37 @@ def minimize_command(
         with bar:
             task = bar.add_task("minimizing", total=steps + 1, loss=float("nan"))
             run = minimize(
-                graph,
-                start,
-                steps,
-                lr,
-                optimizer.value,
-                tol,
-                momentum,
-                output,
+                *run_args,
                 lambda step, loss: bar.update(task, completed=step + 1, loss=loss),
+                wrt=params,
             )
     console().print(minimize_table(run))
     if trace:
-        with open(trace, "w", encoding="utf-8") as fh:
-            fh.write(trace_csv(run))
+        write_text(trace, trace_csv(run), [file])
     if plot:
-        draw(run, plot)
+        write_bytes(plot, draw(run, plot), [file])
+
+
+def _parameters(graph, wrt: list[str] | None, fix: list[str] | None) -> list[str] | None:
+    """The inputs that move: --wrt, or every input but --fix; None for all."""
+    from .errors import suggest
+
+    if wrt and fix:
+        raise AgradError("give --wrt (what moves) or --fix (what stays), not both")
+    inputs = list(graph.input_ids)
+    for name in [*(wrt or []), *(fix or [])]:
+        if name not in graph.input_ids:
+            flag = "--wrt" if wrt else "--fix"
+            raise AgradError(
+                f"{flag} {name}: '{name}' is not an input",
+                None,
+                suggest(name, inputs) or f"the inputs are: {', '.join(inputs)}",
+            )
+    if wrt:
+        return wrt
+    if fix:
+        moving = [n for n in inputs if n not in fix]
+        if not moving:
+            raise AgradError("--fix leaves nothing to move", None, "fix fewer inputs")
+        return moving
+    return None

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import os
-import sys
 from enum import Enum
 from typing import Annotated
 
 import typer
 
-from .cli import (
+from .cli_app import (
+    ExprOpt,
     FileArg,
-    Format,
     OutputOpt,
     TimeoutOpt,
     WrtOpt,
-    _progress,
-    _report_failures,
-    _split,
     app,
     console,
+    formula,
     guard,
+    progress,
+    report_failures,
+    split_names,
 )
 from .errors import AgradError, CheckFailed
 
@@ -33,6 +33,13 @@ class DiffFormat(str, Enum):
     agrad = "agrad"
 
 
+class CheckFormat(str, Enum):
+    """Output formats of `agrad check` (JUnit XML: --junit)."""
+
+    table = "table"
+    json = "json"
+
+
 @app.command(
     "diff",
     epilog="Examples:  agrad diff samples/seed.txt  |  agrad diff samples/seed.txt --wrt b "
@@ -40,7 +47,8 @@ class DiffFormat(str, Enum):
 )
 @guard
 def diff_command(
-    file: FileArg,
+    file: FileArg = None,
+    expr: ExprOpt = None,
     wrt: WrtOpt = None,
     output: OutputOpt = None,
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="How to write them.")] = (
@@ -54,12 +62,13 @@ def diff_command(
 ) -> None:
     """Print the symbolic derivative of each output with respect to each input (SymPy)."""
     from .evaluate import pick_outputs, pick_wrt
-    from .parser import parse_file
     from .symbolic import SympyTimeout, derivatives
 
-    graph = parse_file(file)
+    graph = formula(file, expr)
+    if latex and fmt is not DiffFormat.text and fmt is not DiffFormat.latex:
+        raise AgradError(f"--latex contradicts --format {fmt.value}", None, "give one of them")
     outs = pick_outputs(graph, output)
-    names = [w for w, _ in pick_wrt(graph, _split(wrt))]
+    names = [w for w, _ in pick_wrt(graph, split_names(wrt))]
     try:
         pairs = derivatives(graph, outs, names, simplify, sympy_timeout)
     except SympyTimeout:
@@ -70,7 +79,7 @@ def diff_command(
         ) from None
     except (TypeError, ValueError) as exc:
         raise AgradError(
-            f"SymPy cannot represent {file} ({exc})",
+            f"SymPy cannot represent {graph.source.name} ({exc})",
             None,
             "agrad diff works on formulas of scalar inputs",
         ) from None
@@ -119,8 +128,12 @@ def _diff_text(pairs, fmt: DiffFormat) -> str:
 def check_command(
     paths: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[FILES-OR-FOLDERS]...", help="Files, or folders of *.txt files."),
+        typer.Argument(
+            metavar="[FILES-OR-FOLDERS]...",
+            help="Files, or folders of *.txt files ('-' reads one formula from standard input).",
+        ),
     ] = None,
+    expr: ExprOpt = None,
     ops: Annotated[bool, typer.Option("--ops", help="Check every op's derivative rule.")] = False,
     points: Annotated[int, typer.Option("--points", "-n", min=1, help="Points per file.")] = 20,
     seed: Annotated[int, typer.Option("--seed", help="Random seed for the points.")] = 0,
@@ -137,7 +150,9 @@ def check_command(
         float, typer.Option("--fd-atol", help="Absolute tolerance vs finite differences.")
     ] = 1e-6,
     sympy_timeout: TimeoutOpt = 10.0,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        CheckFormat.table
+    ),
     junit: Annotated[
         str | None, typer.Option("--junit", metavar="PATH", help="Also write JUnit XML here.")
     ] = None,
@@ -146,9 +161,26 @@ def check_command(
     from .check import Tolerances
     from .verify import check_many
 
+    if not paths and not ops and expr is None:
+        raise AgradError(
+            "nothing to check", None, "name files or folders, give -e FORMULA, or pass --ops"
+        )
+    if junit:
+        from .outfile import check_target
+
+        check_target(junit, paths or [])
     tol = Tolerances(rtol, atol, fd_rtol, fd_atol)
+    inline = [] if expr is None else [("-e", expr)]
     results, errors = check_many(
-        paths or [], ops, points, seed, _ranges(ranges or []), tol, sympy_timeout, _progress()
+        paths or [],
+        ops,
+        points,
+        seed,
+        _ranges(ranges or []),
+        tol,
+        sympy_timeout,
+        progress(unit="files"),
+        inline,
     )
     if results or not errors:  # an empty table says nothing when every file had an error
         _emit_check(results, fmt, junit)
@@ -163,15 +195,16 @@ def check_command(
         raise AgradError("nothing to check", None, "name files or folders, or pass --ops")
 
 
-def _emit_check(results, fmt: Format, junit: str | None) -> None:
+def _emit_check(results, fmt: CheckFormat, junit: str | None) -> None:
     """Print the check results and write the CI formats."""
+    from .outfile import write_stdout, write_text
     from .render_ci import github_annotations
     from .render_ci import junit as junit_xml
 
-    if fmt is Format.json:
+    if fmt is CheckFormat.json:
         from .render_json import check_dict, dumps
 
-        sys.stdout.write(dumps(check_dict(results)) + "\n")
+        write_stdout(dumps(check_dict(results)) + "\n")
     else:
         from .render_table import check_details, check_table
 
@@ -180,13 +213,12 @@ def _emit_check(results, fmt: Format, junit: str | None) -> None:
         for line in check_details(results):
             out.print(line, markup=False, highlight=False)
     if junit:
-        with open(junit, "w", encoding="utf-8") as fh:
-            fh.write(junit_xml(results))
+        write_text(junit, junit_xml(results))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         # Workflow commands go to stdout, except where stdout must stay valid JSON.
         for line in github_annotations(results):
-            typer.echo(line, err=fmt is Format.json)
-    _report_failures(r for r in results if r.kind == "gradient")
+            typer.echo(line, err=fmt is CheckFormat.json)
+    report_failures(r for r in results if r.kind == "gradient")
 
 
 def _ranges(items: list[str]) -> dict[str, tuple[float, float]]:

@@ -21,6 +21,7 @@ class Run:
     """A minimization: the rows of its trajectory and why it stopped."""
 
     names: list[str]
+    fixed: list[str] = field(default_factory=list)
     rows: list[tuple[int, float, float, dict[str, np.ndarray]]] = field(default_factory=list)
     reason: str = ""
 
@@ -56,16 +57,22 @@ def minimize(
     momentum: float = 0.9,
     output: str | None = None,
     progress: Callable[[int, float], None] | None = None,
+    wrt: list[str] | None = None,
 ) -> Run:
-    """Follow the gradient of the (scalar) output from `start` for up to `steps` steps."""
+    """Follow the gradient of the (scalar) output from `start` for up to `steps` steps.
+
+    `wrt` names the parameters that move (default: every input); the others stay fixed.
+    """
     name, _ = pick_outputs(graph, [output] if output else None)[0]
-    params = [Tensor(np.array(v, dtype=float), requires_grad=True) for v in start.values()]
-    names = list(start)
+    names = list(start) if wrt is None else list(dict.fromkeys(wrt))
+    fixed = {n: v for n, v in start.items() if n not in names}
+    params = [Tensor(np.array(start[n], dtype=float), requires_grad=True) for n in names]
     opt = make_optimizer(optimizer, params, lr, momentum)
-    run = Run(names)
+    run = Run(names, list(fixed))
     for step in range(steps + 1):
         point = {n: p.data.copy() for n, p in zip(names, params, strict=True)}
-        ev = evaluate(graph, point, [name])
+        point.update(fixed)
+        ev = evaluate(graph, point, [name], names)
         result = ev.outputs[0]
         if result.value.size != 1:
             raise AgradError(
@@ -110,19 +117,36 @@ def trace_csv(run: Run) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(run: Run, path: str) -> None:
-    """Draw the loss curve with matplotlib (an optional extra)."""
-    try:
-        import matplotlib
+def install_hint(package: str) -> str:
+    """The command that installs `package` beside this copy of agrad."""
+    import sys
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    if "pipx" in sys.prefix.replace("\\", "/").split("/"):
+        return f"pipx inject agrad {package}"
+    return f"{sys.executable} -m pip install {package}"
+
+
+def require_matplotlib() -> None:
+    """Fail early, naming the install command, when matplotlib is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
         raise AgradError(
             "--plot needs matplotlib, which is not installed",
             None,
-            "install it: pip install 'agrad[plot]' (or pip install matplotlib)",
-        ) from None
+            f"install it: {install_hint('matplotlib')}",
+        )
+
+
+def plot(run: Run, path: str) -> bytes:
+    """The loss curve as PNG bytes, drawn with matplotlib (an optional extra)."""
+    import io
+
+    require_matplotlib()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     steps = [r[0] for r in run.rows]
     losses = [r[1] for r in run.rows]
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -133,5 +157,7 @@ def plot(run: Run, path: str) -> None:
     ax.set_ylabel("loss")
     ax.set_title(run.reason)
     fig.tight_layout()
-    fig.savefig(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.rsplit(".", 1)[-1].lower() if "." in path else "png")
     plt.close(fig)
+    return buf.getvalue()

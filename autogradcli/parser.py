@@ -28,11 +28,37 @@ def parse(text: str, name: str = "<expr>") -> Graph:
         return _Parser(Source(name, text)).run()
 
 
+STDIN_NAME = "<stdin>"
+INLINE_NAME = "-e"
+
+
+def parse_formula(path: str | None, inline: str | None = None) -> Graph:
+    """Parse the formula a command was given: a file, '-' for stdin, or `-e` text."""
+    if inline is not None:
+        if path is not None:
+            raise AgradError(
+                f"both a file ({path}) and -e were given", None, "give the formula one way"
+            )
+        return parse(inline, INLINE_NAME)
+    if path is None:
+        raise AgradError(
+            "no formula given", None, "name a file, '-' for standard input, or -e 'x^2 * sin(y)'"
+        )
+    return parse_file(path)
+
+
 def parse_file(path: str) -> Graph:
-    """Read and parse a UTF-8 expression file."""
+    """Read and parse a UTF-8 expression file ('-' reads standard input)."""
     try:
+        if path == "-":
+            import sys
+
+            text = sys.stdin.buffer.read().decode("utf-8-sig")
+            return parse(text, STDIN_NAME)
         with open(path, encoding="utf-8-sig", newline="") as fh:
             text = fh.read()
+    except IsADirectoryError:
+        raise AgradError(f"{path} is a folder, not a formula file") from None
     except FileNotFoundError:
         raise AgradError(f"no such file: {path}") from None
     except UnicodeDecodeError as exc:

@@ -54,8 +54,8 @@ def dot(view: View, digits: int = 4) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(text: str, fmt: str, path: str) -> None:
-    """Run Graphviz's `dot` to write an svg, png or pdf file."""
+def render(text: str, fmt: str, dpi: int | None = None) -> bytes:
+    """Run Graphviz's `dot` on DOT text; returns the svg, png or pdf bytes."""
     exe = shutil.which("dot")
     if exe is None:
         raise AgradError(
@@ -65,8 +65,8 @@ def render(text: str, fmt: str, path: str) -> None:
             "brew install graphviz (macOS), or see graphviz.org/download; "
             "or write DOT with -o graph.dot",
         )
-    done = subprocess.run(
-        [exe, f"-T{fmt}", "-o", path], input=text.encode(), capture_output=True, check=False
-    )
+    args = [exe, f"-T{fmt}"] + ([f"-Gdpi={dpi}"] if dpi else [])
+    done = subprocess.run(args, input=text.encode(), capture_output=True, check=False)
     if done.returncode != 0:
         raise AgradError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout

@@ -163,26 +163,57 @@ def view_dict(view) -> dict:
     return doc
 
 
-def batch_dict(graph, result, table) -> dict:
-    """The JSON document for `agrad eval --at-file ... --format json`: a list per column."""
-    col = {name: jsonable(table[:, k]) for k, name in enumerate(result.columns)}
-    inputs = list(graph.input_ids)
-    outputs = {
-        o: {"value": col[o], "gradient": {w: col[f"d{o}/d{w}"] for w in inputs}}
-        for o, _ in graph.outputs
-    }
-    warnings = (
-        []
-        if not result.nonfinite_rows
-        else [f"{result.nonfinite_rows} rows have nan or inf; {result.first_bad}"]
-    )
-    return {
-        "rows": result.rows,
-        "engine": result.engine,
-        "inputs": {w: col[w] for w in inputs},
-        "outputs": outputs,
-        "warnings": warnings,
-    }
+class BatchJson:
+    """`agrad eval --at-file ... --format json`: a list per column, each on one line."""
+
+    def __init__(self, stream, graph, outs: list[tuple[str, int]]):
+        self.stream = stream
+        self.graph = graph
+        self.outs = outs
+        self.blocks: list[np.ndarray] = []
+
+    def write(self, columns: list[str], table: np.ndarray) -> None:
+        """Keep one block of rows."""
+        self.blocks.append(table)
+
+    def close(self, result) -> None:
+        """Write the document."""
+        width = len(result.columns)
+        table = np.vstack(self.blocks) if self.blocks else np.zeros((0, width))
+        col = {name: table[:, k] for k, name in enumerate(result.columns)}
+        lists: list[np.ndarray] = []
+
+        def ref(values: np.ndarray) -> str:
+            lists.append(values)
+            return f"\x00{len(lists) - 1}\x00"
+
+        inputs = list(self.graph.input_ids)
+        outputs = {
+            o: {
+                "value": ref(col[o]),
+                "gradient": {w: ref(col[f"d{o}/d{w}"]) for w in inputs if f"d{o}/d{w}" in col},
+            }
+            for o, _ in self.outs
+        }
+        warnings = (
+            []
+            if not result.nonfinite_rows
+            else [f"{result.nonfinite_rows} rows have nan or inf; {result.first_bad}"]
+        )
+        doc = {
+            "rows": result.rows,
+            "engine": result.engine,
+            "inputs": {w: ref(col[w]) for w in inputs},
+            "outputs": outputs,
+            "warnings": warnings,
+        }
+        parts = dumps(doc).split('"\\u0000')
+        self.stream.write(parts[0])
+        for part in parts[1:]:
+            k, _, rest = part.partition('\\u0000"')
+            self.stream.write(json.dumps(jsonable(lists[int(k)]), allow_nan=False))
+            self.stream.write(rest)
+        self.stream.write("\n")
 
 
 def dumps(doc: dict) -> str:

@@ -301,12 +301,15 @@ def stats_tables(s, name: str) -> Group:
 def minimize_table(run) -> Table:
     """Start and end of a minimization."""
     start, end = run.start, run.end
-    table = Table(title=_t(f"Minimized in {end[0]} steps: {run.reason}"))
+    verb = "Converged" if run.reason.startswith("converged") else "Stopped"
+    table = Table(title=_t(f"{verb} after {end[0]} steps: {run.reason}"))
     table.add_column("")
     table.add_column("start", justify="right")
     table.add_column("end", justify="right")
     for name in run.names:
         table.add_row(_t(name), _t(fmt(start[3][name], 10)), _t(fmt(end[3][name], 10)))
+    for name in run.fixed:
+        table.add_row(_t(f"{name} (fixed)"), _t(fmt(start[3][name], 10)), "")
     table.add_section()
     table.add_row("value", fmt(start[1], 10), fmt(end[1], 10))
     table.add_row("gradient norm", fmt(start[2], 4), fmt(end[2], 4))

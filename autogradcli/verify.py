@@ -9,12 +9,14 @@ import numpy as np
 from .check import (
     FAIL,
     PASS,
+    UNJUDGED,
     Result,
     Tolerances,
     build_oracle,
     compare,
     culprit_text,
     fd_gradient,
+    judged,
     sample,
     sample_domains,
 )
@@ -30,7 +32,9 @@ def expand(paths: list[str]) -> list[str]:
     out = []
     for p in paths:
         path = Path(p)
-        if path.is_dir():
+        if p == "-":
+            out.append(p)
+        elif path.is_dir():
             out.extend(str(f) for f in sorted(path.rglob("*.txt")) if f.is_file())
         elif path.exists():
             out.append(p)
@@ -48,8 +52,20 @@ def check_file(
     timeout: float = 10.0,
 ) -> list[Result]:
     """Check every output × input gradient and every claim of one file."""
+    return check_graph(parse_file(path), path, points, seed, ranges, tol, timeout)
+
+
+def check_graph(
+    graph,
+    path: str,
+    points: int = 20,
+    seed: int = 0,
+    ranges: dict | None = None,
+    tol: Tolerances | None = None,
+    timeout: float = 10.0,
+) -> list[Result]:
+    """Check every output × input gradient and every claim of a parsed graph."""
     tol = tol or Tolerances()
-    graph = parse_file(path)
     domains = sample_domains(graph, ranges or {})
     drawn = sample(graph, domains, points, seed)
     n = len(drawn.evals)
@@ -151,6 +167,8 @@ def _row(
             detail = f"{detail}; {found}" if found else detail
         return Result(path, name, wrt, kind, n, FAIL, error, line, detail, **base)
     status = PASS if ref is not None or kind == "claim" else why
+    if status == PASS and kind != "claim" and not judged(mine, ref, fd):
+        status = UNJUDGED
     return Result(path, name, wrt, kind, n, status, error, line, **base)
 
 
@@ -239,11 +257,15 @@ def check_many(
     tol: Tolerances,
     timeout: float,
     progress=None,
+    inline: list[tuple[str, str]] = (),
 ):
-    """Check files and folders (and the registry with `ops`); input errors are collected."""
+    """Check files and folders, inline (name, formula) pairs, and the registry with `ops`.
+
+    Input errors are collected, so one bad file never stops the others.
+    """
     results: list[Result] = []
     errors: list[AgradError] = []
-    files = expand(paths)
+    files = [*expand(paths), *inline]
     if progress is None:
         for path in files:
             _one(path, results, errors, points, seed, ranges, tol, timeout)
@@ -251,7 +273,7 @@ def check_many(
         with progress:
             task = progress.add_task("checking", total=len(files))
             for path in files:
-                progress.update(task, description=path)
+                progress.update(task, description=path if isinstance(path, str) else path[0])
                 _one(path, results, errors, points, seed, ranges, tol, timeout)
                 progress.advance(task)
     if ops:
@@ -261,6 +283,12 @@ def check_many(
 
 def _one(path, results, errors, points, seed, ranges, tol, timeout) -> None:
     try:
+        if isinstance(path, tuple):
+            from .parser import parse
+
+            name, text = path
+            results.extend(check_graph(parse(text, name), name, points, seed, ranges, tol, timeout))
+            return
         results.extend(check_file(path, points, seed, ranges, tol, timeout))
     except AgradError as exc:
         errors.append(exc)

@@ -178,5 +178,5 @@ def test_batch_input_errors(tmp_path):
     assert missing.exit_code == 2 and "no values for b, c, d" in missing.stderr
     bad_num = write(tmp_path, "a,b,c,d\n1,2,x,4\n", "bad.csv")
     result = agrad("eval", seed, "--at-file", bad_num)
-    assert result.exit_code == 2 and "bad number near line 2" in result.stderr
+    assert result.exit_code == 2 and "bad.csv:2: column 3 is not a number: 'x'" in result.stderr
     assert agrad("eval", seed, "--at", "a=1", "-f", "csv").exit_code == 2

@@ -209,9 +209,14 @@ def test_missing_file():
 
 def test_debug_shows_the_traceback(tmp_path):
     path = write(tmp_path, "f = sine(x)")
+    plain = runner.invoke(app, ["eval", path, "--at", "x=1"])
     result = runner.invoke(app, ["--debug", "eval", path, "--at", "x=1"])
-    assert result.exit_code == 1
-    assert type(result.exception).__name__ == "AgradError"
+    assert plain.exit_code == result.exit_code == 2
+    assert "Traceback" not in plain.stderr
+    assert result.stderr.startswith("Traceback (most recent call last)")
+    assert "AgradError" in result.stderr
+    assert result.stderr.endswith(plain.stderr)  # the same message, position and hint
+    assert "f.txt:1:5: error: unknown function 'sine'" in plain.stderr
 
 
 def test_version_and_help_show_examples():

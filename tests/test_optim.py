@@ -172,7 +172,7 @@ def test_minimize_needs_a_scalar_and_plot_needs_matplotlib(tmp_path, monkeypatch
         ],
     )
     assert result.exit_code == 2
-    assert "pip install 'agrad[plot]'" in result.stderr
+    assert "-m pip install matplotlib" in result.stderr
 
 
 def test_plot_writes_a_png(tmp_path):

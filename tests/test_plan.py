@@ -370,7 +370,7 @@ def test_engine_without_at_file_is_a_usage_error():
         "compiled",
     )  # fmt: skip
     assert result.exit_code == 2
-    assert "--engine compiled chooses how --at-file runs many points" in result.stderr
+    assert "--engine cannot be used here: one point (--at) runs the interpreter" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -1,0 +1,14 @@
+"""Ship the top-level samples/ folder inside the package as autogradcli/samples.
+
+Everything else about the build is in pyproject.toml; only this mapping needs setup.py.
+"""
+
+from setuptools import find_packages, setup
+
+SAMPLES = ["autogradcli.samples", "autogradcli.samples.rules"]
+
+setup(
+    packages=[*find_packages(include=["autogradcli", "autogradcli.*"]), *SAMPLES],
+    package_dir={name: name.replace("autogradcli.", "").replace(".", "/") for name in SAMPLES},
+    package_data={name: ["*.txt", "*.py", "*.csv", "*.json", "*.md"] for name in SAMPLES},
+)
