@@ -10,9 +10,13 @@ import traceback
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from typer.core import TyperGroup
+
+try:  # Typer 0.28 and later carry their own copy of Click
+    from typer import _click as click
+except ImportError:  # pragma: no cover - older Typer depends on Click
+    import click
 
 from .errors import AgradError
 
@@ -28,11 +32,11 @@ class AgradGroup(TyperGroup):
         except click.exceptions.NoArgsIsHelpError as exc:
             exc.show()
             code = 2
-        except click.UsageError as exc:
-            click.echo(usage_message(exc), err=True)
+        except click.exceptions.UsageError as exc:
+            typer.echo(usage_message(exc), err=True)
             code = 2
-        except (click.Abort, KeyboardInterrupt):
-            click.echo("interrupted", err=True)
+        except (typer.Abort, KeyboardInterrupt):
+            typer.echo("interrupted", err=True)
             code = 130
         except BrokenPipeError:
             code = quiet_pipe()
@@ -46,17 +50,17 @@ class AgradGroup(TyperGroup):
         if args and self.get_command(ctx, name) is None and not name.startswith("-"):
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.5)
             hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise click.UsageError(f"No such command '{name}'.{hint}", ctx)
+            raise click.exceptions.UsageError(f"No such command '{name}'.{hint}", ctx)
         return super().resolve_command(ctx, args)
 
 
-def usage_message(exc: click.UsageError) -> str:
+def usage_message(exc: click.exceptions.UsageError) -> str:
     """One message in agrad's style for a command-line usage error."""
     ctx = exc.ctx
     path = ctx.command_path if ctx is not None else "agrad"
     message = exc.format_message()
     hint = f"{path} --help lists every option"
-    if isinstance(exc, click.NoSuchOption):
+    if isinstance(exc, click.exceptions.NoSuchOption):
         message = f"no such option '{exc.option_name}' for {path}"
         if exc.possibilities:
             hint = f"did you mean {' or '.join(repr(p) for p in exc.possibilities)}? " + hint
@@ -181,7 +185,9 @@ def assignments(ctx: typer.Context, at: list[str] | None, values: list[str] | No
     """`--at` values and trailing NAME=VALUE words; a stray option is an error with a hint."""
     from .values import rejoin
 
-    for word in rejoin([*(at or []), *(values or [])]):
+    file = ctx.params.get("file")
+    first = [file] if isinstance(file, str) and file.startswith("-") and file != "-" else []
+    for word in [*first, *rejoin([*(at or []), *(values or [])])]:
         if word.startswith("-") and "=" not in word.split("[")[0]:
             options = [o for p in ctx.command.params for o in p.opts if o.startswith("-")]
             close = difflib.get_close_matches(word.split("=")[0], options, n=1, cutoff=0.5)
