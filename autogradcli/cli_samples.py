@@ -25,14 +25,17 @@ def catalogue() -> dict[str, Path]:
     root = samples_dir()
     found = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in (".txt", ".py", ".csv") and "__" not in path.name:
+        if path.is_file() and path.suffix in (".txt", ".py", ".csv", ".agrad") and "__" not in path.name:
             rel = path.relative_to(root).as_posix()
             found[rel[:-4] if rel.endswith(".txt") else rel] = path
     return found
 
 
 def _summary(path: Path) -> str:
-    """The first comment or docstring line of a sample."""
+    """The first comment or docstring line of a sample (for CSV: its rows and columns)."""
+    if path.suffix == ".csv":
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return f"{len(lines) - 1} points with columns {lines[0]} (for --at-file)"
     for line in path.read_text(encoding="utf-8").splitlines():
         text = line.strip().lstrip("#").strip().strip('"').strip()
         if text:
@@ -79,8 +82,11 @@ def samples_command(
             write_stdout(known[name].read_text(encoding="utf-8"))
         return
     folder = Path(out)
-    if not folder.is_dir():
-        raise AgradError(f"{out} is not a folder", None, "create it first, or use -o .")
+    if folder.exists() and not folder.is_dir():
+        raise AgradError(f"{out} is not a folder", None, "name a folder, or use -o .")
+    if not folder.parent.is_dir():
+        raise AgradError(f"cannot create {out}: {folder.parent} does not exist")
+    folder.mkdir(exist_ok=True)
     root = samples_dir()
     targets = [folder / known[n].relative_to(root) for n in chosen]
     existing = [str(t) for t in targets if t.exists()]

@@ -121,7 +121,7 @@ def _diff_text(pairs, fmt: DiffFormat) -> str:
 
 @app.command(
     "check",
-    epilog="Examples:  agrad check samples/rules  |  agrad check f.txt --range x=0.1:5 "
+    epilog="Examples:  agrad check samples/rules  |  agrad check samples/rosenbrock.txt --range x=-2:2 "
     "--points 100  |  agrad check --ops  |  agrad check samples --junit report.xml",
 )
 @guard

@@ -132,7 +132,7 @@ def parse_value(source: Source, offset: int) -> np.ndarray:
     return np.array(sign * (float(text) if kind == "num" else CONSTANTS[text]))
 
 
-RANGE_DIRECTIVE = r"#[ \t]*range[ \t]*:([^\n]*)"
+RANGE_DIRECTIVE = r"#[ \t]*range[ \t]*:([^\n#]*)"  # a later # starts a comment
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[-+]?pi|[-+]?e"
 RANGE_ITEM = rf"\s*([^\W\d]\w*)\s+in\s+\[\s*({_NUM})\s*,\s*({_NUM})\s*\]\s*(?:,|$)"
 
@@ -192,7 +192,7 @@ def read_ranges(p: Reporter) -> None:
         p.graph.ranges[item[1]] = (lo, hi, p.span(offset + item.start(1), offset + item.end(1)))
 
 
-SHAPE_DIRECTIVE = r"#[ \t]*shape[ \t]*:([^\n]*)"
+SHAPE_DIRECTIVE = r"#[ \t]*shape[ \t]*:([^\n#]*)"  # a later # starts a comment
 SHAPE_ITEM = r"\s*([^\W\d]\w*)\s*\(\s*((?:\d+\s*,?\s*)*)\)\s*(?:,|$)"
 
 
