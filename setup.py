@@ -5,10 +5,11 @@ Everything else about the build is in pyproject.toml; only this mapping needs se
 
 from setuptools import find_packages, setup
 
+FILES = ["*.txt", "*.py", "*.csv", "*.json", "*.md", "*.agrad"]
 SAMPLES = ["autogradcli.samples", "autogradcli.samples.rules", "autogradcli.samples.errors"]
 
 setup(
     packages=[*find_packages(include=["autogradcli", "autogradcli.*"]), *SAMPLES],
     package_dir={name: name.replace("autogradcli.", "").replace(".", "/") for name in SAMPLES},
-    package_data={name: ["*.txt", "*.py", "*.csv", "*.json", "*.md", "*.agrad"] for name in SAMPLES},
+    package_data={name: FILES for name in SAMPLES},
 )

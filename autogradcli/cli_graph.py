@@ -107,7 +107,9 @@ def graph_command(
     optimized: Annotated[bool, typer.Option("--optimize", help="Draw the optimized graph.")] = (
         False
     ),
-    digits: Annotated[int, typer.Option("--digits", min=1, max=17, help="Digits shown.")] = 4,
+    digits: Annotated[
+        int | None, typer.Option("--digits", min=1, max=17, help="Digits shown [default: 4].")
+    ] = None,
 ) -> None:
     """Draw the computational graph: DOT, SVG/PNG/PDF, a terminal tree, tables, Mermaid, JSON."""
     from .evaluate import evaluate
@@ -126,6 +128,9 @@ def graph_command(
         raise AgradError(
             f"{chosen} output is binary or long; it needs a file", None, f"add -o graph.{chosen}"
         )
+    if digits is not None and chosen == "json":
+        raise AgradError("--digits rounds drawings; JSON always has every digit", None, None)
+    digits = 4 if digits is None else digits
     if dpi is not None and chosen != "png":
         raise AgradError("--dpi sets the resolution of png output", None, "add -o graph.png")
     if out:

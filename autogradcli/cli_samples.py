@@ -25,7 +25,8 @@ def catalogue() -> dict[str, Path]:
     root = samples_dir()
     found = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in (".txt", ".py", ".csv", ".agrad") and "__" not in path.name:
+        shown = path.suffix in (".txt", ".py", ".csv", ".agrad") and "__" not in path.name
+        if path.is_file() and shown:
             rel = path.relative_to(root).as_posix()
             found[rel[:-4] if rel.endswith(".txt") else rel] = path
     return found

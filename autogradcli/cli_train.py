@@ -61,8 +61,9 @@ def minimize_command(
         OptimizerName, typer.Option("--optimizer", help="Update rule.")
     ] = OptimizerName.adam,
     momentum: Annotated[
-        float, typer.Option("--momentum", help="Momentum for --optimizer momentum.")
-    ] = 0.9,
+        float | None,
+        typer.Option("--momentum", help="Momentum for --optimizer momentum [default: 0.9]."),
+    ] = None,
     tol: Annotated[
         float, typer.Option("--tol", help="Stop when the gradient norm is at most this.")
     ] = 1e-8,
@@ -83,6 +84,13 @@ def minimize_command(
     from .render_table import minimize_table
     from .values import bind, parse_assignments
 
+    if momentum is not None and optimizer is not OptimizerName.momentum:
+        raise AgradError(
+            f"--momentum is for --optimizer momentum, not {optimizer.value}",
+            None,
+            "add --optimizer momentum, or drop --momentum",
+        )
+    momentum = 0.9 if momentum is None else momentum
     for path in (trace, plot):
         if path:
             check_target(path, [file])

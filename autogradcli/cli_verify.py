@@ -121,8 +121,8 @@ def _diff_text(pairs, fmt: DiffFormat) -> str:
 
 @app.command(
     "check",
-    epilog="Examples:  agrad check samples/rules  |  agrad check samples/rosenbrock.txt --range x=-2:2 "
-    "--points 100  |  agrad check --ops  |  agrad check samples --junit report.xml",
+    epilog="Examples:  agrad check samples/rules  |  agrad check samples/rosenbrock.txt "
+    "--range x=-2:2 --points 100  |  agrad check --ops  |  agrad check samples --junit report.xml",
 )
 @guard
 def check_command(

@@ -229,6 +229,8 @@ class _Parser(Reporter):
         """Bind `name = expr`, refusing constants, function names and reassignment."""
         _, name, start, end = target
         g = self.graph
+        if not name.isascii():
+            self.plain_name(name, start)
         if name in CONSTANTS:
             self.fail(f"cannot assign to the constant '{name}'", start, end, "choose another name")
         if name in FUNCTIONS:
@@ -278,7 +280,25 @@ class _Parser(Reporter):
         if name in FUNCTIONS:
             self.fail(f"'{name}' is a function", start, end, f"call it: {name}(x)")
         i = g.input_ids.get(name)
+        if i is None and not name.isascii():
+            self.plain_name(name, start)
         return g.add_input(name, start, end) if i is None else i
+
+    def plain_name(self, name: str, start: int) -> None:
+        """Refuse superscript, subscript and fraction digits in a name (`x²` means x^2)."""
+        import unicodedata
+
+        for k, ch in enumerate(name):
+            if unicodedata.category(ch) == "No":
+                digit = unicodedata.normalize("NFKC", ch)
+                sup = "SUPERSCRIPT" in unicodedata.name(ch, "")
+                hint = f"write {name[:k]}^{digit}" if sup else f"write {name[:k]}_{digit}"
+                self.fail(
+                    f"'{ch}' cannot be part of a name ('{name}')",
+                    start + k,
+                    start + k + 1,
+                    hint if digit.isdigit() else "use plain letters, digits and _",
+                )
 
     def expression(self, toks: list, i: int) -> int:
         """Read toks[i:] as one expression and return its node id."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 import operator
 
+import numpy as np
+
 from .tracer import Program
 
 
@@ -45,6 +47,13 @@ def _choose(cond, yes: float, no: float) -> float:
     return yes if cond else no
 
 
+def _power(x: float, y: float) -> float:
+    """NumPy's power on two floats (the kernel every other engine uses); where Python's
+    pow raises (a domain error, overflow) this raises too, so callers fall back as usual."""
+    math.pow(x, y)
+    return float(np.power(x, y))
+
+
 def _floor(x: float) -> float:
     return float(math.floor(x))
 
@@ -52,7 +61,7 @@ def _floor(x: float) -> float:
 # Python-float counterparts of the ufuncs a program may use (one point at a time).
 SCALAR = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
-    "divide": operator.truediv, "power": math.pow, "negative": operator.neg,
+    "divide": operator.truediv, "power": _power, "negative": operator.neg,
     "square": _square, "reciprocal": _reciprocal, "sqrt": math.sqrt,
     "absolute": abs, "sign": _sign, "maximum": _maximum, "minimum": _minimum,
     "less": operator.lt, "less_equal": operator.le, "greater": operator.gt,

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from .check import FAIL, Result
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text that XML 1.0 can hold: other characters are written as \\xNN or \\uNNNN."""
+    return _NOT_XML.sub(lambda m: ascii(m[0])[1:-1], text)
 
 
 def junit(results: list[Result]) -> str:
@@ -20,19 +28,22 @@ def junit(results: list[Result]) -> str:
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=file,
+            name=xml_text(file),
             tests=str(len(rows)),
             failures=str(failures),
             skipped=str(skipped),
             errors="0",
         )
         for r in rows:
-            case = ET.SubElement(suite, "testcase", classname=file, name=_name(r))
+            case = ET.SubElement(
+                suite, "testcase", classname=xml_text(file), name=xml_text(_name(r))
+            )
             if r.failed:
-                failure = ET.SubElement(case, "failure", message=f"{_name(r)}: {r.detail}")
-                failure.text = f"{r.file}:{r.line}: {r.detail}"
+                message = xml_text(f"{_name(r)}: {r.detail}")
+                failure = ET.SubElement(case, "failure", message=message)
+                failure.text = xml_text(f"{r.file}:{r.line}: {r.detail}")
             elif r.status.startswith("skipped") or r.status == "not differentiable here":
-                ET.SubElement(case, "skipped", message=r.status)
+                ET.SubElement(case, "skipped", message=xml_text(r.status))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -48,6 +59,17 @@ def github_annotations(results: list[Result]) -> list[str]:
     lines = []
     for r in results:
         if r.status == FAIL:
-            message = f"{_name(r)} failed: {r.detail}".replace("%", "%25").replace("\n", "%0A")
-            lines.append(f"::error file={r.file},line={max(r.line, 1)}::{message}")
+            message = escape_data(f"{_name(r)} failed: {r.detail}")
+            where = f"file={escape_property(r.file)},line={max(r.line, 1)}"
+            lines.append(f"::error {where}::{message}")
     return lines
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message: %, CR and LF escaped, as GitHub's toolkit does."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value: also ':' and ','."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")

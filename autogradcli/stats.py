@@ -55,7 +55,7 @@ def stats(graph: Graph) -> Stats:
         outputs=len(graph.outputs),
         depth=depth,
         ops=Counter(graph.ops[i] for i in op_nodes),
-        reused=sum(1 for i in op_nodes if fan_out[i] > 1),
+        reused=sum(1 for i in range(len(graph)) if fan_out[i] > 1),
         duplicates=len(graph) - len(eliminate_common(graph)),
         levels=[widths[k] for k in range(1, max(widths, default=0) + 1)],
     )

@@ -68,7 +68,11 @@ def examples_of(path: Path) -> list[Example]:
         if lang == "python":
             shown = None
             nxt = fenced[k + 1] if k + 1 < len(fenced) else None
-            if nxt is not None and nxt.group(1) == "output" and not text[m.end() : nxt.start()].strip():
+            if (
+                nxt is not None
+                and nxt.group(1) == "output"
+                and not text[m.end() : nxt.start()].strip()
+            ):
                 shown = nxt.group(2)
             found.append((m.start(), Example(name, at, "python", body, shown)))
         elif lang in ("", "sh", "console", "shell"):
@@ -111,10 +115,15 @@ def _runnable(cmd: str) -> bool:
         return False
     # A span such as `agrad eval --at-file` names a feature; a command names what it reads.
     words = cmd.split()
-    return any("/" in w or "." in w or w == "-e" for w in words[2:]) or words[1] in (
-        "ops",
-        "samples",
-    ) or words[-1] == "--ops"
+    return (
+        any("/" in w or "." in w or w == "-e" for w in words[2:])
+        or words[1]
+        in (
+            "ops",
+            "samples",
+        )
+        or words[-1] == "--ops"
+    )
 
 
 def help_examples() -> list[Example]:

@@ -147,12 +147,12 @@ def test_stats_of_the_seed():
     )
     assert s.depth == 3 and s.levels == [4, 2, 1]
     assert s.ops == {"pow": 2, "mul": 2, "add": 2, "sub": 1}
-    assert (s.reused, s.duplicates) == (0, 0)
+    assert (s.reused, s.duplicates) == (3, 0)  # b, d and the constant 2 are each used twice
 
 
 def test_stats_counts_sharing_and_duplicates():
     s = stats(parse("u = sin(x)\nf = u * u + sin(x) + sin(x)", "t.txt"))
-    assert s.reused == 1 and s.duplicates == 2
+    assert s.reused == 2 and s.duplicates == 2  # x feeds three sin nodes; u is used twice
     result = runner.invoke(app, ["stats", str(ROOT / "samples/seed.txt"), "-f", "json"])
     doc = json.loads(result.stdout)
     assert doc["levels"] == [4, 2, 1] and doc["depth"] == 3

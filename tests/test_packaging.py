@@ -47,7 +47,9 @@ def test_wheel_holds_every_module_and_sample(dist):
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(next(dist.glob("agrad-*.whl"))).read(metadata).decode()
-    assert "Project-URL: Source" in text and "Classifier: Programming Language :: Python :: 3" in text
+    assert (
+        "Project-URL: Source" in text and "Classifier: Programming Language :: Python :: 3" in text
+    )
     assert "Requires-Dist: numpy" in text
 
 

@@ -56,11 +56,12 @@ class Op:
     conventions: tuple[Convention, ...] = ()
     example_attrs: dict[str, Any] | None = None
     takes_needs: bool = False
+    params: tuple[str, ...] | None = None  # argument names in `syntax`, when not x, y, z
 
     @property
     def syntax(self) -> str:
         """How the op is written in an expression file."""
-        args = ", ".join("xyz"[: self.arity])
+        args = ", ".join(self.params or tuple("xyz"[: self.arity]))
         if self.kind == "shape":
             return f"x.{self.name}(...) (Tensor API)"
         if self.symbol and self.arity == 2:

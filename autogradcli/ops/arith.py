@@ -31,11 +31,30 @@ def _div_vjp(g, out, x, y, needs=(True, True)):
     return (g / y if needs[0] else None), (-g * out / y if needs[1] else None)
 
 
+def power(x, y):
+    """x ** y as NumPy's power ufunc computes it, for scalars and arrays alike.
+
+    `x ** y` on NumPy scalars runs C's pow, on arrays NumPy's own kernels (SIMD on some CPUs),
+    and the two can differ in the last bit; one ufunc for every kind of input keeps folded
+    constants, every engine and the plan identical. A constant exponent 2, 0.5 or -1 uses
+    square, sqrt or reciprocal, as `ndarray ** y` and the plan do.
+    """
+    if isinstance(y, (float, int, np.floating)) or (isinstance(y, np.ndarray) and y.ndim == 0):
+        exponent = float(y)
+        if exponent == 2.0:
+            return np.square(x)
+        if exponent == 0.5:
+            return np.sqrt(x)
+        if exponent == -1.0:
+            return np.reciprocal(x)
+    return np.power(x, y)
+
+
 def _pow_vjp(g, out, x, y, needs=(True, True)):
     dx = dy = None
     if needs[0] and np.ndim(y) == 0:  # a scalar exponent: no mask, NumPy's fast powers
         exponent = float(y)
-        dx = g * 0.0 if exponent == 0 else g * (exponent * x ** (exponent - 1.0))
+        dx = g * 0.0 if exponent == 0 else g * (exponent * power(x, exponent - 1.0))
     elif needs[0]:
         dx = g * np.where(y == 0, 0.0, y * np.power(x, y - 1.0))
     if needs[1]:
@@ -93,7 +112,7 @@ register(Op("mul", 2, operator.mul, _mul_vjp, lambda sp, x, y: x * y, "y, x", (R
             "product", symbol="*", precedence=MUL))
 register(Op("div", 2, operator.truediv, _div_vjp, lambda sp, x, y: x / y, "1/y, -x/y^2",
             (R, (0.5, 3.0)), "quotient", symbol="/", precedence=MUL, takes_needs=True))
-register(Op("pow", 2, operator.pow, _pow_vjp, lambda sp, x, y: x**y, "y*x^(y-1), x^y*log(x)",
+register(Op("pow", 2, power, _pow_vjp, lambda sp, x, y: x**y, "y*x^(y-1), x^y*log(x)",
             (POS, R), "power (also written pow(x, y) or x ** y)", symbol="^", precedence=POW,
             kink="0^0 = 1; d/dx x^0 = 0; d/dy x^y = 0 at x = 0, y >= 0",
             conventions=POW_CONVENTIONS, near_kink=_pow_singular, takes_needs=True))

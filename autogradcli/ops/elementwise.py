@@ -220,7 +220,8 @@ _unary("softplus", _softplus, _softplus_vjp, lambda sp, x: sp.log(1 + sp.exp(x))
 
 _binary("atan2", np.arctan2, _atan2_vjp, lambda sp, y, x: sp.atan2(y, x),
         "x/(x^2 + y^2), -y/(x^2 + y^2)", "angle of the point (x, y): atan2(y, x)",
-        kink="undefined at (0, 0); jumps across y = 0 for x < 0", near_kink=_atan2_cut)
+        kink="undefined at (0, 0); jumps across y = 0 for x < 0", near_kink=_atan2_cut,
+        params=("y", "x"))
 _binary("hypot", np.hypot, _hypot_vjp, lambda sp, x, y: sp.sqrt(x**2 + y**2),
         "x/hypot(x, y), y/hypot(x, y)", "sqrt(x^2 + y^2) without overflow",
         kink="not differentiable at (0, 0)", near_kink=_at_origin)
