@@ -244,9 +244,12 @@ def console(stderr: bool = False, file=None):
 
     stream = sys.stderr if stderr else sys.stdout
     wide = (file is None and stream.isatty()) or "COLUMNS" in os.environ
-    return Console(
+    con = Console(
         stderr=stderr, file=file, width=None if wide else 160, highlight=False, soft_wrap=False
     )
+    # A table wider than the terminal (numbers are never cut) is printed whole, not cropped.
+    con.print = functools.partial(con.print, crop=False)  # type: ignore[method-assign]
+    return con
 
 
 def progress(total: int | None = None, unit: str = "rows"):

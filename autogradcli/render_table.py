@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from rich.console import Group
 from rich.table import Table
@@ -29,6 +31,25 @@ def fmt(x, digits: int = 6) -> str:
 
 def _t(s: str, style: str = "") -> Text:
     return Text(s, style=style)
+
+
+_NUMBER = re.compile(r"\[*[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|nan|inf)\]*,?")
+
+
+def keep_numbers_whole(table: Table) -> Table:
+    """Give each column at least the width of its longest number, so that a narrow terminal
+    wraps arrays between elements and never cuts a number (or shortens it to `-…`); text
+    that must still break is folded, never replaced by an ellipsis."""
+    for column in table.columns:
+        column.overflow = "fold"
+        longest = 0
+        for cell in column._cells:
+            for word in str(cell).split():
+                if _NUMBER.fullmatch(word):
+                    longest = max(longest, len(word))
+        if longest:
+            column.min_width = max(column.min_width or 0, longest)
+    return table
 
 
 def evaluation_tables(
@@ -66,7 +87,7 @@ def _gradient_table(ev: Evaluation, digits: int) -> Table:
         )
     if any(r.value.ndim > 0 for r in ev.outputs):
         table.caption = "array outputs: gradient of the sum of the elements (--jacobian: full)"
-    return table
+    return keep_numbers_whole(table)
 
 
 def _jacobian_table(ev: Evaluation, r, digits: int) -> Table:
@@ -75,7 +96,7 @@ def _jacobian_table(ev: Evaluation, r, digits: int) -> Table:
     table.add_column("Jacobian", justify="right")
     for w, jac in r.jacobian.items():
         table.add_row(_t(w), _t(fmt(jac, digits)))
-    return table
+    return keep_numbers_whole(table)
 
 
 def _node_table(ev: Evaluation, digits: int) -> Table:
@@ -101,7 +122,7 @@ def _node_table(ev: Evaluation, digits: int) -> Table:
         row += [_t("" if r.adjoints[i] is None else fmt(r.adjoints[i], digits)) for r in ev.outputs]
         row.append(_t(f"{where} {span.text()}".strip() if span else ""))
         table.add_row(*row)
-    return table
+    return keep_numbers_whole(table)
 
 
 def _edge_table(ev: Evaluation, digits: int) -> Table:
@@ -119,7 +140,7 @@ def _edge_table(ev: Evaluation, digits: int) -> Table:
                 for r in ev.outputs
             ]
             table.add_row(*row)
-    return table
+    return keep_numbers_whole(table)
 
 
 def _ref(g, i: int) -> str:
@@ -145,23 +166,36 @@ def ops_table(ops) -> Table:
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "not differentiable here": "yellow"}
 
 
-def check_table(results, title: str = "agrad check") -> Table:
-    """The summary of `agrad check`: one row per output × input, claim or rule."""
-    table = Table(
-        title=title,
-        caption="simplify: whether SymPy proved a claim's two sides "
-        "equal (numeric agreement decides the status)",
-    )
-    for col in ("file", "output", "wrt", "points", "max error", "status", "simplify"):
-        table.add_column(col, justify="right" if col in ("points", "max error") else "left")
+def check_table(results, title: str = "agrad check") -> Group:
+    """The summary of `agrad check`: a table per file, a row per output × input, claim or rule.
+
+    The file is each table's title, so a long path is never cut to fit a column.
+    """
+    by_file: dict[str, list] = {}
     for r in results:
-        style = STATUS_STYLE.get(r.status, "dim" if r.status.startswith("skipped") else "")
-        error = "" if r.max_error is None else f"{r.max_error:.1e}"
-        points = str(r.points) + (f" (+{r.kinks} at kinks)" if r.kinks else "")
-        table.add_row(
-            *map(_t, (r.file, r.output, r.wrt, points, error)), _t(r.status, style), _t(r.proof)
+        by_file.setdefault(r.file, []).append(r)
+    tables = []
+    for k, (file, rows) in enumerate(by_file.items()):
+        last = k == len(by_file) - 1
+        table = Table(
+            title=_t(f"{title}: {file}" if k == 0 else file),
+            title_justify="left",
+            caption="simplify: whether SymPy proved a claim's two sides "
+            "equal (numeric agreement decides the status); error: the largest scaled error"
+            if last and any(r.kind == "claim" for r in results)
+            else None,
         )
-    return table
+        for col in ("output", "wrt", "points", "error", "status", "simplify"):
+            table.add_column(col, justify="right" if col in ("points", "error") else "left")
+        for r in rows:
+            style = STATUS_STYLE.get(r.status, "dim" if r.status.startswith("skipped") else "")
+            error = "" if r.max_error is None else f"{r.max_error:.1e}"
+            points = str(r.points) + (f" (+{r.kinks} at kinks)" if r.kinks else "")
+            table.add_row(
+                *map(_t, (r.output, r.wrt, points, error)), _t(r.status, style), _t(r.proof)
+            )
+        tables.append(keep_numbers_whole(table))
+    return Group(*tables)
 
 
 def check_details(results) -> list[str]:
@@ -186,7 +220,7 @@ def eval_check_table(results, digits: int = 6) -> Table:
         error = "" if r.max_error is None else f"{r.max_error:.1e}"
         style = STATUS_STYLE.get(r.status, "dim")
         table.add_row(_t(r.output), _t(r.wrt), *map(_t, cells), _t(error), _t(r.status, style))
-    return table
+    return keep_numbers_whole(table)
 
 
 def view_tree(view):
@@ -258,7 +292,7 @@ def view_tables(view) -> Group:
                 ),
             )
         )
-    return Group(nodes, edges)
+    return Group(keep_numbers_whole(nodes), keep_numbers_whole(edges))
 
 
 def stats_tables(s, name: str) -> Group:
@@ -313,4 +347,4 @@ def minimize_table(run) -> Table:
     table.add_section()
     table.add_row("value", fmt(start[1], 10), fmt(end[1], 10))
     table.add_row("gradient norm", fmt(start[2], 4), fmt(end[2], 4))
-    return table
+    return keep_numbers_whole(table)
