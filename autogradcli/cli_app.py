@@ -252,8 +252,8 @@ def console(stderr: bool = False, file=None):
     return con
 
 
-def progress(total: int | None = None, unit: str = "rows"):
-    """A progress bar on stderr when it is a terminal (count, rate, elapsed, ETA), else None."""
+def progress(unit: str = "rows"):
+    """A progress bar on stderr when it is a terminal (done/total, rate, elapsed, ETA)."""
     if not sys.stderr.isatty():
         return None
     from rich.progress import (
@@ -273,11 +273,16 @@ def progress(total: int | None = None, unit: str = "rows"):
         def render(self, task) -> Text:
             return Text(f"{task.speed or 0:,.0f} {unit}/s")
 
-    counted = MofNCompleteColumn() if total else TextColumn("{task.completed:,.0f} " + unit)
-    columns = [TextColumn("{task.description}"), BarColumn(), counted, Rate(), TimeElapsedColumn()]
-    if total:
-        columns.append(TimeRemainingColumn())
-    return Progress(*columns, console=console(stderr=True), transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        Rate(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console(stderr=True),
+        transient=True,
+    )
 
 
 def report_failures(results) -> None:

@@ -287,7 +287,7 @@ def _eval_batch(
         else:
             stream = sys.stdout
         writer = BatchJson(stream, graph, outs) if fmt == "json" else _CsvWriter(stream)
-        bar = progress(count_rows(points) if sys.stderr.isatty() else None)
+        bar = progress()
         tick = None
         if bar is not None:
             stack.enter_context(bar)

@@ -104,7 +104,7 @@ def minimize_command(
     graph = formula(file, expr, points)
     start = bind(graph, parse_assignments(points))
     params = _parameters(graph, split_names(wrt), split_names(fix))
-    bar = progress(steps + 1, "steps")
+    bar = progress("steps")
     run_args = (graph, start, steps, lr, optimizer.value, tol, momentum, output)
     if bar is None:
         run = minimize(*run_args, wrt=params)

@@ -179,7 +179,7 @@ def check_command(
         _ranges(ranges or []),
         tol,
         sympy_timeout,
-        progress(unit="files"),
+        progress("files"),
         inline,
     )
     if results or not errors:  # an empty table says nothing when every file had an error
