@@ -18,7 +18,7 @@ from .evaluate import Evaluation, evaluate
 from .graph import Claim, Graph
 from .ops import REGISTRY
 from .rules import FD_STEP, check_rule, scaled_error
-from .symbolic import SympyTimeout, gradient, numeric, sympy, time_budget, to_sympy, total
+from .symbolic import Budget, SympyTimeout, gradient, numeric, sympy, time_budget, to_sympy, total
 
 DEFAULT_RANGE = (-3.0, 3.0)
 KINK_TOL = 1e-4
@@ -230,7 +230,11 @@ def build_oracle(graph, shapes, outputs, wrt, claims, timeout) -> tuple[Oracle |
 
 
 def check_point(ev: Evaluation, tol: Tolerances, timeout: float) -> list[Result]:
-    """`agrad eval --check`: each gradient entry against SymPy and finite differences."""
+    """`agrad eval --check`: each gradient entry against SymPy and finite differences.
+
+    `timeout` is one budget for every SymPy step.
+    """
+    timeout = Budget.of(timeout)
     g = ev.graph
     file = g.source.name if g.source else "<graph>"
     inputs = [w for w in ev.wrt if w in g.input_ids]

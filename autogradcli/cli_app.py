@@ -140,8 +140,20 @@ WrtOpt = Annotated[
         "--wrt", "-w", metavar="NAME", help="Differentiate only by these names.", show_default=False
     ),
 ]
+def _seconds(value: float | None) -> float | None:
+    """--sympy-timeout: a positive number of seconds, or inf for no limit."""
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"{value:g} is not a positive number of seconds (inf: no limit)")
+    return value
+
+
 TimeoutOpt = Annotated[
-    float, typer.Option("--sympy-timeout", help="Seconds SymPy may spend on each step.")
+    float | None,
+    typer.Option(
+        "--sympy-timeout",
+        callback=_seconds,
+        help="Seconds SymPy may spend in all (per file in check; inf: no limit) [default: 10].",
+    ),
 ]
 
 
@@ -167,6 +179,14 @@ def guard(fn):
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
             raise typer.Exit(quiet_pipe()) from None
+        except OSError as exc:  # stdout on a full disk, a vanished file system, ...
+            if STATE["debug"]:
+                traceback.print_exc(file=sys.stderr)
+            reason = exc.strerror or str(exc)
+            text = f"{exc.filename}: {reason}" if exc.filename else f"cannot write output: {reason}"
+            typer.echo(f"error: {text}", err=True)
+            quiet_pipe()  # nothing more can be written there, not even at exit
+            raise typer.Exit(2) from None
 
     return wrapper
 

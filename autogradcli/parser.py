@@ -216,7 +216,12 @@ class _Parser(Reporter):
             return
         unnamed = sum(1 for name, _ in self.bare if name is None)
         k = 0
+        listed: set[str] = set()
         for name, node in self.bare:
+            if name in listed:
+                continue  # a name written twice as a bare expression is one output
+            if name is not None:
+                listed.add(name)
             if name is None:
                 k += 1
                 name = "out" if unnamed == 1 else f"out{k}"

@@ -18,8 +18,12 @@ STYLE = {
 
 
 def quote(text: str) -> str:
-    """A DOT double-quoted string with backslashes, quotes and newlines escaped."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "")
+    """A DOT double-quoted string with backslashes, quotes and newlines escaped; characters
+    that XML (and so SVG) cannot hold are written as \\xNN or \\uNNNN."""
+    from .render_ci import xml_text
+
+    text = xml_text(text.replace("\r", ""))
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + escaped.replace("\n", "\\n") + '"'
 
 

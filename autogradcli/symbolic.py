@@ -7,8 +7,11 @@ node by node from the graph, never parsed from text. Numeric evaluation uses `la
 
 from __future__ import annotations
 
+import math
 import signal
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,29 +27,90 @@ class SympyTimeout(BaseException):
     """SymPy ran past its time budget (a BaseException, so SymPy cannot swallow it)."""
 
 
+class Budget:
+    """One time budget shared by every SymPy step of a command (or of one file in `check`).
+
+    Formats as its seconds, so messages can say "over {budget:g} s".
+    """
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        finite = seconds is not None and math.isfinite(seconds)
+        self.deadline = time.monotonic() + seconds if finite else None
+
+    @classmethod
+    def of(cls, seconds: float | Budget | None) -> Budget:
+        """A budget starting now, or the one given."""
+        return seconds if isinstance(seconds, Budget) else cls(seconds)
+
+    def remaining(self) -> float | None:
+        """Seconds left (None: no limit); raises SympyTimeout once none are left."""
+        if self.deadline is None:
+            return None
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise SympyTimeout(f"SymPy used its budget of {self.seconds:g} s")
+        return left
+
+    def __format__(self, spec: str) -> str:
+        return format(math.inf if self.seconds is None else self.seconds, spec)
+
+
 @contextmanager
-def time_budget(seconds: float | None) -> Iterator[None]:
-    """Raise SympyTimeout inside the block after `seconds` (main thread on Unix only)."""
-    usable = (
-        seconds
-        and seconds > 0
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
+def time_budget(seconds: float | Budget | None) -> Iterator[None]:
+    """Raise SympyTimeout inside the block after `seconds`, or when a Budget runs out;
+    None or inf: no limit.
+
+    On the main thread a timer signal interrupts SymPy wherever it is; on any other thread
+    (where signals cannot be delivered) a profile hook checks the clock as SymPy calls
+    functions, which costs some speed but stops it all the same.
+    """
+    if isinstance(seconds, Budget):
+        seconds = seconds.remaining()
+    if seconds is None or not math.isfinite(seconds):
         yield
         return
+    if seconds <= 0:
+        raise ValueError(f"a time budget must be positive, not {seconds:g}")
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        with _alarm(seconds):
+            yield
+        return
+    with _profile_deadline(seconds):
+        yield
 
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
     def _expire(signum, frame):
         raise SympyTimeout(f"SymPy took longer than {seconds:g} s")
 
     old = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, 1e8))  # about three years: no limit
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+@contextmanager
+def _profile_deadline(seconds: float) -> Iterator[None]:
+    deadline = time.monotonic() + seconds
+    calls = [0]
+    previous = sys.getprofile()
+
+    def _check(frame, event, arg):
+        calls[0] += 1
+        if calls[0] & 1023 == 0 and time.monotonic() > deadline:
+            sys.setprofile(previous)
+            raise SympyTimeout(f"SymPy took longer than {seconds:g} s")
+
+    sys.setprofile(_check)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
 
 
 def sympy():
@@ -178,8 +242,10 @@ def derivatives(
 ) -> list[tuple]:
     """(output, input, derivative, simplified derivative) for each pair.
 
-    The simplified form is the plain one when simplify is off or runs out of time.
+    The simplified form is the plain one when simplify is off or runs out of time. `timeout`
+    is one budget for all of it.
     """
+    timeout = Budget.of(timeout)
     sp = sympy()
     with time_budget(timeout):
         sym = to_sympy(graph)

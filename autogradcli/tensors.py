@@ -7,6 +7,7 @@ there is no second set of derivative rules.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -15,7 +16,7 @@ import numpy as np
 from .engine import fp_watch
 from .ops import FORWARD, REGISTRY
 
-_GRAD_ENABLED = [True]
+_GRAD_MODE = threading.local()  # per thread, as in PyTorch
 
 # PyTorch's names for the backward functions, where they differ from "<Op>Backward0".
 NAMES = {
@@ -36,19 +37,19 @@ NOTHING_SAVED = {"add", "sub", "neg", "sum", "mean", "reshape", "transpose", "in
 
 
 def is_grad_enabled() -> bool:
-    """False inside `no_grad()`."""
-    return _GRAD_ENABLED[0]
+    """False inside `no_grad()` (in this thread; other threads are not affected)."""
+    return getattr(_GRAD_MODE, "enabled", True)
 
 
 @contextmanager
 def no_grad():
-    """Record nothing inside the block (results do not require grad)."""
-    old = _GRAD_ENABLED[0]
-    _GRAD_ENABLED[0] = False
+    """Record nothing inside the block, in this thread (results do not require grad)."""
+    old = is_grad_enabled()
+    _GRAD_MODE.enabled = False
     try:
         yield
     finally:
-        _GRAD_ENABLED[0] = old
+        _GRAD_MODE.enabled = old
 
 
 class Node:
@@ -412,7 +413,7 @@ def apply(op: str, *args: Any, attrs: dict | None = None, name: str | None = Non
     ts = tuple(as_tensor(a) for a in args)
     with fp_watch():
         out = FORWARD[op](*[t.data for t in ts], **(attrs or {}))
-    if not (_GRAD_ENABLED[0] and any(t.requires_grad for t in ts)):
+    if not (getattr(_GRAD_MODE, "enabled", True) and any(t.requires_grad for t in ts)):
         return Tensor(out)
     fn_name = name or NAMES.get(op) or f"{op.capitalize()}Backward0"
     return Tensor(out, True, Node.make(fn_name, op, ts, attrs))

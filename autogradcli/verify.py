@@ -24,7 +24,7 @@ from .errors import AgradError
 from .ops import REGISTRY
 from .parser import parse_file
 from .rules import check_rule, sample_inputs
-from .symbolic import SympyTimeout, time_budget
+from .symbolic import Budget, SympyTimeout, time_budget
 
 
 def expand(paths: list[str]) -> list[str]:
@@ -64,8 +64,12 @@ def check_graph(
     tol: Tolerances | None = None,
     timeout: float = 10.0,
 ) -> list[Result]:
-    """Check every output × input gradient and every claim of a parsed graph."""
+    """Check every output × input gradient and every claim of a parsed graph.
+
+    `timeout` is one budget for every SymPy step of the file.
+    """
     tol = tol or Tolerances()
+    timeout = Budget.of(timeout)
     domains = sample_domains(graph, ranges or {})
     drawn = sample(graph, domains, points, seed)
     n = len(drawn.evals)

@@ -53,7 +53,17 @@ def _dot_vjp(g, out, x, y):
 
 
 def _norm(x):
-    return np.sqrt(np.sum(x * x))
+    """sqrt(sum(x^2)) without overflow or underflow in the squares (as hypot avoids them).
+
+    The elements are scaled by a power of two near the largest magnitude, which is exact, so
+    the result is bit for bit sqrt(sum(x^2)) wherever that does not overflow or underflow.
+    """
+    big = np.max(np.abs(x), initial=0.0)
+    if big == 0 or not np.isfinite(big):
+        return np.sqrt(np.sum(x * x))
+    scale = np.ldexp(1.0, int(np.frexp(big)[1]))
+    y = x / scale
+    return np.sqrt(np.sum(y * y)) * scale
 
 
 def _norm_vjp(g, out, x):
