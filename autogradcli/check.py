@@ -22,7 +22,7 @@ from .symbolic import Budget, SympyTimeout, gradient, numeric, sympy, time_budge
 
 DEFAULT_RANGE = (-3.0, 3.0)
 KINK_TOL = 1e-4
-PASS, FAIL, KINK = "pass", "fail", "not differentiable here"
+PASS, FAIL, KINK, ERROR = "pass", "fail", "not differentiable here", "error"
 UNJUDGED = "skipped: neither SymPy nor finite differences can judge here (not finite)"
 NONFINITE_VALUE = "skipped: the value is not finite here, so its slope cannot be judged"
 EPS = float(np.finfo(float).eps)
@@ -218,15 +218,58 @@ def compare(engine_v, sympy_v, fd_v, tol: Tolerances) -> tuple[float, bool]:
     return max(errors), ok
 
 
+# SymPy walks expressions recursively; below this depth (in operations) it stays well inside
+# Python's recursion limit, above it the oracle abstains and says so.
+SYMPY_DEPTH = 250
+# What SymPy may raise on an expression it cannot handle (KeyError: printing zoo; Overflow:
+# huge integers; Recursion: expressions whose size grows with each level).
+SYMPY_FAILURES = (
+    TypeError, ValueError, AttributeError, NotImplementedError, KeyError, OverflowError,
+    RecursionError, ZeroDivisionError,
+)  # fmt: skip
+
+
+def too_deep_for_sympy(graph, nodes) -> str | None:
+    """Why SymPy should not be asked about these nodes (too deep), or None."""
+    from .stats import levels
+
+    depth = max((levels(graph)[n] for n in nodes), default=0)
+    if depth > SYMPY_DEPTH:
+        return f"skipped: too deep for SymPy (depth {depth:,} > {SYMPY_DEPTH})"
+    return None
+
+
+def sympy_failure(exc: BaseException) -> str:
+    """A short reason for a SymPy failure."""
+    text = str(exc).splitlines()[0][:120] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def build_oracle(graph, shapes, outputs, wrt, claims, timeout) -> tuple[Oracle | None, str]:
     """Build the SymPy oracle within the budget, or say why not."""
+    nodes = [n for _, n in outputs] + [c.node for c in claims]
+    nodes += [n for c in claims if (n := graph.lookup(c.target)) is not None]
+    deep = too_deep_for_sympy(graph, nodes)
+    if deep:
+        return None, deep
     try:
         with time_budget(timeout):
             return Oracle(graph, shapes, outputs, wrt, claims), ""
     except SympyTimeout:
         return None, f"skipped: SymPy too slow (over {timeout:g} s)"
-    except (TypeError, ValueError, AttributeError, NotImplementedError) as exc:
-        return None, f"skipped: SymPy cannot represent this ({exc})"
+    except SYMPY_FAILURES as exc:
+        return None, f"skipped: SymPy cannot represent this ({sympy_failure(exc)})"
+
+
+def run_oracle(oracle, timeout, *args) -> tuple[dict | None, str]:
+    """Evaluate the oracle within the budget: (values, "") or (None, why it abstains)."""
+    try:
+        with time_budget(timeout):
+            return oracle(*args), ""
+    except SympyTimeout:
+        return None, f"skipped: SymPy too slow (over {timeout:g} s)"
+    except SYMPY_FAILURES as exc:
+        return None, f"skipped: SymPy could not evaluate this ({sympy_failure(exc)})"
 
 
 def check_point(ev: Evaluation, tol: Tolerances, timeout: float) -> list[Result]:
@@ -243,11 +286,7 @@ def check_point(ev: Evaluation, tol: Tolerances, timeout: float) -> list[Result]
     oracle, why = build_oracle(g, shapes, outputs, inputs, [], timeout)
     sym = None
     if oracle is not None:
-        try:
-            with time_budget(timeout):
-                sym = oracle(ev.inputs)
-        except SympyTimeout:
-            why = f"skipped: SymPy too slow (over {timeout:g} s)"
+        sym, why = run_oracle(oracle, timeout, ev.inputs)
     kinks = kinks_at(g, ev.values)
     results = []
     for r in ev.outputs:

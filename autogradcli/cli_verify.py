@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from enum import Enum
 from typing import Annotated
 
 import typer
 
 from .cli_app import (
+    STATE,
     ExprOpt,
     FileArg,
     OutputOpt,
@@ -182,9 +184,13 @@ def check_command(
         progress("files"),
         inline,
     )
-    if results or not errors:  # an empty table says nothing when every file had an error
+    if results:
         _emit_check(results, fmt, junit)
     for err in errors:
+        if STATE["debug"] and err.__cause__ is not None:
+            import traceback
+
+            traceback.print_exception(err.__cause__, file=sys.stderr)
         typer.echo(err.render(), err=True)
     if errors:
         raise typer.Exit(2)

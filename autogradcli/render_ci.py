@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from .check import FAIL, Result
+from .check import ERROR, FAIL, Result
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -24,6 +24,7 @@ def junit(results: list[Result]) -> str:
     root = ET.Element("testsuites", name="agrad check")
     for file, rows in by_file.items():
         failures = sum(r.failed for r in rows)
+        errors = sum(r.status == ERROR for r in rows)
         skipped = sum(r.status.startswith("skipped") for r in rows)
         suite = ET.SubElement(
             root,
@@ -32,13 +33,16 @@ def junit(results: list[Result]) -> str:
             tests=str(len(rows)),
             failures=str(failures),
             skipped=str(skipped),
-            errors="0",
+            errors=str(errors),
         )
         for r in rows:
             case = ET.SubElement(
                 suite, "testcase", classname=xml_text(file), name=xml_text(_name(r))
             )
-            if r.failed:
+            if r.status == ERROR:
+                error = ET.SubElement(case, "error", message=xml_text(r.detail))
+                error.text = xml_text(f"{r.file}:{r.line}: {r.detail}")
+            elif r.failed:
                 message = xml_text(f"{_name(r)}: {r.detail}")
                 failure = ET.SubElement(case, "failure", message=message)
                 failure.text = xml_text(f"{r.file}:{r.line}: {r.detail}")
@@ -58,8 +62,9 @@ def github_annotations(results: list[Result]) -> list[str]:
     """`::error file=...,line=...::message` lines for each failure."""
     lines = []
     for r in results:
-        if r.status == FAIL:
-            message = escape_data(f"{_name(r)} failed: {r.detail}")
+        if r.status in (FAIL, ERROR):
+            text = f"{_name(r)} failed: {r.detail}" if r.status == FAIL else r.detail
+            message = escape_data(text)
             where = f"file={escape_property(r.file)},line={max(r.line, 1)}"
             lines.append(f"::error {where}::{message}")
     return lines

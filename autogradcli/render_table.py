@@ -163,7 +163,12 @@ def ops_table(ops) -> Table:
     return table
 
 
-STATUS_STYLE = {"pass": "green", "fail": "bold red", "not differentiable here": "yellow"}
+STATUS_STYLE = {
+    "pass": "green",
+    "fail": "bold red",
+    "error": "bold red",
+    "not differentiable here": "yellow",
+}
 
 
 def check_table(results, title: str = "agrad check") -> Group:
@@ -203,7 +208,7 @@ def check_details(results) -> list[str]:
     return [
         f"{r.file}:{r.line}: {r.output} {('d/d' + r.wrt) if r.wrt else ''}: {r.detail}"
         for r in results
-        if r.detail and (r.failed or r.kind == "claim")
+        if r.detail and (r.failed or r.kind in ("claim", "error"))
     ]
 
 

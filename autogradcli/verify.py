@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from .check import (
+    ERROR,
     FAIL,
     PASS,
+    SYMPY_FAILURES,
     UNJUDGED,
     Result,
     Tolerances,
@@ -17,6 +19,7 @@ from .check import (
     culprit_text,
     fd_gradient,
     judged,
+    run_oracle,
     sample,
     sample_domains,
 )
@@ -78,11 +81,7 @@ def check_graph(
     sym = None
     if oracle is not None and n:
         batch = {name: np.array([ev.inputs[name] for ev in drawn.evals]) for name in inputs}
-        try:
-            with time_budget(timeout):
-                sym = oracle(batch, (n,))
-        except SympyTimeout:
-            why = f"skipped: SymPy too slow (over {timeout:g} s)"
+        sym, why = run_oracle(oracle, timeout, batch, (n,))
     base = {"kinks": drawn.kinks, "redrawn": drawn.redrawn}
     results = []
     for name, node in graph.outputs:
@@ -206,6 +205,8 @@ def _proof(oracle, k: int, timeout: float) -> str:
             return "proved" if oracle.prove(k) else "not proved"
     except SympyTimeout:
         return f"over {timeout:g} s"
+    except SYMPY_FAILURES as exc:
+        return f"SymPy failed ({type(exc).__name__})"
 
 
 def check_ops(points: int = 200, tol: Tolerances | None = None) -> list[Result]:
@@ -296,3 +297,20 @@ def _one(path, results, errors, points, seed, ranges, tol, timeout) -> None:
         results.extend(check_file(path, points, seed, ranges, tol, timeout))
     except AgradError as exc:
         errors.append(exc)
+        results.append(error_row(path if isinstance(path, str) else path[0], exc))
+    except Exception as exc:  # a bug must not stop the other files; it is reported as one
+        wrapped = AgradError(
+            f"internal error while checking {path if isinstance(path, str) else path[0]}: "
+            f"{type(exc).__name__}: {exc}",
+            None,
+            "please report it with the file; --debug shows the traceback",
+        )
+        wrapped.__cause__ = exc
+        errors.append(wrapped)
+        results.append(error_row(path if isinstance(path, str) else path[0], wrapped))
+
+
+def error_row(path: str, exc: AgradError) -> Result:
+    """The row of a file that could not be checked: status "error", the message as detail."""
+    line = exc.span.source.locate(exc.span.start)[0] if exc.span is not None else 0
+    return Result(path, "(not checked)", "", "error", 0, ERROR, None, line, exc.message)
