@@ -6,12 +6,8 @@ file whose reductions would mix rows is refused before anything runs.
 
 from __future__ import annotations
 
-import io
-import itertools
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -19,6 +15,7 @@ from . import engine as engine_mod
 from .errors import AgradError, paused_gc
 from .graph import Graph
 from .ops import REGISTRY
+from .points import read_points
 
 PLAN_ROWS = 1000
 
@@ -34,131 +31,6 @@ def refuse_mixing(graph: Graph, batched: list[str]) -> None:
                 "batched evaluation needs formulas that work point by point; evaluate such "
                 "files one point at a time with --at",
             )
-
-
-def _csv_chunks(path: str, chunk: int) -> tuple[list[str], Iterator[np.ndarray]]:
-    """The header's names and blocks of rows of a CSV file ('-' reads standard input)."""
-    name = "<stdin>" if path == "-" else path
-    try:
-        if path == "-":
-            import sys
-
-            fh = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig")
-        else:
-            fh = open(path, encoding="utf-8-sig")  # noqa: SIM115
-        header = fh.readline()
-    except OSError as exc:
-        raise AgradError(f"cannot read {name}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise AgradError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    names = [h.strip() for h in header.split(",")]
-    if not header.strip() or not all(n.isidentifier() for n in names):
-        raise AgradError(f"{name}:1: the first line must name the inputs, e.g. 'a,b,c'")
-
-    return names, _CsvRows(fh, name, chunk, len(names))
-
-
-class _CsvRows:
-    """Blocks of rows of an open CSV file (after its header); closes the file when done."""
-
-    def __init__(self, fh, name: str, chunk: int, width: int):
-        self.fh, self.name, self.chunk, self.width = fh, name, chunk, width
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        line_no = 2  # the line number of the first line of the next block
-        with self.fh:
-            while True:
-                try:
-                    lines = list(itertools.islice(self.fh, self.chunk))
-                except UnicodeDecodeError as exc:
-                    raise AgradError(
-                        f"{self.name} is not UTF-8 text ({exc.reason} near line {line_no})"
-                    ) from None
-                if not lines:
-                    return
-                yield _csv_block(self.name, lines, line_no, self.width)
-                line_no += len(lines)
-
-    def close(self) -> None:
-        """Close the file (also when the blocks were never read)."""
-        self.fh.close()
-
-
-def _csv_block(name: str, lines: list[str], first: int, width: int) -> np.ndarray:
-    """Rows of numbers from CSV lines; an error names the exact line and column."""
-    try:
-        block = np.loadtxt(io.StringIO("".join(lines)), delimiter=",", ndmin=2)
-    except ValueError:
-        block = None
-    if block is not None and block.shape[1] == width:
-        return block
-    for k, line in enumerate(lines):
-        if not line.strip():
-            continue
-        cells = line.rstrip("\r\n").split(",")
-        if len(cells) != width:
-            raise AgradError(
-                f"{name}:{first + k}: this row has {len(cells)} columns, the header names {width}"
-            )
-        for c, cell in enumerate(cells):
-            try:
-                float(cell)
-            except ValueError:
-                raise AgradError(
-                    f"{name}:{first + k}: column {c + 1} is not a number: {cell.strip()!r}"
-                ) from None
-    raise AgradError(f"{name}:{first}: cannot read these rows as numbers")
-
-
-def count_rows(path: str) -> int | None:
-    """The number of data rows of a CSV file (its lines less the header), or None."""
-    if path == "-" or Path(path).suffix.lower() in (".npy", ".npz", ".json"):
-        return None
-    try:
-        with open(path, "rb") as fh:
-            lines = sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 20), b""))
-    except OSError:
-        return None
-    return max(lines - 1, 0)
-
-
-def _load_all(path: str, order: list[str]) -> tuple[list[str], np.ndarray]:
-    """A .npy, .npz or .json points file, whole, as (names, rows x columns)."""
-    suffix = Path(path).suffix.lower()
-    try:
-        if suffix == ".npy":
-            data = np.load(path, allow_pickle=False)
-            if data.dtype.names:
-                names = list(data.dtype.names)
-                return names, np.column_stack([data[n].astype(float) for n in names])
-            return order, np.asarray(data, dtype=float).reshape(len(data), -1)
-        if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                names = list(z.files)
-                return names, np.column_stack(
-                    [np.asarray(z[n], dtype=float).ravel() for n in names]
-                )
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except (OSError, ValueError) as exc:
-        raise AgradError(f"cannot read points from {path}: {exc}") from None
-    if isinstance(doc, dict):
-        names = list(doc)
-        return names, np.column_stack([np.asarray(doc[n], dtype=float) for n in names])
-    if isinstance(doc, list) and doc and isinstance(doc[0], dict):
-        names = list(doc[0])
-        return names, np.array([[float(row[n]) for n in names] for row in doc])
-    raise AgradError(f"{path}: expected {{name: [values]}} or [{{name: value}}, ...]")
-
-
-def read_points(path: str, order: list[str], chunk: int) -> tuple[list[str], Iterator]:
-    """Column names and an iterator of row blocks (at most `chunk` rows each)."""
-    if path != "-" and not Path(path).is_file():
-        raise AgradError(f"no such file: {path}")
-    if Path(path).suffix.lower() in (".npy", ".npz", ".json"):
-        names, data = _load_all(path, order)
-        return names, (data[k : k + chunk] for k in range(0, len(data), chunk))
-    return _csv_chunks(path, chunk)
 
 
 @dataclass
@@ -211,6 +83,21 @@ def _run(graph, path, fixed, write, tick, engine, outs, chosen, names, blocks) -
             None,
             f"the inputs are: {', '.join(graph.input_ids)}",
         )
+    both = [n for n in names if n in fixed]
+    if both:
+        raise AgradError(
+            f"'{both[0]}' is given twice: by --at and by a column of {path}",
+            None,
+            f"drop --at {both[0]}=..., or the column",
+        )
+    for name, v in fixed.items():
+        if np.ndim(v):
+            raise AgradError(
+                f"--at {name}: with --at-file, a value given with --at is the same at every "
+                f"point and must be one number, not an array of shape {np.shape(v)}",
+                None,
+                f"add a column '{name}' to {path} instead",
+            )
     missing = [n for n in graph.input_ids if n not in names and n not in fixed]
     if missing:
         raise AgradError(

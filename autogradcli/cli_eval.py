@@ -270,9 +270,10 @@ def _eval_batch(
     """`agrad eval --at-file`: every row's values and gradients, as CSV or JSON."""
     import contextlib
 
-    from .batch import count_rows, run_batch
+    from .batch import run_batch
     from .evaluate import pick_outputs
     from .outfile import atomic_open, check_target
+    from .points import count_rows
     from .render_json import BatchJson
     from .values import parse_assignments
 
