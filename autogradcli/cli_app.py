@@ -198,6 +198,13 @@ def formula(file: str | None, expr: str | None, values: list[str] | None = None)
     if expr is not None and file is not None and "=" in file and values is not None:
         values.insert(0, file)
         file = None
+    elif file is not None and "=" in file and values and not Path(file).exists():
+        # `agrad eval --at a=1 b=2 FILE`: the shell order put a value where FILE goes.
+        named = [v for v in values if "=" not in v and (v == "-" or Path(v).is_file())]
+        if len(named) == 1:
+            values.remove(named[0])
+            values.insert(0, file)
+            file = named[0]
     return parse_formula(file, expr)
 
 

@@ -71,6 +71,14 @@ def diff_command(
         raise AgradError(f"--latex contradicts --format {fmt.value}", None, "give one of them")
     outs = pick_outputs(graph, output)
     names = [w for w, _ in pick_wrt(graph, split_names(wrt))]
+    computed = [w for w in names if w not in graph.input_ids]
+    if computed:
+        raise AgradError(
+            f"--wrt {computed[0]}: '{computed[0]}' is computed by the file; agrad diff "
+            "differentiates by inputs",
+            None,
+            "agrad eval FILE --at ... --wrt NAME gives the derivative by an intermediate",
+        )
     try:
         pairs = derivatives(graph, outs, names, simplify, sympy_timeout)
     except SympyTimeout:
@@ -121,6 +129,13 @@ def _diff_text(pairs, fmt: DiffFormat) -> str:
     return "\n".join(lines).rstrip()
 
 
+def _tolerance(value: float) -> float:
+    """A tolerance: a finite number, zero or more (nan would pass everything)."""
+    if not (value >= 0 and value != float("inf")):
+        raise typer.BadParameter(f"{value:g} is not a finite tolerance of 0 or more")
+    return value
+
+
 @app.command(
     "check",
     epilog="Examples:  agrad check samples/rules  |  agrad check samples/rosenbrock.txt "
@@ -143,13 +158,23 @@ def check_command(
         list[str] | None,
         typer.Option("--range", "-r", metavar="NAME=LO:HI", help="Sampling range of an input."),
     ] = None,
-    rtol: Annotated[float, typer.Option("--rtol", help="Relative tolerance vs SymPy.")] = 1e-7,
-    atol: Annotated[float, typer.Option("--atol", help="Absolute tolerance vs SymPy.")] = 1e-9,
+    rtol: Annotated[
+        float, typer.Option("--rtol", callback=_tolerance, help="Relative tolerance vs SymPy.")
+    ] = 1e-7,
+    atol: Annotated[
+        float, typer.Option("--atol", callback=_tolerance, help="Absolute tolerance vs SymPy.")
+    ] = 1e-9,
     fd_rtol: Annotated[
-        float, typer.Option("--fd-rtol", help="Relative tolerance vs finite differences.")
+        float,
+        typer.Option(
+            "--fd-rtol", callback=_tolerance, help="Relative tolerance vs finite differences."
+        ),
     ] = 1e-5,
     fd_atol: Annotated[
-        float, typer.Option("--fd-atol", help="Absolute tolerance vs finite differences.")
+        float,
+        typer.Option(
+            "--fd-atol", callback=_tolerance, help="Absolute tolerance vs finite differences."
+        ),
     ] = 1e-6,
     sympy_timeout: TimeoutOpt = 10.0,
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = (

@@ -7,6 +7,9 @@ from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+SNIPPET = 120  # longest source text shown for one node
+EXCERPT = 160  # longest line shown under an error
+
 
 @dataclass(eq=False)
 class Source:
@@ -46,8 +49,13 @@ class Source:
         return f"{self.name}:{line}:{col}"
 
     def snippet(self, start: int, end: int) -> str:
-        """Return the source text of a span, with runs of whitespace folded."""
-        return " ".join(self.text[start:end].split())
+        """Return the source text of a span, with runs of whitespace folded; a long span is
+        its start and end around " … ", so the cost and size stay bounded."""
+        if end - start <= SNIPPET:
+            return " ".join(self.text[start:end].split())
+        head = " ".join(self.text[start : start + SNIPPET // 2].split())
+        tail = " ".join(self.text[end - SNIPPET // 3 : end].split())
+        return f"{head} … {tail}"
 
 
 @dataclass(frozen=True)
@@ -67,12 +75,23 @@ class Span:
         return self.source.snippet(self.start, self.end)
 
     def excerpt(self) -> str:
-        """Return the span's first line with a caret line under the span."""
+        """Return the span's first line with a caret line under the span.
+
+        A long line is cut to a window around the caret (marked with …), and a long span's
+        caret run is capped, so a message stays a few lines whatever the input.
+        """
         line, col = self.source.locate(self.start)
         text = self.source.line_text(line)
         end_line, end_col = self.source.locate(max(self.end, self.start + 1) - 1)
         width = end_col - col + 1 if end_line == line else len(text) - col + 1
         width = max(1, min(width, len(text) - col + 1)) if text else 1
+        if len(text) > EXCERPT:
+            left = max(0, col - 1 - EXCERPT // 3)
+            right = min(len(text), left + EXCERPT)
+            width = min(width, right - (col - 1))
+            prefix = "…" if left else ""
+            text = prefix + text[left:right] + ("…" if right < len(text) else "")
+            col = col - left + len(prefix)
         pad = "".join("\t" if ch == "\t" else " " for ch in text[: col - 1])
         gutter = f"{line:>5} | "
         return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {pad}{'^' * width}"

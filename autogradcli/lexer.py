@@ -13,12 +13,12 @@ TOKEN = re.compile(
     r"[ \t\f\v\r\ufeff]*(?:"
     r"(?P<name>[^\W\d]\w*)"
     r"|(?P<op>\*\*|==|[-+*/@^(),;=\[\]])"
-    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"  # ASCII digits only
     r"|(?P<nl>\n)"
     r"|(?P<skip>#[^\n]*|\Z)"
     r"|(?P<bad>.))"
 )
-_ATOM = r"([^\W\d]\w*|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+_ATOM = r"([^\W\d]\w*|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
 _OP = r"[ \t]*(\*\*|[-+*/@^])[ \t]*"
 _ARITH = _ATOM + r"(?:" + _OP + _ATOM + r"(?:" + _OP + _ATOM + r")?)?"  # five groups
 # Groups: 1 target; 2 function name, 3-7 its argument, 8 ")"; 9-13 a bare right-hand side.
@@ -100,4 +100,8 @@ def _bad_char_hint(ch: str) -> str | None:
         "÷": "write / for division",
         "²": "write x^2",
     }
+    if ch not in hints and ch.isdigit():
+        import unicodedata
+
+        return f"write the ASCII digit {unicodedata.digit(ch, '?')}"
     return hints.get(ch)

@@ -35,6 +35,9 @@ class Reporter:
         )
 
 
+MAX_DIMS = 32  # NumPy's own limit is 32 or 64, depending on its version
+
+
 def read_array(p, toks: list, i: int) -> tuple[np.ndarray, int, int]:
     """Read `[1, -2, [3]]`-style literals; returns (value, end offset, index of ']')."""
     start = toks[i][2]
@@ -46,6 +49,13 @@ def read_array(p, toks: list, i: int) -> tuple[np.ndarray, int, int]:
         if text == "[" and expect:
             if len(rows) >= MAX_NESTING:
                 p.nesting_error(s, e)
+            if len(rows) >= MAX_DIMS:
+                p.fail(
+                    f"an array literal nested more than {MAX_DIMS} deep",
+                    s,
+                    e,
+                    f"arrays have at most {MAX_DIMS} dimensions",
+                )
             rows.append([])
         elif text == "]" and (not expect or (rows and not rows[-1])):
             done = rows.pop()
@@ -133,7 +143,7 @@ def parse_value(source: Source, offset: int) -> np.ndarray:
 
 
 RANGE_DIRECTIVE = r"#[ \t]*range[ \t]*:([^\n#]*)"  # a later # starts a comment
-_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[-+]?pi|[-+]?e"
+_NUM = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[-+]?pi|[-+]?e"
 RANGE_ITEM = rf"\s*([^\W\d]\w*)\s+in\s+\[\s*({_NUM})\s*,\s*({_NUM})\s*\]\s*(?:,|$)"
 
 
@@ -193,10 +203,10 @@ def read_ranges(p: Reporter) -> None:
 
 
 SHAPE_DIRECTIVE = r"#[ \t]*shape[ \t]*:([^\n#]*)"  # a later # starts a comment
-SHAPE_ITEM = r"\s*([^\W\d]\w*)\s*\(\s*((?:\d+\s*,?\s*)*)\)\s*(?:,|$)"
+SHAPE_ITEM = r"\s*([^\W\d]\w*)\s*\(\s*((?:[0-9]+\s*,?\s*)*)\)\s*(?:,|$)"
 
 
 def read_shapes(p: Reporter) -> None:
     """Read `# shape: w (2), W (3, 2)` directives: the array shapes `agrad check` samples."""
     for item, _ in _directive_items(p, SHAPE_DIRECTIVE, SHAPE_ITEM, "shape", "w (2), W (3, 2)"):
-        p.graph.shapes[item[1]] = tuple(int(d) for d in re.findall(r"\d+", item[2]))
+        p.graph.shapes[item[1]] = tuple(int(d) for d in re.findall(r"[0-9]+", item[2]))

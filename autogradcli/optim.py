@@ -12,10 +12,20 @@ from .tensors import Tensor
 class Optimizer:
     """Holds parameters; zero_grad() clears their gradients, step() updates them."""
 
-    def __init__(self, params: Iterable[Tensor]):
+    def __init__(self, params: Iterable[Tensor], lr: float):
         self.params = list(params)
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")
+        for p in self.params:
+            if not isinstance(p, Tensor):
+                kind = type(p).__name__
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one of the params is {kind}"
+                )
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        if not lr >= 0.0:  # also refuses nan, as PyTorch does
+            raise ValueError(f"Invalid learning rate: {lr}")
 
     def zero_grad(self) -> None:
         """Set every parameter's .grad to None (PyTorch's default)."""
@@ -31,7 +41,9 @@ class SGD(Optimizer):
     """p -= lr * buf, with buf = momentum * buf + grad (buf = grad on the first step)."""
 
     def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0):
-        super().__init__(params)
+        super().__init__(params, lr)
+        if not momentum >= 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
         self.lr, self.momentum = lr, momentum
         self.buffers: list[np.ndarray | None] = [None] * len(self.params)
 
@@ -59,7 +71,12 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
     ):
-        super().__init__(params)
+        super().__init__(params, lr)
+        if not eps >= 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        for k, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {k}: {beta}")
         self.lr, self.betas, self.eps = lr, betas, eps
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]

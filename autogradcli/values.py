@@ -54,7 +54,15 @@ def parse_assignments(args: list[str]) -> dict[str, tuple[np.ndarray, Span]]:
                 )
             if name in values:
                 raise AgradError(f"'{name}' is given a value twice", where, "give it once")
-            values[name] = (parse_value(source, part.index("=") + 1), where)
+            at = part.index("=") + 1
+            if part[at:].lstrip().startswith("="):
+                eq2 = at + part[at:].index("=")
+                raise AgradError(
+                    f"unexpected '=' in {part!r}",
+                    Span(source, eq2, eq2 + 1),
+                    f"write one '=': {name}={part[eq2 + 1 :].strip()}",
+                )
+            values[name] = (parse_value(source, at), where)
     return values
 
 

@@ -271,30 +271,42 @@ def check_many(
     results: list[Result] = []
     errors: list[AgradError] = []
     files = [*expand(paths), *inline]
+    seen: set[str] = set()
     if progress is None:
         for path in files:
-            _one(path, results, errors, points, seed, ranges, tol, timeout)
+            _one(path, results, errors, points, seed, ranges, tol, timeout, seen)
     else:
         with progress:
             task = progress.add_task("checking", total=len(files))
             for path in files:
                 progress.update(task, description=path if isinstance(path, str) else path[0])
-                _one(path, results, errors, points, seed, ranges, tol, timeout)
+                _one(path, results, errors, points, seed, ranges, tol, timeout, seen)
                 progress.advance(task)
+    for name in ranges:
+        if files and name not in seen:
+            errors.append(
+                AgradError(
+                    f"--range {name}: no checked file has an input named '{name}'",
+                    None,
+                    f"the inputs are: {', '.join(sorted(seen)) or 'none'}",
+                )
+            )
     if ops:
         results.extend(check_ops(tol=tol))
     return results, errors
 
 
-def _one(path, results, errors, points, seed, ranges, tol, timeout) -> None:
+def _one(path, results, errors, points, seed, ranges, tol, timeout, seen) -> None:
+    """Check one file (or inline formula) into `results`; an error becomes its row."""
     try:
         if isinstance(path, tuple):
             from .parser import parse
 
-            name, text = path
-            results.extend(check_graph(parse(text, name), name, points, seed, ranges, tol, timeout))
-            return
-        results.extend(check_file(path, points, seed, ranges, tol, timeout))
+            name, graph = path[0], parse(path[1], path[0])
+        else:
+            name, graph = path, parse_file(path)
+        seen.update(graph.input_ids)
+        results.extend(check_graph(graph, name, points, seed, ranges, tol, timeout))
     except AgradError as exc:
         errors.append(exc)
         results.append(error_row(path if isinstance(path, str) else path[0], exc))
