@@ -7,8 +7,8 @@ from the registry (tracer.py) and mapped through `pyfloat.SCALAR`, so no rule is
 Where Python raises (`log(0)`, `1/0`, overflow in `exp`), that node runs its NumPy rule: a
 masked branch (`where`) may still give a finite value. When any value or gradient is not
 finite these return None (at once, when the NumPy rule gave it), and the caller runs the NumPy
-engine, which names the node that produced it. Results agree with the engine to rounding:
-`math` and NumPy may differ in the last bit of a transcendental function.
+engine, which names the node that produced it. Results are the engine's, bit for bit:
+transcendental functions call NumPy's own kernels (pyfloat.py).
 """
 
 from __future__ import annotations
@@ -191,3 +191,4 @@ def backward(graph: Graph, vals: list, output: int, needs: list[bool], cols: Col
                 prev = adj[k]
                 adj[k] = gk if prev is None else prev + gk
     return adj if all(map(math.isfinite, filter(None, adj))) else None
+
