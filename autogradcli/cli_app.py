@@ -140,6 +140,8 @@ WrtOpt = Annotated[
         "--wrt", "-w", metavar="NAME", help="Differentiate only by these names.", show_default=False
     ),
 ]
+
+
 def _seconds(value: float | None) -> float | None:
     """--sympy-timeout: a positive number of seconds, or inf for no limit."""
     if value is not None and not value > 0:
@@ -184,7 +186,7 @@ def guard(fn):
                 traceback.print_exc(file=sys.stderr)
             reason = exc.strerror or str(exc)
             text = f"{exc.filename}: {reason}" if exc.filename else f"cannot write output: {reason}"
-            typer.echo(f"error: {text}", err=True)
+            note(f"error: {text}")
             quiet_pipe()  # nothing more can be written there, not even at exit
             raise typer.Exit(2) from None
 
@@ -312,10 +314,15 @@ def progress(unit: str = "rows"):
     )
 
 
+def note(text: str) -> None:
+    """One line on stderr, user text in it with control characters escaped."""
+    from .errors import printable
+
+    typer.echo(printable(text), err=True)
+
+
 def report_failures(results) -> None:
     """One stderr line per failed check, with its position."""
     for r in results:
         if r.failed:
-            typer.echo(
-                f"{r.file}:{r.line}: check failed: {r.output} d/d{r.wrt}: {r.detail}", err=True
-            )
+            note(f"{r.file}:{r.line}: check failed: {r.output} d/d{r.wrt}: {r.detail}")

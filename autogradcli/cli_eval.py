@@ -21,6 +21,7 @@ from .cli_app import (
     console,
     formula,
     guard,
+    note,
     out_option,
     pick_format,
     progress,
@@ -252,7 +253,7 @@ def _eval_point(
     if any(r.failed for r in results):
         raise CheckFailed("the gradient check failed")
     if out:
-        typer.echo(f"wrote {out}", err=True)
+        note(f"wrote {out}")
 
 
 def _eval_batch(
@@ -305,7 +306,7 @@ def _eval_batch(
         if strict:
             raise CheckFailed("non-finite results under --strict")
     if out:
-        typer.echo(f"wrote {result.rows:,} rows to {out}", err=True)
+        note(f"wrote {result.rows:,} rows to {out}")
 
 
 class _CsvWriter:

@@ -18,6 +18,7 @@ from .cli_app import (
     console,
     formula,
     guard,
+    note,
     out_option,
     pick_format,
 )
@@ -171,7 +172,7 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
         from .render_dot import dot, render
 
         write_bytes(out, render(dot(view, digits), fmt, dpi), [file])
-        typer.echo(f"wrote {out}", err=True)
+        note(f"wrote {out}")
         return
     text = _graph_text(view, fmt, digits)
     if text is not None:
@@ -186,7 +187,7 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
         with atomic_open(out, [file]) as fh:
             console(file=fh).print(drawing)
     if out:
-        typer.echo(f"wrote {out}", err=True)
+        note(f"wrote {out}")
 
 
 def _graph_text(view, fmt: str, digits: int) -> str | None:
@@ -242,7 +243,7 @@ def optimize_command(
         text = f"# optimized by agrad from {origin} (claims are not copied)\n" + graph_text(graph)
         write_text(out, text, [file])
         if out != "-":
-            typer.echo(f"wrote {out}", err=True)
+            note(f"wrote {out}")
 
 
 def _origin(graph) -> str:
@@ -316,4 +317,4 @@ def compile_command(
     source = compile_graph(graph, _origin(graph))
     write_text(out or "-", source, [file])
     if out and out != "-":
-        typer.echo(f"wrote {out}", err=True)
+        note(f"wrote {out}")

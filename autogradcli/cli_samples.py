@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .cli_app import app, console, guard
+from .cli_app import app, console, guard, note
 from .errors import AgradError, suggest
 
 
@@ -98,7 +98,7 @@ def samples_command(
     for name, target in zip(chosen, targets, strict=True):
         target.parent.mkdir(parents=True, exist_ok=True)
         write_text(str(target), known[name].read_text(encoding="utf-8"))
-        typer.echo(f"wrote {target}", err=True)
+        note(f"wrote {target}")
 
 
 def _resolve(name: str, known: dict[str, Path]) -> str:

@@ -79,6 +79,11 @@ def diff_command(
             None,
             "agrad eval FILE --at ... --wrt NAME gives the derivative by an intermediate",
         )
+    from .check import SYMPY_FAILURES, sympy_failure, too_deep_for_sympy
+
+    deep = too_deep_for_sympy(graph, [node for _, node in outs])
+    if deep:
+        raise AgradError(deep.removeprefix("skipped: "), None, "check it numerically: agrad check")
     try:
         pairs = derivatives(graph, outs, names, simplify, sympy_timeout)
     except SympyTimeout:
@@ -87,9 +92,9 @@ def diff_command(
             None,
             "raise --sympy-timeout or try --no-simplify",
         ) from None
-    except (TypeError, ValueError) as exc:
+    except SYMPY_FAILURES as exc:
         raise AgradError(
-            f"SymPy cannot represent {graph.source.name} ({exc})",
+            f"SymPy cannot represent {graph.source.name} ({sympy_failure(exc)})",
             None,
             "agrad diff works on formulas of scalar inputs",
         ) from None

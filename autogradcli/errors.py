@@ -7,6 +7,20 @@ from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+
+def printable(text: str) -> str:
+    """Control characters written as escapes (\\n, \\x1b), so that user text shown in a
+    message or a table can neither start a new line (a forged CI command) nor drive the
+    terminal."""
+    if text.isprintable():
+        return text
+    import unicodedata
+
+    return "".join(
+        ascii(ch)[1:-1] if unicodedata.category(ch)[0] == "C" else ch for ch in text
+    )
+
+
 SNIPPET = 120  # longest source text shown for one node
 EXCERPT = 160  # longest line shown under an error
 
@@ -44,9 +58,9 @@ class Source:
         return self.text[starts[line - 1] : end].rstrip("\r")
 
     def where(self, offset: int) -> str:
-        """Return `name:line:col` for an offset."""
+        """Return `name:line:col` for an offset (the name with control characters escaped)."""
         line, col = self.locate(offset)
-        return f"{self.name}:{line}:{col}"
+        return f"{printable(self.name)}:{line}:{col}"
 
     def snippet(self, start: int, end: int) -> str:
         """Return the source text of a span, with runs of whitespace folded; a long span is
@@ -110,12 +124,12 @@ class AgradError(Exception):
 
     def render(self) -> str:
         """Format as `file:line:col: error: ...`, the line with a caret, and a hint."""
-        head = f"error: {self.message}"
+        head = f"error: {printable(self.message)}"
         parts = [f"{self.span.where()}: {head}" if self.span else head]
         if self.span is not None:
             parts.append(self.span.excerpt())
         if self.hint:
-            parts.append(f"hint: {self.hint}")
+            parts.append(f"hint: {printable(self.hint)}")
         return "\n".join(parts)
 
 

@@ -31,21 +31,20 @@ def _csv_chunks(path: str, chunk: int) -> tuple[list[str], Iterator[np.ndarray]]
             fh = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig")
         else:
             fh = open(path, encoding="utf-8-sig")  # noqa: SIM115
-        header = fh.readline()
     except OSError as exc:
         raise AgradError(f"cannot read {name}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise AgradError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    names = [h.strip() for h in header.split(",")]
-    if not header.strip() or not all(n.isidentifier() for n in names):
-        fh.close()
-        raise AgradError(f"{name}:1: the first line must name the inputs, e.g. 'a,b,c'")
     try:
+        header = fh.readline()
+        names = [h.strip() for h in header.split(",")]
+        if not header.strip() or not all(n.isidentifier() for n in names):
+            raise AgradError(f"{name}:1: the first line must name the inputs, e.g. 'a,b,c'")
         _duplicates(name, names)
-    except AgradError:
+    except UnicodeDecodeError as exc:
+        fh.close()
+        raise AgradError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except BaseException:
         fh.close()
         raise
-
     return names, _CsvRows(fh, name, chunk, len(names))
 
 
@@ -172,7 +171,7 @@ def _load_npy(path: str, order: list[str]) -> tuple[list[str], np.ndarray]:
 
 def _load_npz(path: str) -> tuple[list[str], np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             names = list(z.files)
             columns = [z[n] for n in names]
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:

@@ -9,6 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from .errors import printable
 from .evaluate import Evaluation
 from .graph import CONST, INPUT
 
@@ -30,7 +31,7 @@ def fmt(x, digits: int = 6) -> str:
 
 
 def _t(s: str, style: str = "") -> Text:
-    return Text(s, style=style)
+    return Text(printable(s), style=style)
 
 
 _NUMBER = re.compile(r"\[*[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|nan|inf)\]*,?")
@@ -206,7 +207,7 @@ def check_table(results, title: str = "agrad check") -> Group:
 def check_details(results) -> list[str]:
     """One line per failure or note worth reading under the table."""
     return [
-        f"{r.file}:{r.line}: {r.output} {('d/d' + r.wrt) if r.wrt else ''}: {r.detail}"
+        printable(f"{r.file}:{r.line}: {r.output} {('d/d' + r.wrt) if r.wrt else ''}: {r.detail}")
         for r in results
         if r.detail and (r.failed or r.kind in ("claim", "error"))
     ]
