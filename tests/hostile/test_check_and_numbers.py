@@ -179,7 +179,7 @@ def test_sympy_timeout_accepts_inf_and_huge_values():
     "args, message",
     [
         (["eval", "-e", "x*2", "--at", "x==1"], "unexpected '='"),
-        (["eval", "-e", "x*2", "--at", "x=１２"], "write the ASCII digit 1"),
+        (["eval", "-e", "x*2", "--at", "x=\uff11\uff12"], "write the ASCII digit 1"),
         (["eval", "-e", "f = x*٢", "--at", "x=1"], "write the ASCII digit 2"),
         (["check", "-e", "x^2", "--rtol", "nan"], "not a finite tolerance"),
         (["check", "-e", "x^2", "--fd-atol", "-1"], "not a finite tolerance"),

@@ -24,7 +24,7 @@ FILES = int(os.environ.get("AGRAD_FUZZ", "5000"))
 PIECES = [
     "x", "y", "z", "u", "f", "pi", "e", "0", "1", "2", ".5", "1e308", "-", "+", "*", "/", "^",
     "**", "@", "(", ")", "[", "]", ",", ";", "\n", "=", "==", " ", "\t", "#", "expect ",
-    "diff(", "# range: x in [0, 1]", "# shape: x (2)", "\r\n", "\x00", "²", "１", "é", "θ",
+    "diff(", "# range: x in [0, 1]", "# shape: x (2)", "\r\n", "\x00", "²", "\uff11", "é", "θ",
     "sum(", "norm(", "max(", "atan2(", "1/0", "log(0)", "\ufeff", '"', "'", "\\",
 ]  # fmt: skip
 NAMES = sorted(n for n in FUNCTIONS if n not in ("sum", "mean", "prod", "dot", "norm"))
