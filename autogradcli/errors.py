@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,14 @@ def printable(text: str) -> str:
     return "".join(
         ascii(ch)[1:-1] if unicodedata.category(ch)[0] == "C" else ch for ch in text
     )
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text that XML 1.0 can hold: other characters are written as \\xNN or \\uNNNN."""
+    return _NOT_XML.sub(lambda m: ascii(m[0])[1:-1], text)
 
 
 SNIPPET = 120  # longest source text shown for one node

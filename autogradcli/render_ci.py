@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from .check import ERROR, FAIL, Result
-
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_text(text: str) -> str:
-    """Text that XML 1.0 can hold: other characters are written as \\xNN or \\uNNNN."""
-    return _NOT_XML.sub(lambda m: ascii(m[0])[1:-1], text)
+from .errors import xml_text
 
 
 def junit(results: list[Result]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from .errors import AgradError
+from .errors import AgradError, xml_text
 from .view import View, edge_text, label_lines
 
 STYLE = {
@@ -20,8 +20,6 @@ STYLE = {
 def quote(text: str) -> str:
     """A DOT double-quoted string with backslashes, quotes and newlines escaped; characters
     that XML (and so SVG) cannot hold are written as \\xNN or \\uNNNN."""
-    from .render_ci import xml_text
-
     text = xml_text(text.replace("\r", ""))
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + escaped.replace("\n", "\\n") + '"'
