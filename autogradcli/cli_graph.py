@@ -174,6 +174,18 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
         write_bytes(out, render(dot(view, digits), fmt, dpi), [file])
         note(f"wrote {out}")
         return
+    if fmt == "json":  # streamed, one node per line: a large graph is never held as text
+        from .render_json import view_chunks
+
+        if out is None:
+            import sys
+
+            sys.stdout.writelines(view_chunks(view))
+            return
+        with atomic_open(out, [file]) as fh:
+            fh.writelines(view_chunks(view))
+        note(f"wrote {out}")
+        return
     text = _graph_text(view, fmt, digits)
     if text is not None:
         write_text(out or "-", text, [file])
@@ -201,9 +213,9 @@ def _graph_text(view, fmt: str, digits: int) -> str | None:
 
         return mermaid(view, digits)
     if fmt == "json":
-        from .render_json import dumps, view_dict
+        from .render_json import view_chunks
 
-        return dumps(view_dict(view)) + "\n"
+        return "".join(view_chunks(view))
     return None
 
 

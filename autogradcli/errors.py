@@ -69,7 +69,15 @@ class Source:
     def where(self, offset: int) -> str:
         """Return `name:line:col` for an offset (the name with control characters escaped)."""
         line, col = self.locate(offset)
-        return f"{printable(self.name)}:{line}:{col}"
+        return f"{self.shown_name}:{line}:{col}"
+
+    @property
+    def shown_name(self) -> str:
+        """The name as messages show it (control characters escaped), computed once."""
+        shown = self.__dict__.get("_shown")
+        if shown is None:
+            shown = self.__dict__["_shown"] = printable(self.name)
+        return shown
 
     def snippet(self, start: int, end: int) -> str:
         """Return the source text of a span, with runs of whitespace folded; a long span is

@@ -123,28 +123,51 @@ def identities(g: Graph) -> Graph:
     return b.finish()
 
 
+def _common_key(g: Graph, i: int, rep: list[int]) -> tuple | None:
+    """What makes node i the same computation as another (None for inputs): its op, its
+    inputs' representatives (sorted for commutative ops) and attributes, or a constant's
+    value and name."""
+    op = g.ops[i]
+    if op == INPUT:
+        return None
+    if op == CONST:
+        c = g.consts[i]
+        return ("const", g.names[i], c.shape, c.tobytes())
+    ins = tuple(rep[k] for k in g.inputs[i])
+    if op in COMMUTATIVE:
+        ins = tuple(sorted(ins))
+    return (op, ins, tuple(sorted((g.attrs[i] or {}).items())) if g.attrs[i] else ())
+
+
 def eliminate_common(g: Graph) -> Graph:
     """Merge nodes that compute the same op on the same inputs (commutative ops in any order)."""
     b = Builder(g)
     seen: dict[tuple, int] = {}
     for i in range(len(g)):
-        op = g.ops[i]
-        if op == INPUT:
+        key = _common_key(g, i, b.map)
+        if key is None:
             b.copy(i)
-            continue
-        if op == CONST:
-            c = g.consts[i]
-            key = ("const", g.names[i], c.shape, c.tobytes())
-        else:
-            ins = tuple(b.map[k] for k in g.inputs[i])
-            if op in COMMUTATIVE:
-                ins = tuple(sorted(ins))
-            key = (op, ins, tuple(sorted((g.attrs[i] or {}).items())))
-        if key in seen:
+        elif key in seen:
             b.alias(i, seen[key])
         else:
             seen[key] = b.copy(i)
     return b.finish()
+
+
+def count_common(g: Graph) -> int:
+    """How many nodes eliminate_common would merge away, without building a graph."""
+    rep = list(range(len(g)))
+    seen: dict[tuple, int] = {}
+    merged = 0
+    for i in range(len(g)):
+        key = _common_key(g, i, rep)
+        if key is None:
+            continue
+        first = seen.setdefault(key, i)
+        if first != i:
+            rep[i] = first
+            merged += 1
+    return merged
 
 
 def eliminate_dead(g: Graph) -> Graph:

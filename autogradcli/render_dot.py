@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from .errors import AgradError, xml_text
+from .errors import AgradError, paused_gc, xml_text
 from .view import View, edge_text, label_lines
 
 STYLE = {
@@ -20,6 +20,8 @@ STYLE = {
 def quote(text: str) -> str:
     """A DOT double-quoted string with backslashes, quotes and newlines escaped; characters
     that XML (and so SVG) cannot hold are written as \\xNN or \\uNNNN."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return '"' + text + '"'  # the common case: nothing to escape
     text = xml_text(text.replace("\r", ""))
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + escaped.replace("\n", "\\n") + '"'
@@ -27,6 +29,11 @@ def quote(text: str) -> str:
 
 def dot(view: View, digits: int = 4) -> str:
     """The DOT text of a view (forward edges child <- parent, or --backward adjoint flow)."""
+    with paused_gc():
+        return _dot(view, digits)
+
+
+def _dot(view: View, digits: int) -> str:
     title = "adjoints" if view.backward else "agrad"
     lines = [
         f"digraph {title} {{",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -119,15 +120,24 @@ def check_dict(results) -> dict:
     return {"results": [result_dict(r) for r in results], "summary": counts}
 
 
-def view_dict(view) -> dict:
-    """The JSON document for `agrad graph --format json` (schema in the README)."""
+def view_chunks(view) -> Iterator[str]:
+    """`agrad graph --format json` (schema in the README) as text chunks, one node or edge
+    per line, so a large graph streams to its file instead of being held twice in memory."""
     g = view.graph
 
     def number(x):
         return None if x is None else jsonable(x)
 
-    nodes = [
-        {
+    def line(obj) -> str:
+        return json.dumps(obj, allow_nan=False, ensure_ascii=False)
+
+    outputs = {name: f"n{i}" for name, i in g.outputs}
+    yield "{\n"
+    yield f'  "file": {line(g.source.name if g.source else None)},\n'
+    yield f'  "outputs": {line(outputs)},\n'
+    yield '  "nodes": ['
+    for k, it in enumerate(view.items):
+        node = {
             "id": f"n{it.id}",
             "kind": it.kind,
             "label": it.title,
@@ -139,28 +149,28 @@ def view_dict(view) -> dict:
             "value": number(view.value(it.id)),
             "gradient": number(view.adjoint(it.id)),
         }
-        for it in view.items
-    ]
-    edges = [
-        {
+        yield ("\n    " if k == 0 else ",\n    ") + line(node)
+    yield "\n  ],\n" if view.items else "],\n"
+    yield '  "edges": ['
+    for k, lk in enumerate(view.links):
+        edge = {
             "from": f"n{lk.src}",
             "to": f"n{lk.dst}",
             "arg": lk.arg if lk.arg >= 0 else None,
             "partial": number(view.partial(lk)),
             "contribution": number(view.contribution(lk)),
         }
-        for lk in view.links
-    ]
-    outputs = {name: f"n{i}" for name, i in g.outputs}
-    doc = {
-        "file": g.source.name if g.source else None,
-        "outputs": outputs,
-        "nodes": nodes,
-        "edges": edges,
-    }
+        yield ("\n    " if k == 0 else ",\n    ") + line(edge)
+    yield "\n  ]" if view.links else "]"
     if view.ev is not None:
-        doc["gradient_of"] = view.ev.outputs[0].name if view.ev.outputs else None
-    return doc
+        name = view.ev.outputs[0].name if view.ev.outputs else None
+        yield f',\n  "gradient_of": {line(name)}'
+    yield "\n}\n"
+
+
+def view_dict(view) -> dict:
+    """The graph JSON document as a dict (the same content as view_chunks)."""
+    return json.loads("".join(view_chunks(view)))
 
 
 class BatchJson:

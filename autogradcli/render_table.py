@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -12,22 +11,7 @@ from rich.text import Text
 from .errors import printable
 from .evaluate import Evaluation
 from .graph import CONST, INPUT
-
-
-def fmt(x, digits: int = 6) -> str:
-    """A number or array, compactly, with `digits` significant digits."""
-    a = np.asarray(x, dtype=float) + 0.0  # shows -0.0 as 0
-    if a.ndim == 0:
-        v = float(a)
-        return str(v) if not np.isfinite(v) else f"{v:.{digits}g}"
-    return np.array2string(
-        a,
-        separator=", ",
-        threshold=24,
-        edgeitems=3,
-        max_line_width=60,
-        formatter={"float_kind": lambda v: fmt(v, digits)},
-    )
+from .numfmt import fmt
 
 
 def _t(s: str, style: str = "") -> Text:

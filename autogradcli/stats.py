@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .graph import CONST, INPUT, Graph
-from .optimize import eliminate_common
+from .optimize import count_common
 
 
 @dataclass
@@ -56,6 +56,6 @@ def stats(graph: Graph) -> Stats:
         depth=depth,
         ops=Counter(graph.ops[i] for i in op_nodes),
         reused=sum(1 for i in range(len(graph)) if fan_out[i] > 1),
-        duplicates=len(graph) - len(eliminate_common(graph)),
+        duplicates=count_common(graph),
         levels=[widths[k] for k in range(1, max(widths, default=0) + 1)],
     )

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from .errors import paused_gc
 from .evaluate import Evaluation, named_node
 from .graph import CONST, INPUT, Graph
+from .numfmt import fmt
 from .ops import REGISTRY
 
 BIG = 500
@@ -108,6 +110,11 @@ def build(
     backward: bool = False,
 ) -> View:
     """Choose, group and label the nodes to draw."""
+    with paused_gc():
+        return _build(graph, ev, focus, depth, collapse, backward)
+
+
+def _build(graph, ev, focus, depth, collapse, backward) -> View:
     keep, cut = select(graph, roots(graph, focus), depth)
     outputs = {i for _, i in graph.outputs}
     group = _groups(graph, keep, outputs) if collapse else {i: i for i in keep}
@@ -166,7 +173,7 @@ def _groups(graph: Graph, keep: set[int], outputs: set[int]) -> dict[int, int | 
 
 def _item(graph: Graph, i: int, outputs: set[int], collapse: bool) -> Item:
     op = graph.ops[i]
-    span = graph.span(i)
+    src, start = graph.source, graph.starts[i]
     kind = (
         "output" if i in outputs else ("input" if op == INPUT else "const" if op == CONST else "op")
     )
@@ -179,14 +186,13 @@ def _item(graph: Graph, i: int, outputs: set[int], collapse: bool) -> Item:
         title = f"{graph.names[i]} = {symbol}" if graph.names[i] and not collapse else symbol
         if collapse and graph.names[i]:
             title = graph.names[i]
-    source = span.text() if span else ""
-    location = span.where() if span and op != CONST else ""
+    has_span = src is not None and start >= 0
+    source = src.snippet(start, graph.ends[i]) if has_span else ""
+    location = src.where(start) if has_span and op != CONST else ""
     return Item(i, kind, title, op, source, location)
 
 
 def _number(value) -> str:
-    from .render_table import fmt
-
     return fmt(value, 6)
 
 
@@ -202,8 +208,6 @@ def warn_if_big(view: View) -> str | None:
 
 def label_lines(view: View, item: Item, digits: int = 4) -> list[str]:
     """The lines a node's box shows: its title, then value and gradient when evaluated."""
-    from .render_table import fmt
-
     lines = [item.title]
     value = view.value(item.id)
     if value is not None and item.kind != "const":
@@ -216,8 +220,6 @@ def label_lines(view: View, item: Item, digits: int = 4) -> list[str]:
 
 def edge_text(view: View, link: Link, digits: int = 4) -> str:
     """An edge's label: its local partial, or with --backward its contribution."""
-    from .render_table import fmt
-
     if view.backward:
         c = view.contribution(link)
         if c is None:
