@@ -13,19 +13,20 @@ __version__ = "0.1.0"
 _LAZY = {
     "AgradError": "errors",
     "Graph": "graph",
-    "Plan": "plan",
-    "Tensor": "tensors",
-    "grad": "autograd",
-    "is_grad_enabled": "tensors",
-    "no_grad": "tensors",
-    "optim": None,
-    "parse": "parser",
-    "parse_file": "parser",
-    "tensor": "tensors",
-    "to_dot": "export",
-    "to_text": "export",
-    "trace": "autograd",
+    "Plan": "engines.plan",
+    "Tensor": "tensors.tensor",
+    "grad": "tensors.autograd",
+    "is_grad_enabled": "tensors.tensor",
+    "no_grad": "tensors.tensor",
+    "optim": "tensors.optim",
+    "parse": "language.parser",
+    "parse_file": "language.parser",
+    "tensor": "tensors.tensor",
+    "to_dot": "render.export",
+    "to_text": "render.export",
+    "trace": "tensors.autograd",
 }
+_MODULES = {"optim"}  # names that are modules, not attributes of one
 
 __all__ = ["__version__", *_LAZY]
 
@@ -33,8 +34,7 @@ __all__ = ["__version__", *_LAZY]
 def __getattr__(name: str):
     if name not in _LAZY:
         raise AttributeError(f"module 'autogradcli' has no attribute {name!r}")
-    module = _LAZY[name]
-    value = import_module(f".{name}" if module is None else f".{module}", __name__)
-    value = value if module is None else getattr(value, name)
+    module = import_module(f".{_LAZY[name]}", __name__)
+    value = module if name in _MODULES else getattr(module, name)
     globals()[name] = value
     return value

@@ -22,8 +22,8 @@ import time
 
 import numpy as np
 
-from autogradcli.evaluate import evaluate
-from autogradcli.parser import parse
+from autogradcli.engines.evaluate import evaluate
+from autogradcli.language.parser import parse
 
 # name: (text, value and partials (f, df/da, df/db) on Python floats, torch formula)
 OPS = {

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import settings
 from typer.testing import CliRunner
 
-from autogradcli.evaluate import evaluate
-from autogradcli.parser import parse
+from autogradcli.engines.evaluate import evaluate
+from autogradcli.language.parser import parse
 
 # CI explores the same examples on every run, so a failure there is reproducible; locally
 # Hypothesis keeps exploring new ones.

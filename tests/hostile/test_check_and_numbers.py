@@ -16,10 +16,10 @@ import pytest
 from conftest import agrad, write
 
 import autogradcli as ag
-from autogradcli import evaluate as evaluate_mod
-from autogradcli.evaluate import evaluate
-from autogradcli.parser import parse
-from autogradcli.symbolic import Budget, SympyTimeout, time_budget
+from autogradcli.engines import evaluate as evaluate_mod
+from autogradcli.engines.evaluate import evaluate
+from autogradcli.language.parser import parse
+from autogradcli.verify.symbolic import Budget, SympyTimeout, time_budget
 
 BAD_FILES = {
     "log0.txt": "f = x*log(0)\n",

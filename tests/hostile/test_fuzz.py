@@ -14,11 +14,11 @@ import warnings
 
 import numpy as np
 
-from autogradcli import evaluate as evaluate_mod
+from autogradcli.engines import evaluate as evaluate_mod
+from autogradcli.engines.evaluate import evaluate
 from autogradcli.errors import AgradError
-from autogradcli.evaluate import evaluate
+from autogradcli.language.parser import parse
 from autogradcli.ops import FUNCTIONS
-from autogradcli.parser import parse
 
 FILES = int(os.environ.get("AGRAD_FUZZ", "5000"))
 PIECES = [

@@ -1,0 +1,340 @@
+"""`agrad eval`: a formula's value and gradient at one point or at many."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from ..errors import AgradError, CheckFailed
+from .app import (
+    AtOpt,
+    ExprOpt,
+    FileArg,
+    OutputOpt,
+    TimeoutOpt,
+    ValuesArg,
+    WrtOpt,
+    app,
+    assignments,
+    console,
+    formula,
+    guard,
+    note,
+    out_option,
+    pick_format,
+    progress,
+    report_failures,
+    split_names,
+)
+
+
+class EvalFormat(str, Enum):
+    """Output formats of `agrad eval` (csv: with --at-file only)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Engine(str, Enum):
+    """How `agrad eval --at-file` runs the graph."""
+
+    auto = "auto"
+    compiled = "compiled"
+    interpreted = "interpreted"
+
+
+ONE_POINT_SUFFIXES = {".json": "json", ".txt": "table"}
+BATCH_SUFFIXES = {".csv": "csv", ".json": "json"}
+EVAL_EPILOG = (
+    "Examples:  agrad eval samples/seed.txt --at a=1 b=2 c=3 d=4 "
+    "|  agrad eval samples/mlp.txt --at x=[0.5,-1] W1=[[0.1,0.2],[-0.3,0.4],[0.5,-0.6]] "
+    "b1=[0,0.1,-0.1] W2=[0.7,-0.8,0.9] b2=0.05 t=1 --format json "
+    "|  agrad eval samples/polar.txt --at x=1 y=1 --nodes --edges "
+    "|  agrad eval -e 'x^2 * sin(y)' --at x=1 y=2"
+)
+
+
+@app.command("eval", epilog=EVAL_EPILOG, context_settings={"ignore_unknown_options": True})
+@guard
+def eval_command(
+    ctx: typer.Context,
+    file: FileArg = None,
+    values: ValuesArg = None,
+    expr: ExprOpt = None,
+    at: AtOpt = None,
+    wrt: WrtOpt = None,
+    output: OutputOpt = None,
+    fmt: Annotated[
+        EvalFormat | None,
+        typer.Option("--format", "-f", help="table or json; csv or json with --at-file."),
+    ] = None,
+    nodes: Annotated[bool, typer.Option("--nodes", help="Add the node table.")] = False,
+    edges: Annotated[bool, typer.Option("--edges", help="Add the edge table.")] = False,
+    jacobian: Annotated[
+        bool,
+        typer.Option(
+            "--jacobian", help="Full Jacobian of array outputs, not the gradient of their sum."
+        ),
+    ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Exit with status 1 when any value or gradient is nan or inf."
+        ),
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Compare each gradient with SymPy and finite differences."),
+    ] = False,
+    sympy_timeout: TimeoutOpt = None,
+    digits: Annotated[
+        int | None,
+        typer.Option("--digits", min=1, max=17, help="Significant digits in tables [default: 6]."),
+    ] = None,
+    at_file: Annotated[
+        str | None,
+        typer.Option(
+            "--at-file",
+            metavar="FILE",
+            help="Many points: a .csv (header of input names), .npy, .npz or .json; '-' is "
+            "CSV on standard input.",
+        ),
+    ] = None,
+    chunk: Annotated[
+        int | None,
+        typer.Option("--chunk", min=1, help="Rows evaluated at once with --at-file [100000]."),
+    ] = None,
+    out: Annotated[str | None, out_option("the results (format from the suffix)")] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="With --at-file: 'auto' runs the compiled plan for 1000+ rows of an "
+            "elementwise graph.",
+        ),
+    ] = Engine.auto,
+) -> None:
+    """Evaluate a formula: its value and gradient at a point, or at many (--at-file)."""
+    points = assignments(ctx, at, values)
+    graph = formula(file, expr, points)
+    if at_file is not None:
+        _refuse(
+            "--at-file writes one row per point",
+            nodes=nodes,
+            edges=edges,
+            jacobian=jacobian,
+            check=check,
+            digits=digits,
+            sympy_timeout=sympy_timeout,
+        )
+        if fmt is EvalFormat.table:
+            raise AgradError(
+                "--format table shows one point; --at-file writes csv or json", None, None
+            )
+        chosen = pick_format(fmt and fmt.value, out, BATCH_SUFFIXES, "csv")
+        _eval_batch(
+            graph,
+            at_file,
+            points,
+            chosen,
+            chunk or 100_000,
+            out,
+            strict,
+            engine.value,
+            output,
+            split_names(wrt),
+        )
+        return
+    _refuse(
+        "one point (--at) runs the interpreter; --engine and --chunk are for --at-file",
+        engine=engine is not Engine.auto,
+        chunk=chunk,
+    )
+    _refuse("--sympy-timeout limits --check", sympy_timeout=sympy_timeout and not check)
+    if fmt is EvalFormat.csv:
+        raise AgradError(
+            "--format csv writes one row per point of --at-file",
+            None,
+            "add --at-file points.csv, or use --format json",
+        )
+    chosen = pick_format(fmt and fmt.value, out, ONE_POINT_SUFFIXES, "table")
+    if chosen == "json" and digits is not None:
+        raise AgradError("--digits rounds tables; JSON always has every digit", None, None)
+    _eval_point(
+        graph,
+        points,
+        chosen,
+        out,
+        file,
+        output,
+        split_names(wrt),
+        nodes,
+        edges,
+        jacobian,
+        strict,
+        check,
+        sympy_timeout or 10.0,
+        digits or 6,
+    )
+
+
+def _refuse(why: str, **flags) -> None:
+    """An error naming the first flag given that the mode cannot honour."""
+    for name, given in flags.items():
+        if given not in (None, False):
+            flag = "--" + name.replace("_", "-")
+            raise AgradError(f"{flag} cannot be used here: {why}", None, f"drop {flag}")
+
+
+def _eval_point(
+    graph,
+    points,
+    fmt,
+    out,
+    file,
+    output,
+    wrt,
+    nodes,
+    edges,
+    jacobian,
+    strict,
+    check,
+    timeout,
+    digits,
+) -> None:
+    """`agrad eval` at one point: tables or JSON, to stdout or -o."""
+    from ..engines.evaluate import evaluate
+    from ..io.outfile import atomic_open, check_target, write_stdout
+    from ..language.values import bind, parse_assignments
+
+    if out:
+        check_target(out, [file])
+    given = parse_assignments(points)
+    ev = evaluate(graph, bind(graph, given), output, wrt, edges, jacobian, floats=True)
+    results = []
+    if check:
+        from ..verify.oracle import Tolerances, check_point
+
+        results = check_point(ev, Tolerances(), timeout)
+    if fmt == "json":
+        from ..render.jsondoc import dumps, evaluation_dict, result_dict
+
+        doc = evaluation_dict(ev, nodes, edges)
+        if check:
+            doc["check"] = [result_dict(r) for r in results]
+        text = dumps(doc) + "\n"
+        if out:
+            with atomic_open(out, [file]) as fh:
+                fh.write(text)
+        else:
+            write_stdout(text)
+    else:
+        from ..render.table import eval_check_table, evaluation_tables
+
+        def show(con) -> None:
+            con.print(evaluation_tables(ev, nodes, edges, digits))
+            if check:
+                con.print(eval_check_table(results, digits))
+
+        if out:
+            with atomic_open(out, [file]) as fh:
+                show(console(file=fh))
+        else:
+            show(console())
+    for notice in ev.notices:
+        typer.echo(notice.render(), err=True)
+    report_failures(results)
+    if strict and ev.notices:
+        raise CheckFailed(f"{len(ev.notices)} non-finite result(s) under --strict")
+    if any(r.failed for r in results):
+        raise CheckFailed("the gradient check failed")
+    if out:
+        note(f"wrote {out}")
+
+
+def _eval_batch(
+    graph,
+    points: str,
+    fixed: list[str],
+    fmt: str,
+    chunk: int,
+    out: str | None,
+    strict: bool,
+    engine: str,
+    output,
+    wrt,
+) -> None:
+    """`agrad eval --at-file`: every row's values and gradients, as CSV or JSON."""
+    import contextlib
+
+    from ..engines.batch import run_batch
+    from ..engines.evaluate import pick_outputs
+    from ..io.outfile import atomic_open, check_target
+    from ..io.points import count_rows
+    from ..language.values import parse_assignments
+    from ..render.jsondoc import BatchJson
+
+    source = graph.source.name if graph.source else None
+    if out:
+        check_target(out, [source, points])
+    outs = pick_outputs(graph, output)
+    given = {name: v for name, (v, _) in parse_assignments(fixed).items()}
+    with contextlib.ExitStack() as stack:
+        if out:
+            stream = stack.enter_context(atomic_open(out, [source, points], newline=""))
+        else:
+            stream = sys.stdout
+        writer = BatchJson(stream, graph, outs) if fmt == "json" else _CsvWriter(stream)
+        bar = progress()
+        tick = None
+        if bar is not None:
+            stack.enter_context(bar)
+            task = bar.add_task("evaluating", total=count_rows(points))
+            tick = lambda n: bar.advance(task, n)  # noqa: E731
+        result = run_batch(graph, points, given, chunk, writer.write, tick, engine, outs, wrt)
+        writer.close(result)
+    if result.nonfinite_rows:
+        typer.echo(
+            f"warning: {result.nonfinite_rows} of {result.rows} rows have nan or inf; "
+            f"{result.first_bad}",
+            err=True,
+        )
+        if strict:
+            raise CheckFailed("non-finite results under --strict")
+    if out:
+        note(f"wrote {result.rows:,} rows to {out}")
+
+
+class _CsvWriter:
+    """CSV rows, 17 significant digits, the header before the first block."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.started = False
+
+    def write(self, columns, table) -> None:
+        import numpy as np
+
+        if not self.started:
+            self.stream.write(",".join(columns) + "\n")
+            self.started = True
+        np.savetxt(self.stream, table, delimiter=",", fmt="%.17g")
+
+    def close(self, result) -> None:
+        if not self.started:
+            self.stream.write(",".join(result.columns) + "\n")
+        self.stream.flush()
+
+
+@app.command("ops", epilog="Example: agrad ops")
+@guard
+def ops_command() -> None:
+    """List every operation: syntax, derivative, test domain and convention at kinks."""
+    from ..ops import REGISTRY
+    from ..render.table import ops_table
+
+    console().print(ops_table(REGISTRY.values()))

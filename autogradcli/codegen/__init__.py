@@ -1,0 +1,1 @@
+"""Writing standalone NumPy modules from a graph or its plan."""

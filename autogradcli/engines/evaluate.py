@@ -1,0 +1,246 @@
+"""Evaluate a Graph at one point: values, gradients, Jacobians, edges and warnings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import AgradError, paused_gc, suggest
+from ..graph import Graph
+from . import interpreter as engine
+
+
+@dataclass
+class Notice:
+    """A non-finite value or gradient, and the node that first produced it."""
+
+    kind: str
+    message: str
+    node: int
+    where: str
+    source: str
+
+    def render(self) -> str:
+        """One line for stderr."""
+        text = f": {self.source}" if self.source else ""
+        return f"{self.where}: warning: {self.message}{text}"
+
+
+@dataclass
+class OutputResult:
+    """One output's value, its gradient per wrt name, and its adjoint of every node."""
+
+    name: str
+    node: int
+    value: np.ndarray
+    gradient: dict[str, np.ndarray]
+    adjoints: list
+    contributions: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    jacobian: dict[str, np.ndarray] | None = None
+
+
+@dataclass
+class Evaluation:
+    """Everything `agrad eval` reports about one point."""
+
+    graph: Graph
+    inputs: dict[str, np.ndarray]
+    values: list
+    wrt: list[str]
+    outputs: list[OutputResult]
+    partials: dict[tuple[int, int], np.ndarray] | None
+    notices: list[Notice]
+
+    @property
+    def finite(self) -> bool:
+        """True when no value or gradient was nan or inf."""
+        return not self.notices
+
+
+def named_node(graph: Graph, name: str, option: str) -> int:
+    """The node a name on the command line refers to, or an error suggesting a close name."""
+    node = graph.lookup(name)
+    if node is None:
+        known = [*graph.symbols, *graph.input_ids]
+        raise AgradError(
+            f"{option} {name}: no value named '{name}' in the file",
+            None,
+            suggest(name, known) or f"named values: {', '.join(known) or 'none'}",
+        )
+    return node
+
+
+def pick_outputs(graph: Graph, names: list[str] | None) -> list[tuple[str, int]]:
+    """The outputs asked for by `--output`, or the file's own."""
+    if not names:
+        return list(graph.outputs)
+    return [(name, named_node(graph, name, "--output")) for name in names]
+
+
+def pick_wrt(graph: Graph, names: list[str] | None) -> list[tuple[str, int]]:
+    """The nodes to differentiate with respect to: `--wrt` names, or every input."""
+    if not names:
+        return list(graph.input_ids.items())
+    return [(name, named_node(graph, name, "--wrt")) for name in names]
+
+
+FLOAT_NODES = 1000  # from this size up, `floats` runs a graph of scalars on Python floats
+
+
+def evaluate(
+    graph: Graph,
+    inputs: dict[str, np.ndarray],
+    outputs: list[str] | None = None,
+    wrt: list[str] | None = None,
+    edges: bool = False,
+    jacobian: bool = False,
+    floats: bool = False,
+) -> Evaluation:
+    """Run forward and one backward pass per output (per element with `jacobian`).
+
+    With `floats`, a large graph of scalars runs on Python floats (scalar.py), whose node
+    values are then floats rather than arrays; anything non-finite reruns on NumPy.
+    """
+    outs = pick_outputs(graph, outputs)
+    targets = pick_wrt(graph, wrt)
+    if floats and not edges and not jacobian and len(graph) >= FLOAT_NODES:
+        ev = _on_floats(graph, inputs, outs, targets)
+        if ev is not None:
+            return ev
+    needs = engine.needs_grad(graph, [node for _, node in targets])
+    with engine.fp_watch() as events, paused_gc():
+        vals = engine.forward(graph, inputs)
+        results = []
+        for name, node in outs:
+            record: dict | None = {} if edges else None
+            adj = engine.backward(graph, vals, node, needs, record=record)
+            grad = {w: _adjoint(adj, vals, j) for w, j in targets}
+            result = OutputResult(name, node, np.asarray(vals[node]), grad, adj, record or {})
+            if jacobian:
+                result.jacobian = _jacobian(graph, vals, node, needs, targets)
+            results.append(result)
+    partials = engine.local_partials(graph, vals) if edges else None
+    notices = _notices(graph, vals, results, needs, bool(events))
+    return Evaluation(graph, inputs, vals, [w for w, _ in targets], results, partials, notices)
+
+
+def _on_floats(graph, inputs, outs, targets) -> Evaluation | None:
+    """`evaluate` on Python floats; None when the graph needs arrays or anything is not
+    finite (the NumPy engine then reports it exactly as it always does)."""
+    from . import floats as scalar
+
+    if not scalar.eligible(graph, inputs):
+        return None
+    cols = graph.columns()
+    if cols is None:
+        return None
+    with paused_gc():
+        done = scalar.forward(graph, inputs, [node for _, node in targets], cols)
+        if done is None:
+            return None
+        vals, needs = done
+        results = []
+        for name, node in outs:
+            adj = scalar.backward(graph, vals, node, needs, cols)
+            if adj is None:
+                return None
+            grad = {w: np.asarray(0.0 if adj[j] is None else adj[j]) for w, j in targets}
+            results.append(OutputResult(name, node, np.asarray(vals[node]), grad, adj))
+    return Evaluation(graph, inputs, vals, [w for w, _ in targets], results, None, [])
+
+
+def evaluate_file(
+    path: str,
+    assignments: list[str],
+    outputs: list[str] | None = None,
+    wrt: list[str] | None = None,
+    edges: bool = False,
+    jacobian: bool = False,
+) -> Evaluation:
+    """Parse a file, bind `NAME=VALUE` assignments to its inputs, and evaluate it."""
+    from ..language.parser import parse_file
+    from ..language.values import bind, parse_assignments
+
+    graph = parse_file(path)
+    given = parse_assignments(assignments)
+    return evaluate(graph, bind(graph, given), outputs, wrt, edges, jacobian, floats=True)
+
+
+def _adjoint(adj: list, vals: list, j: int) -> np.ndarray:
+    """The adjoint of node j, or zeros when the output does not depend on it."""
+    return np.zeros(np.shape(vals[j])) if adj[j] is None else np.asarray(adj[j], dtype=float)
+
+
+def _jacobian(graph, vals, node, needs, targets) -> dict[str, np.ndarray]:
+    """The full Jacobian: one reverse pass per element of the output."""
+    shape = np.shape(vals[node])
+    rows: dict[str, list] = {w: [] for w, _ in targets}
+    for k in range(int(np.prod(shape, dtype=int))):
+        seed = np.zeros(shape)
+        seed.flat[k] = 1.0
+        adj = engine.backward(graph, vals, node, needs, seed=seed)
+        for w, j in targets:
+            rows[w].append(_adjoint(adj, vals, j))
+    return {
+        w: np.array(r).reshape(shape + np.shape(vals[j]))
+        for (w, j), r in zip(targets, rows.values(), strict=True)
+    }
+
+
+def _notices(graph, vals, results, needs, flagged) -> list[Notice]:
+    """Name the first node that produced a non-finite value, and for each output's gradient."""
+    notices = []
+    outputs_bad = any(not engine.all_finite(r.value) for r in results)
+    if flagged or outputs_bad:
+        i = engine.first_nonfinite_value(graph, vals)
+        if i is not None:
+            notices.append(
+                _notice(
+                    graph,
+                    "value",
+                    i,
+                    f"{graph.describe(i)} is {_kind(vals[i])}; first produced here",
+                )
+            )
+    for r in results:
+        if all(engine.all_finite(g) for g in r.gradient.values()):
+            continue
+        i = engine.first_nonfinite_vjp(graph, vals, r.adjoints, needs)
+        if i is None:
+            i = engine.first_nonfinite_value(graph, vals)
+        if i is not None:
+            notices.append(
+                _notice(
+                    graph,
+                    "gradient",
+                    i,
+                    f"gradient of {r.name} is not finite: "
+                    f"the derivative of {graph.describe(i)} gives "
+                    f"{_kind(_vjp_bad(graph, vals, r.adjoints, needs, i))}",
+                )
+            )
+    return notices
+
+
+def _vjp_bad(graph, vals, adj, needs, i):
+    a = graph.inputs[i]
+    with engine.fp_watch():
+        g = adj[i] if adj[i] is not None else np.ones_like(vals[i])
+        grads = engine.VJP[graph.ops[i]](
+            g, vals[i], *[vals[j] for j in a], **(graph.attrs[i] or {})
+        )
+    used = [np.ravel(g) for j, g in zip(a, grads, strict=False) if g is not None and needs[j]]
+    return np.concatenate(used or [np.zeros(0)])
+
+
+def _kind(x) -> str:
+    x = np.asarray(x)
+    if np.isnan(x).any():
+        return "nan"
+    return "-inf" if (x == -np.inf).any() else "inf"
+
+
+def _notice(graph: Graph, kind: str, i: int, message: str) -> Notice:
+    span = graph.span(i)
+    return Notice(kind, message, i, graph.where(i), span.text() if span else "")

@@ -1,0 +1,194 @@
+"""One point on Python floats: each op's registry rules, traced once into math/operator calls.
+
+A graph of scalars spends its time in per-call overhead, not arithmetic: a NumPy ufunc on a
+scalar costs about a microsecond, `math.sin` a tenth of that. `forward` and `backward` mirror
+`engine.forward` and `engine.backward` on Python floats. Each op's forward and VJP are traced
+from the registry (tracer.py) and mapped through `pyfloat.SCALAR`, so no rule is written twice.
+Where Python raises (`log(0)`, `1/0`, overflow in `exp`), that node runs its NumPy rule: a
+masked branch (`where`) may still give a finite value. When any value or gradient is not
+finite these return None (at once, when the NumPy rule gave it), and the caller runs the NumPy
+engine, which names the node that produced it. Results are the engine's, bit for bit:
+transcendental functions call NumPy's own kernels (pyfloat.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import cache
+from itertools import product
+from operator import itemgetter
+
+import numpy as np
+
+from ..graph import Graph
+from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP
+from .pyfloat import run_steps, scalar_code
+from .tracer import NotTraceable, Program, Tape
+
+FAILS = (ArithmeticError, ValueError)
+Columns = tuple[list[int], list[int]]  # each node's first and second input, -1 for none
+
+
+def eligible(graph: Graph, inputs: dict) -> bool:
+    """True when every value is a scalar and every op has Python-float rules."""
+    if any(np.ndim(v) for v in inputs.values()):
+        return False
+    if any(np.ndim(c) for c in graph.consts.values()) or any(graph.attrs):
+        return False
+    return all(_has_rules(op) for op in set(graph.ops) if op in REGISTRY)
+
+
+def _has_rules(op: str) -> bool:
+    """True when `rules` has the op, for every `needs` its VJP may be asked for."""
+    if op not in TAKES_NEEDS:
+        return rules(op) is not None
+    patterns = product((True, False), repeat=REGISTRY[op].arity)
+    return all(rules(op, needs) is not None for needs in patterns if any(needs))
+
+
+@cache
+def rules(op: str, needs: tuple[bool, ...] | None = None) -> tuple[Callable, Callable] | None:
+    """The op's forward and VJP on Python floats (VJP for `needs`), or None if it has none."""
+    spec = REGISTRY[op]
+    if spec.kind != "elementwise":
+        return None
+    n = spec.arity
+    extra = {"needs": needs or (True,) * n} if op in TAKES_NEEDS else {}
+    try:
+        forward = _function(FORWARD[op], n, {}, single=True)
+        vjp = _function(VJP[op], n + 2, extra, single=False)
+    except (NotTraceable, TypeError, AttributeError):
+        return None
+    if forward is None or vjp is None:
+        return None
+    return forward, vjp
+
+
+def _function(rule, n: int, kwargs: dict, single: bool) -> Callable | None:
+    """Trace `rule` on n stand-ins into a Python function of n floats."""
+    program = Program([f"a{k}" for k in range(n)], [])
+    tape = Tape(program)
+    result = rule(*[tape.input() for _ in range(n)], **kwargs)
+    results = (result,) if single else tuple(result)
+    missing = [r is None for r in results]
+    program.outputs = [0.0 if r is None else tape._ref(r) for r in results]
+    compiled = scalar_code(program)
+    if compiled is None:
+        return None
+    code, tail, outs = compiled
+    if single and len(code) == 1 and code[0][1] == outs[0]:
+        fn, _, i, j, k = code[0]
+        if (i, j, k) == ((0, -1, -1) if n == 1 else (0, 1, -1)):
+            return fn  # the op is one math/operator call on its inputs
+    none = n + len(tail)  # a slot holding None, for the gradients a rule leaves out
+    get = itemgetter(*[none if m else r for m, r in zip(missing, outs, strict=True)])
+    pad = [*tail, None]
+    if not code:  # the outputs are inputs or constants: (g, g) for `add`
+        if single:
+            return lambda *args: [*args, *pad][outs[0]]
+        if len(outs) == 1:
+            return lambda *args: (get([*args, *pad]),)
+        return lambda *args: get([*args, *pad])
+
+    def run(*args):
+        v = [*args, *pad]
+        run_steps(code, v)
+        return v[outs[0]] if single else (get(v),) if len(outs) == 1 else get(v)
+
+    return run
+
+
+def forward(graph: Graph, inputs: dict, wrt: list[int], cols: Columns) -> tuple | None:
+    """Every node's value as a Python float, and which nodes depend on `wrt` (as
+    `engine.needs_grad`, in the same loop); None if any value is not finite. `cols` is
+    `graph.columns()`."""
+    n = len(graph)
+    vals: list = [None] * n
+    needs = [False] * n
+    for i in wrt:
+        needs[i] = True
+    for i, value in graph.consts.items():
+        vals[i] = float(value)
+    for name, i in graph.input_ids.items():
+        vals[i] = float(inputs[name])
+    fwd = {op: rules(op)[0] for op in set(graph.ops) if op in REGISTRY}  # type: ignore[index]
+    fns = list(map(fwd.get, graph.ops))  # None for inputs and constants
+    i = -1
+    for f, j, k in zip(fns, *cols, strict=True):  # a try costs nothing until it catches
+        i += 1
+        if f is None:
+            continue
+        if k >= 0:
+            if needs[j] or needs[k]:
+                needs[i] = True
+            try:
+                vals[i] = f(vals[j], vals[k])
+            except FAILS:
+                vals[i] = _numpy(FORWARD[graph.ops[i]], vals[j], vals[k])
+                if not math.isfinite(vals[i]):
+                    return None
+        else:
+            if needs[j]:
+                needs[i] = True
+            try:
+                vals[i] = f(vals[j])
+            except FAILS:
+                vals[i] = _numpy(FORWARD[graph.ops[i]], vals[j])
+                if not math.isfinite(vals[i]):
+                    return None
+    return (vals, needs) if all(map(math.isfinite, vals)) else None
+
+
+def _numpy(rule, *args, **kwargs):
+    """A rule on NumPy scalars, for NumPy's nan or inf where Python raises."""
+    with np.errstate(all="ignore"):
+        out = rule(*[np.float64(x) for x in args], **kwargs)
+    if isinstance(out, tuple):
+        return tuple(None if x is None else float(x) for x in out)
+    return float(out)
+
+
+def backward(graph: Graph, vals: list, output: int, needs: list[bool], cols: Columns):
+    """Every node's adjoint for `output` as a Python float (None where unneeded), or None
+    if any is not finite."""
+    adj: list = [None] * len(graph)
+    if not needs[output]:
+        return adj
+    adj[output] = 1.0
+    ops = graph.ops
+    first, second = cols
+    vjps: dict = {}
+    for i in range(output, -1, -1):
+        g = adj[i]
+        if g is None:
+            continue
+        j = first[i]
+        if j < 0:
+            continue
+        k, op = second[i], ops[i]
+        if op in TAKES_NEEDS:
+            mask: tuple | None = (needs[j],) if k < 0 else (needs[j], needs[k])
+        else:
+            mask = None
+        vjp = vjps.get((op, mask))
+        if vjp is None:
+            vjp = vjps[op, mask] = rules(op, mask)[1]  # type: ignore[index]
+        args = (vals[j],) if k < 0 else (vals[j], vals[k])
+        try:
+            grads = vjp(g, vals[i], *args)
+        except FAILS:
+            grads = _numpy(VJP[op], g, vals[i], *args, **({"needs": mask} if mask else {}))
+            if not all(map(math.isfinite, filter(None, grads))):
+                return None
+        gj = grads[0]
+        if gj is not None and needs[j]:
+            prev = adj[j]
+            adj[j] = gj if prev is None else prev + gj
+        if k >= 0:
+            gk = grads[1]
+            if gk is not None and needs[k]:
+                prev = adj[k]
+                adj[k] = gk if prev is None else prev + gk
+    return adj if all(map(math.isfinite, filter(None, adj))) else None
+

@@ -1,0 +1,284 @@
+"""Trace the registry's own forward and VJP functions into a flat program of NumPy ufuncs.
+
+The rules are called with `Sym` stand-ins instead of arrays. Every ufunc they apply is
+recorded once (common subexpressions share a slot), calls on constants are folded, exact
+identities (`x * 1`, `x / 1`, `x ^ 1`) are dropped, `x + (-z)` becomes `x - z`, and steps
+nothing reads are pruned, so the backward pass seeded with 1 costs only what the chain rule
+needs. The derivative rules are still written once: the program is
+what they compute, written down. Only elementwise graphs with scalar constants trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..graph import Graph
+from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP
+from .interpreter import needs_grad
+
+# An argument is a slot (int) or a constant (float or bool).
+Ref = int | float | bool
+
+# `x ** c` for these exponents is what NumPy's `**` computes for arrays.
+POWERS = {2.0: "square", 0.5: "sqrt", -1.0: "reciprocal"}
+
+
+class NotTraceable(Exception):
+    """The graph uses something a flat elementwise program cannot express (at `node`)."""
+
+    def __init__(self, message: str, node: int | None = None):
+        super().__init__(message)
+        self.node = node
+
+
+@dataclass
+class Program:
+    """Straight-line elementwise code: `(ufunc name, out slot, args)` per step.
+
+    Slots `0 .. len(inputs) - 1` hold the inputs. `outputs` lists, per graph output, its
+    value and then its gradient with respect to each input, in `inputs` order (only the
+    value when traced without gradients); a constant there means "this constant at every
+    point".
+    """
+
+    inputs: list[str]
+    output_names: list[str]
+    code: list[tuple[str, int, tuple[Ref, ...]]] = field(default_factory=list)
+    dtypes: list[np.dtype] = field(default_factory=list)
+    outputs: list[Ref] = field(default_factory=list)
+
+    @property
+    def slots(self) -> int:
+        """How many slots the program writes (inputs included)."""
+        return len(self.dtypes)
+
+
+class Sym:
+    """A traced value: the slot of a program that will hold it."""
+
+    __slots__ = ("slot", "tape")
+    __array_priority__ = 1000.0
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, tape: Tape, slot: int):
+        self.tape, self.slot = tape, slot
+
+    def __array_ufunc__(self, ufunc, method, *args, **kwargs):
+        if method != "__call__" or kwargs:
+            raise NotTraceable(f"np.{ufunc.__name__}.{method} with {sorted(kwargs)}")
+        return self.tape.call(ufunc.__name__, args)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func is np.where and len(args) == 3 and not kwargs:
+            return self.tape.call("where", args)
+        if func is np.zeros_like and len(args) == 1 and not kwargs:
+            return 0.0
+        if func is np.ndim:
+            return 1  # a traced value stands for a column of points
+        raise NotTraceable(f"np.{func.__name__} is not an elementwise ufunc")
+
+    def __float__(self):
+        raise NotTraceable("a rule needs a concrete value where the graph has a variable")
+
+    def __array__(self, *args, **kwargs):
+        raise NotTraceable("a rule converts a traced value to an array")
+
+    __bool__ = __int__ = __index__ = __float__
+
+
+def _binary(name: str, swap: bool = False):
+    if swap:
+        return lambda self, other: self.tape.call(name, (other, self))
+    return lambda self, other: self.tape.call(name, (self, other))
+
+
+for _name, _ufunc in {
+    "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide", "pow": "power",
+    "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
+    "eq": "equal", "ne": "not_equal", "and": "bitwise_and", "or": "bitwise_or",
+}.items():  # fmt: skip
+    setattr(Sym, f"__{_name}__", _binary(_ufunc))
+    if _name not in ("lt", "le", "gt", "ge", "eq", "ne"):
+        setattr(Sym, f"__r{_name}__", _binary(_ufunc, swap=True))
+Sym.__neg__ = lambda self: self.tape.call("negative", (self,))  # type: ignore[attr-defined]
+Sym.__abs__ = lambda self: self.tape.call("absolute", (self,))  # type: ignore[attr-defined]
+Sym.__invert__ = lambda self: self.tape.call("invert", (self,))  # type: ignore[attr-defined]
+
+
+class Tape:
+    """Records ufunc calls into a Program, folding constants and sharing repeated calls."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.seen: dict[tuple, int] = {}
+        self.negated: dict[int, Ref] = {}  # slot -> what it is the negation of
+        self.types: dict[tuple, np.dtype] = {}
+
+    def input(self) -> Sym:
+        """A new input slot."""
+        self.program.dtypes.append(np.dtype(np.float64))
+        return Sym(self, len(self.program.dtypes) - 1)
+
+    def call(self, name: str, args: tuple) -> Sym | float | bool:
+        """Record `name(*args)` and return its value: a Sym, or a constant when folded."""
+        refs = tuple(self._ref(a) for a in args)
+        if not any(type(r) is int for r in refs):
+            return self._fold(name, refs)
+        if name == "where":
+            cond, yes, no = refs
+            if type(cond) is not int:
+                return self._value(yes if cond else no)
+        if name == "power" and type(refs[1]) is not int:
+            if refs[1] == 1.0 and self._is_float(refs[0]):
+                return self._value(refs[0])
+            if refs[1] in POWERS:
+                name, refs = POWERS[refs[1]], refs[:1]
+        if name in ("multiply", "divide") and _is_one(refs[1]) and self._is_float(refs[0]):
+            return self._value(refs[0])
+        if name == "multiply" and _is_one(refs[0]) and self._is_float(refs[1]):
+            return self._value(refs[1])
+        if name in ("add", "subtract"):
+            name, refs = self._absorb_negation(name, refs)
+        key = (name, tuple((r, type(r), repr(r)) if type(r) is not int else r for r in refs))
+        slot = self.seen.get(key)
+        if slot is None:
+            slot = self.seen[key] = len(self.program.dtypes)
+            self.program.dtypes.append(self._dtype(name, refs))
+            self.program.code.append((name, slot, refs))
+            if name == "negative":
+                self.negated[slot] = refs[0]
+        return Sym(self, slot)
+
+    def _is_float(self, ref: Ref) -> bool:
+        """True for a float64 slot: `x * 1` may be dropped only when it changes no dtype."""
+        return type(ref) is int and self.program.dtypes[ref] == np.float64
+
+    def _absorb_negation(self, name: str, refs: tuple) -> tuple[str, tuple]:
+        """`x + (-z)` is `x - z` and `x - (-z)` is `x + z`, exactly in IEEE arithmetic; the
+        negation then dies unless something else reads it."""
+        x, y = refs
+        z = self.negated.get(y) if type(y) is int else None
+        if z is not None:
+            return ("subtract" if name == "add" else "add"), (x, z)
+        z = self.negated.get(x) if type(x) is int else None
+        if z is not None and name == "add":
+            return "subtract", (y, z)
+        return name, refs
+
+    def _ref(self, a) -> Ref:
+        if isinstance(a, Sym):
+            if a.tape is not self:
+                raise NotTraceable("a value from another trace")
+            return a.slot
+        if np.ndim(a) != 0:
+            raise NotTraceable("an array constant (the program is elementwise over points)")
+        value = np.asarray(a)[()]
+        if isinstance(value, np.bool_ | bool):
+            return bool(value)
+        if not isinstance(value, np.floating | float | int | np.integer):
+            raise NotTraceable(f"a {type(value).__name__} value")
+        return float(value)
+
+    def _value(self, ref: Ref):
+        return Sym(self, ref) if type(ref) is int else ref
+
+    def _fold(self, name: str, refs: tuple[Ref, ...]) -> float | bool:
+        with np.errstate(all="ignore"):
+            if name == "where":
+                value = refs[1] if refs[0] else refs[2]
+            else:
+                value = getattr(np, name)(*refs)
+        return self._ref(value)
+
+    def _dtype(self, name: str, refs: tuple[Ref, ...]) -> np.dtype:
+        """The result dtype, found by running the ufunc on one sample of each argument."""
+        kinds = tuple(self.program.dtypes[r] if type(r) is int else type(r) for r in refs)
+        key = (name, kinds)
+        if key not in self.types:
+            samples = [np.ones((), dtype=k) for k in kinds]
+            with np.errstate(all="ignore"):
+                fn = np.where if name == "where" else getattr(np, name)
+                result = fn(*samples)
+            self.types[key] = np.asarray(result).dtype
+        return self.types[key]
+
+
+def _is_one(ref: Ref) -> bool:
+    return type(ref) is float and ref == 1.0
+
+
+def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool = True) -> Program:
+    """A program for each output's value and, with `grad`, its gradient w.r.t. every input."""
+    outs = list(graph.outputs) if outputs is None else outputs
+    program = Program(list(graph.input_ids), [name for name, _ in outs])
+    tape = Tape(program)
+    vals: list = [None] * len(graph)
+    for i in graph.input_ids.values():
+        vals[i] = tape.input()
+    for i, value in graph.consts.items():
+        if np.ndim(value) != 0:
+            raise NotTraceable(f"{graph.describe(i)} is an array constant", i)
+        vals[i] = np.float64(value)
+    ops, ins, attrs = graph.ops, graph.inputs, graph.attrs
+    for i, a in enumerate(ins):
+        if not a:
+            continue
+        if REGISTRY[ops[i]].kind != "elementwise":
+            raise NotTraceable(f"{graph.describe(i)} is not elementwise", i)
+        vals[i] = _call(FORWARD[ops[i]], graph, i, *[vals[j] for j in a], **(attrs[i] or {}))
+    needs = needs_grad(graph, graph.input_ids.values())
+    for _, node in outs:
+        program.outputs.append(tape._ref(vals[node]))
+        if not grad:
+            continue
+        adj = _backward(graph, vals, node, needs)
+        for i in graph.input_ids.values():
+            program.outputs.append(0.0 if adj[i] is None else tape._ref(adj[i]))
+    _prune(program)
+    return program
+
+
+def _prune(program: Program) -> None:
+    """Drop steps nothing reads (a negation absorbed into a subtraction, say)."""
+    live = {r for r in program.outputs if type(r) is int}
+    kept = []
+    for step in reversed(program.code):
+        if step[1] in live:
+            kept.append(step)
+            live.update(r for r in step[2] if type(r) is int)
+    program.code = kept[::-1]
+
+
+def _call(rule, graph: Graph, i: int, *args, **kwargs):
+    """Call a registry rule on traced values; a rule that needs what a Sym lacks (a shape,
+    an array method) makes the graph untraceable rather than crashing."""
+    try:
+        return rule(*args, **kwargs)
+    except (AttributeError, TypeError) as exc:
+        needs = f"the rule of {graph.describe(i)} needs a concrete array"
+        raise NotTraceable(f"{needs} ({exc})", i) from None
+    except NotTraceable as exc:
+        raise NotTraceable(f"{graph.describe(i)}: {exc}", i) from None
+
+
+def _backward(graph: Graph, vals: list, output: int, needs: list[bool]) -> list:
+    """`engine.backward` over traced values, seeded with the constant 1."""
+    adj: list = [None] * len(graph)
+    if not needs[output]:
+        return adj
+    adj[output] = 1.0
+    ops, ins, attrs = graph.ops, graph.inputs, graph.attrs
+    for i in range(output, -1, -1):
+        g, a = adj[i], ins[i]
+        if g is None or not a:
+            continue
+        extra = dict(attrs[i] or {})
+        if ops[i] in TAKES_NEEDS:
+            extra["needs"] = tuple(needs[j] for j in a)
+        grads = _call(VJP[ops[i]], graph, i, g, vals[i], *[vals[j] for j in a], **extra)
+        for j, gj in zip(a, grads, strict=True):
+            if gj is not None and needs[j]:
+                adj[j] = gj if adj[j] is None else adj[j] + gj
+    return adj

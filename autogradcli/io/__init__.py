@@ -1,0 +1,1 @@
+"""Reading points files and writing outputs safely."""

@@ -1,0 +1,503 @@
+"""The expression language: text to a flat Graph, with no recursion over nesting depth.
+
+Statements are split at newlines and `;` (newlines inside brackets are ignored); each
+expression is read by an operator-precedence (shunting-yard) loop with explicit stacks,
+so nesting depth is bounded by MAX_NESTING, not by Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..errors import AgradError, Source, paused_gc, suggest
+from ..graph import CONST, Graph
+from ..ops import CONSTANTS, FUNCTIONS, INFIX, POW, REGISTRY, UNARY
+from . import lexer
+from .claims import read_claim
+from .lexer import MAX_NESTING, OPEN, PRECEDENCE, RESERVED, statement_at
+from .literals import Reporter, read_array, read_ranges, read_shapes
+
+PAREN, CALL, UNOP, BINOP = 0, 1, 2, 3
+
+
+def parse(text: str, name: str = "<expr>") -> Graph:
+    """Parse expression-file text into a Graph with its outputs marked."""
+    with paused_gc():
+        return _Parser(Source(name, text)).run()
+
+
+STDIN_NAME = "<stdin>"
+INLINE_NAME = "-e"
+
+
+def parse_formula(path: str | None, inline: str | None = None) -> Graph:
+    """Parse the formula a command was given: a file, '-' for stdin, or `-e` text."""
+    if inline is not None:
+        if path is not None:
+            raise AgradError(
+                f"both a file ({path}) and -e were given", None, "give the formula one way"
+            )
+        return parse(inline, INLINE_NAME)
+    if path is None:
+        raise AgradError(
+            "no formula given", None, "name a file, '-' for standard input, or -e 'x^2 * sin(y)'"
+        )
+    return parse_file(path)
+
+
+def parse_file(path: str) -> Graph:
+    """Read and parse a UTF-8 expression file ('-' reads standard input)."""
+    try:
+        if path == "-":
+            import sys
+
+            text = sys.stdin.buffer.read().decode("utf-8-sig")
+            return parse(text, STDIN_NAME)
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+    except IsADirectoryError:
+        raise AgradError(f"{path} is a folder, not a formula file") from None
+    except FileNotFoundError:
+        raise AgradError(f"no such file: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise AgradError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise AgradError(f"cannot read {path}: {exc.strerror}") from None
+    return parse(text, path)
+
+
+class _Parser(Reporter):
+    """One pass over the statements of a source, building its Graph."""
+
+    def __init__(self, source: Source):
+        super().__init__(source)
+        self.graph = Graph(source)
+        self.consts: dict[str, int] = {}
+        self.bare: list[tuple[str | None, int]] = []
+        self.assigned: dict[str, int] = {}
+
+    def run(self) -> Graph:
+        """Parse every statement and choose the outputs."""
+        last: str | None = None
+        text, source = self.source.text, self.source
+        pos, n = 0, len(text)
+        if lexer.FAST_PATH and n >= lexer.BULK_MIN_CHARS:
+            from . import bulk
+
+            built = bulk.build(self.graph)
+            if built is not None:
+                self.graph.add_output(*built)  # its last assignment, as choose_outputs would
+                self.directives()
+                return self.graph
+        simple = lexer.simple().match if lexer.FAST_PATH and n >= lexer.SIMPLE_MIN_CHARS else None
+        while pos < n:
+            m = simple(text, pos) if simple else None
+            if m is not None and self.simple_statement(m):
+                last = m[1]
+                pos = m.end()
+                continue
+            stmt, pos = statement_at(source, pos)
+            if not stmt:
+                continue
+            if stmt[0][1] == "expect" and len(stmt) > 1 and stmt[1][1] != "=":
+                read_claim(self, stmt)
+            elif len(stmt) >= 2 and stmt[0][0] == "name" and stmt[1][1] == "=":
+                if len(stmt) == 2:
+                    self.fail(
+                        "expected an expression after '='",
+                        stmt[1][2],
+                        stmt[1][3],
+                        f"write {stmt[0][1]} = <expression>",
+                    )
+                node = self.expression(stmt, 2)
+                self.assign(stmt[0], node, stmt[1][2])
+                last = stmt[0][1]
+            else:
+                node = self.expression(stmt, 0)
+                single = len(stmt) == 1 and stmt[0][0] == "name"
+                self.bare.append((stmt[0][1] if single else None, node))
+        self.choose_outputs(last)
+        self.directives()
+        return self.graph
+
+    def directives(self) -> None:
+        """Read `# range:` and `# shape:` comments."""
+        if "#" in self.source.text:
+            read_ranges(self)
+            read_shapes(self)
+
+    def simple_statement(self, m: re.Match) -> bool:
+        """`name = arith` or `name = f(arith)`, arith being up to three atoms and two infix
+        operators, as matched by SIMPLE; False (nothing built) for a call the general path
+        must read.
+
+        The same as the general path would build, through the same methods, without
+        tokenizing: most lines of large generated files have one of these shapes.
+        """
+        target, fname = m[1], m[2]
+        g = self.graph
+        if fname is None:
+            node = self.arith(m, 9)
+        else:
+            op_name = FUNCTIONS.get(fname)
+            if op_name is None or REGISTRY[op_name].arity != 1:
+                if m[4] is not None:
+                    return False
+                start = m.start(2)
+                self.check_function(fname, start, m.end(2))
+                operands: list[tuple[int, int, int]] = []
+                x = (self.atom(m[3], m.start(3), m.end(3)), m.start(3), m.end(3))
+                self.call(fname, [x], start, m.end(8), operands)
+                node = operands[0][0]
+            else:
+                node = g._add(op_name, (self.arith(m, 3),), m.start(2), m.end(8))
+        start = m.start(1)
+        if target in self.assigned or target in g.input_ids or target in RESERVED:
+            self.assign(("name", target, start, m.end(1)), node, start)
+            return True
+        self.assigned[target] = start
+        g.symbols[target] = node
+        if g.names[node] is None and g.ops[node] != CONST:
+            g.names[node] = target
+        return True
+
+    def arith(self, m: re.Match, k: int) -> int:
+        """`a`, `a op b` or `a op b op2 c` from groups k..k+4, grouped by precedence, with
+        nodes made in the general path's order."""
+        g = self.graph
+        symbols = g.symbols
+        a, op = m[k], m[k + 1]
+        left = symbols.get(a)
+        if left is None:
+            left = self.atom(a, m.start(k), m.end(k))
+        if op is None:
+            return left
+        b, op2 = m[k + 2], m[k + 3]
+        right = symbols.get(b)
+        if right is None:
+            right = self.atom(b, m.start(k + 2), m.end(k + 2))
+        start, mid = m.start(k), m.end(k + 2)
+        if op2 is None:
+            return g._add(INFIX[op], (left, right), start, mid)
+        c, end = m[k + 4], m.end(k + 4)
+        p1, p2 = PRECEDENCE[op], PRECEDENCE[op2]
+        if p2 > p1 or p1 == p2 == POW:  # a op (b op2 c)
+            third = symbols.get(c)
+            if third is None:
+                third = self.atom(c, m.start(k + 4), end)
+            inner = g._add(INFIX[op2], (right, third), m.start(k + 2), end)
+            return g._add(INFIX[op], (left, inner), start, end)
+        inner = g._add(INFIX[op], (left, right), start, mid)  # (a op b) op2 c
+        third = symbols.get(c)
+        if third is None:
+            third = self.atom(c, m.start(k + 4), end)
+        return g._add(INFIX[op2], (inner, third), start, end)
+
+    def atom(self, text: str, start: int, end: int) -> int:
+        """A number or a name, as the general path reads it."""
+        if text[0].isdigit() or text[0] == ".":
+            return self.const(float(text), start, end)
+        return self.ref(text, start, end)
+
+    def choose_outputs(self, last: str | None) -> None:
+        """Bare expressions are outputs; without one, the last assignment is."""
+        g = self.graph
+        if not self.bare:
+            if last is None:
+                self.fail(
+                    "the file has no expression to evaluate",
+                    0,
+                    0,
+                    "write a formula such as: f = x^2 + sin(y)",
+                )
+            g.add_output(last, g.symbols[last])
+            return
+        unnamed = sum(1 for name, _ in self.bare if name is None)
+        k = 0
+        listed: set[str] = set()
+        for name, node in self.bare:
+            if name in listed:
+                continue  # a name written twice as a bare expression is one output
+            if name is not None:
+                listed.add(name)
+            if name is None:
+                k += 1
+                name = "out" if unnamed == 1 else f"out{k}"
+                while name in g.symbols or name in g.input_ids:
+                    name += "_"
+                g.name_node(node, name)
+            g.add_output(name, node)
+
+    def assign(self, target: tuple[str, str, int, int], node: int, eq: int) -> None:
+        """Bind `name = expr`, refusing constants, function names and reassignment."""
+        _, name, start, end = target
+        g = self.graph
+        if not name.isascii():
+            self.plain_name(name, start)
+        if name in CONSTANTS:
+            self.fail(f"cannot assign to the constant '{name}'", start, end, "choose another name")
+        if name in FUNCTIONS:
+            self.fail(
+                f"'{name}' is a function and cannot be assigned", start, end, "choose another name"
+            )
+        if name in self.assigned:
+            first = self.source.where(self.assigned[name])
+            self.fail(
+                f"'{name}' is assigned twice",
+                start,
+                end,
+                f"it was first assigned at {first}; names are single-assignment, "
+                "so pick a new name",
+            )
+        if name in g.input_ids:
+            i = g.input_ids[name]
+            self.fail(
+                f"'{name}' is used before it is assigned",
+                g.starts[i],
+                g.ends[i],
+                f"it is assigned later, at {self.source.where(start)}; "
+                "move that line above its first use",
+            )
+        self.assigned[name] = start
+        if g.ops[node] == CONST:
+            g.symbols[name] = node
+        else:
+            g.name_node(node, name)
+
+    def const(self, value: float, start: int, end: int, name: str | None = None) -> int:
+        """An interned scalar constant node (equal numbers share one node)."""
+        key = name or repr(value)
+        i = self.consts.get(key)
+        if i is None:
+            i = self.consts[key] = self.graph.add_const(value, start, end, name)
+        return i
+
+    def ref(self, name: str, start: int, end: int) -> int:
+        """Resolve an identifier: an assigned name, a constant, or a new input."""
+        g = self.graph
+        i = g.symbols.get(name)
+        if i is not None:
+            return i
+        if name in CONSTANTS:
+            return self.const(CONSTANTS[name], start, end, name)
+        if name in FUNCTIONS:
+            self.fail(f"'{name}' is a function", start, end, f"call it: {name}(x)")
+        i = g.input_ids.get(name)
+        if i is None and not name.isascii():
+            self.plain_name(name, start)
+        return g.add_input(name, start, end) if i is None else i
+
+    def plain_name(self, name: str, start: int) -> None:
+        """Refuse superscript, subscript and fraction digits in a name (`x²` means x^2)."""
+        import unicodedata
+
+        for k, ch in enumerate(name):
+            if unicodedata.category(ch) == "No":
+                digit = unicodedata.normalize("NFKC", ch)
+                sup = "SUPERSCRIPT" in unicodedata.name(ch, "")
+                hint = f"write {name[:k]}^{digit}" if sup else f"write {name[:k]}_{digit}"
+                self.fail(
+                    f"'{ch}' cannot be part of a name ('{name}')",
+                    start + k,
+                    start + k + 1,
+                    hint if digit.isdigit() else "use plain letters, digits and _",
+                )
+
+    def expression(self, toks: list, i: int) -> int:
+        """Read toks[i:] as one expression and return its node id."""
+        operands: list[tuple[int, int, int]] = []
+        stack: list[tuple[int, str | None, int, int, int]] = []
+        depth = 0
+        expect = True
+        n = len(toks)
+        while i < n:
+            kind, text, start, end = toks[i]
+            if expect:
+                if kind == "num":
+                    operands.append((self.const(float(text), start, end), start, end))
+                    expect = False
+                elif kind == "name":
+                    if i + 1 < n and toks[i + 1][1] == "(":
+                        self.check_function(text, start, end)
+                        depth += 1
+                        if depth > MAX_NESTING:
+                            self.nesting_error(start, end)
+                        stack.append((CALL, text, 0, start, len(operands)))
+                        i += 1
+                        if i + 1 < n and toks[i + 1][1] == ")":
+                            depth -= 1
+                            stack.pop()
+                            self.call(text, [], start, toks[i + 1][3], operands)
+                            i += 1
+                            expect = False
+                    else:
+                        operands.append((self.ref(text, start, end), start, end))
+                        expect = False
+                elif text == "(":
+                    depth += 1
+                    if depth > MAX_NESTING:
+                        self.nesting_error(start, end)
+                    stack.append((PAREN, None, 0, start, 0))
+                elif text == "[":
+                    value, end, i = self.array(toks, i)
+                    operands.append((self.graph.add_const(value, start, end), start, end))
+                    expect = False
+                elif text in ("-", "+"):
+                    stack.append((UNOP, "neg" if text == "-" else None, UNARY, start, 0))
+                else:
+                    self.expected_operand(toks, i)
+            elif kind == "op" and text in PRECEDENCE:
+                prec = PRECEDENCE[text]
+                while (
+                    stack
+                    and stack[-1][0] >= UNOP
+                    and (stack[-1][2] > prec or (stack[-1][2] == prec and prec != POW))
+                ):
+                    self.reduce(stack.pop(), operands)
+                stack.append((BINOP, INFIX[text], prec, start, 0))
+                expect = True
+            elif text == ")" or text == ",":
+                while stack and stack[-1][0] >= UNOP:
+                    self.reduce(stack.pop(), operands)
+                if not stack:
+                    what = (
+                        "')' has no matching '('" if text == ")" else "',' outside a function call"
+                    )
+                    self.fail(
+                        what,
+                        start,
+                        end,
+                        "remove it"
+                        if text == ")"
+                        else "arguments are separated by commas only inside f(...)",
+                    )
+                top = stack[-1]
+                if text == ",":
+                    if top[0] != CALL:
+                        self.fail(
+                            "',' inside parentheses that are not a call",
+                            start,
+                            end,
+                            "only function calls take several arguments",
+                        )
+                    expect = True
+                else:
+                    stack.pop()
+                    depth -= 1
+                    if top[0] == CALL:
+                        args = operands[top[4] :]
+                        del operands[top[4] :]
+                        self.call(top[1], args, top[3], end, operands)
+                    else:
+                        node, _, _ = operands.pop()
+                        operands.append((node, top[3], end))
+            else:
+                self.missing_operator(toks, i)
+            i += 1
+        if expect:
+            last = toks[-1]
+            self.fail(
+                f"the expression ends after {last[1]!r}",
+                last[2],
+                last[3],
+                "complete the expression",
+            )
+        while stack:
+            top = stack.pop()
+            if top[0] < UNOP:
+                what = f"'{top[1]}(' is never closed" if top[0] == CALL else "'(' is never closed"
+                self.fail(
+                    what, top[3], top[3] + 1 + (len(top[1]) if top[1] else 0), "add the missing ')'"
+                )
+            self.reduce(top, operands)
+        return operands[-1][0]
+
+    def reduce(self, entry: tuple, operands: list) -> None:
+        """Apply a unary or binary operator to the operand stack."""
+        kind, op, _, start, _ = entry
+        g = self.graph
+        if kind == UNOP:
+            node, _, end = operands.pop()
+            if op is None:
+                operands.append((node, start, end))
+            elif g.ops[node] == CONST and g.consts[node].ndim == 0 and g.names[node] is None:
+                operands.append((self.const(-float(g.consts[node]), start, end), start, end))
+            else:
+                operands.append((g._add("neg", (node,), start, end), start, end))
+            return
+        right = operands.pop()
+        left = operands.pop()
+        node = g._add(op, (left[0], right[0]), left[1], right[2])
+        operands.append((node, left[1], right[2]))
+
+    def call(self, name: str, args: list, start: int, end: int, operands: list) -> None:
+        """Build a function-call node after checking its arity."""
+        op = REGISTRY[FUNCTIONS[name]]
+        if len(args) != op.arity:
+            plural = "argument" if op.arity == 1 else "arguments"
+            self.fail(
+                f"{name}() takes {op.arity} {plural}, got {len(args)}",
+                start,
+                end,
+                f"write {op.syntax}",
+            )
+        node = self.graph._add(op.name, tuple([a[0] for a in args]), start, end)
+        operands.append((node, start, end))
+
+    def check_function(self, name: str, start: int, end: int) -> None:
+        """Refuse a call to something that is not a known function."""
+        if name in FUNCTIONS:
+            return
+        if name in self.graph.symbols or name in self.graph.input_ids or name in CONSTANTS:
+            self.fail(f"'{name}' is not a function", start, end, f"write {name}*(...) to multiply")
+        self.fail(
+            f"unknown function '{name}'",
+            start,
+            end,
+            suggest(name, sorted(FUNCTIONS)) or "run 'agrad ops' to list the functions",
+        )
+
+    def expected_operand(self, toks: list, i: int) -> None:
+        """Report a token found where an operand should start."""
+        _, text, start, end = toks[i]
+        prev = toks[i - 1][1] if i > 0 else None
+        where = f"after {prev!r}" if prev else "at the start of the statement"
+        if text == "=":
+            self.fail(
+                "'=' must follow a single name at the start of a statement",
+                start,
+                end,
+                "write name = expression",
+            )
+        hint = "remove one of them" if prev in PRECEDENCE and text in PRECEDENCE else None
+        if text == ")" and prev == "(":
+            hint = "empty parentheses hold nothing; write an expression inside them"
+        self.fail(f"expected an expression {where}, found {text!r}", start, end, hint)
+
+    def missing_operator(self, toks: list, i: int) -> None:
+        """Report two operands side by side, or a misplaced token."""
+        kind, text, start, end = toks[i]
+        prev = toks[i - 1]
+        if text == "=":
+            self.fail(
+                "'=' must follow a single name at the start of a statement",
+                start,
+                end,
+                "to name a value write: name = expression",
+            )
+        if text == "]":
+            self.fail("']' has no matching '['", start, end, "remove it")
+        if kind in ("num", "name") or text in OPEN:
+            self.fail(
+                f"missing operator between {prev[1]!r} and {text!r}",
+                start,
+                end,
+                f"did you mean '{prev[1]}*{text}'?",
+            )
+        self.fail(f"unexpected {text!r}", start, end)
+
+    def array(self, toks: list, i: int) -> tuple[np.ndarray, int, int]:
+        """Read a nested array literal of numbers starting at toks[i] == '['."""
+        return read_array(self, toks, i)

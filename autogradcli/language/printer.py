@@ -1,0 +1,156 @@
+"""SymPy expressions written back in agrad's own syntax, so `agrad eval` can read them."""
+
+from __future__ import annotations
+
+from ..errors import AgradError
+from ..ops import FUNCTIONS
+
+
+def agrad_text(expr) -> str:
+    """Print a SymPy expression as an agrad expression; refuse what agrad cannot say."""
+    from sympy.printing.str import StrPrinter
+
+    class AgradPrinter(StrPrinter):
+        """StrPrinter with agrad's names for the few functions SymPy spells differently."""
+
+        def _print_Abs(self, e):
+            return f"abs({self._print(e.args[0])})"
+
+        def _print_Exp1(self, e):
+            return "e"
+
+        def _print_Heaviside(self, e):
+            return f"((sign({self._print(e.args[0])}) + 1)/2)"
+
+        def _print_Max(self, e):
+            return self._nested("max", e.args)
+
+        def _print_Min(self, e):
+            return self._nested("min", e.args)
+
+        def _nested(self, name, args):
+            text = self._print(args[0])
+            for a in args[1:]:
+                text = f"{name}({text}, {self._print(a)})"
+            return text
+
+        def _print_Function(self, e):
+            name = type(e).__name__
+            if name not in FUNCTIONS:
+                raise AgradError(
+                    f"the derivative uses {name}(), which agrad has no name for",
+                    None,
+                    "use --format text or --latex for this one",
+                )
+            return f"{name}({', '.join(self._print(a) for a in e.args)})"
+
+        def _print_Symbol(self, e):
+            if not e.name.isidentifier():
+                raise AgradError(
+                    f"'{e.name}' is an array element; agrad syntax needs scalar inputs",
+                    None,
+                    "use --format text or --latex",
+                )
+            return e.name
+
+        def _unsupported(self, e):
+            raise AgradError(
+                f"the derivative contains {e}, which agrad cannot write",
+                None,
+                "use --format text or --latex",
+            )
+
+        _print_ImaginaryUnit = _unsupported
+        _print_Infinity = _unsupported
+        _print_NegativeInfinity = _unsupported
+        _print_ComplexInfinity = _unsupported
+        _print_NaN = _unsupported
+        _print_Derivative = _unsupported
+        _print_Piecewise = _unsupported
+
+    return AgradPrinter({"order": "none"}).doprint(expr)
+
+
+def graph_text(graph) -> str:
+    """An expression file computing the same outputs as `graph` (claims are not written).
+
+    Unnamed operations used once are written inline, fully parenthesised; named, shared and
+    output nodes get a line of their own.
+    """
+    from ..graph import CONST, INPUT
+    from ..ops import CONSTANTS, REGISTRY
+
+    uses = [0] * len(graph)
+    for a in graph.inputs:
+        for j in a:
+            uses[j] += 1
+    outputs = {i for _, i in graph.outputs}
+    taken = set(graph.symbols) | set(graph.input_ids)
+    text: list[str] = [""] * len(graph)
+    names: dict[int, str] = {}
+    lines = []
+    for i in range(len(graph)):
+        op = graph.ops[i]
+        if op == INPUT:
+            text[i] = graph.names[i]
+            continue
+        if op == CONST:
+            name = graph.names[i]
+            text[i] = name if name in CONSTANTS else _literal(graph.consts[i])
+            continue
+        if graph.attrs[i]:
+            raise AgradError(f"cannot write {op} with {graph.attrs[i]} in agrad syntax")
+        args = [names.get(j, text[j]) for j in graph.inputs[i]]
+        spec = REGISTRY[op]
+        if spec.symbol and spec.arity == 2:
+            expr = f"({args[0]} {spec.symbol} {args[1]})"
+        elif spec.symbol:
+            expr = f"({spec.symbol}{args[0]})"
+        else:
+            expr = f"{op}({', '.join(args)})"
+        text[i] = expr
+        if graph.names[i] or uses[i] > 1 or i in outputs:
+            name = graph.names[i] or _fresh(f"t{i}", taken)
+            taken.add(name)
+            names[i] = name
+            lines.append(
+                f"{name} = {expr.removeprefix('(').removesuffix(')')}"
+                if _outer(expr)
+                else f"{name} = {expr}"
+            )
+    for out, i in graph.outputs:
+        ref = names.get(i, text[i])
+        if ref != out:
+            lines.append(f"{out} = {ref}")
+        lines.append(out)
+    return "\n".join(lines) + "\n"
+
+
+def _outer(expr: str) -> bool:
+    """True when the whole expression is one parenthesised group."""
+    if not (expr.startswith("(") and expr.endswith(")")):
+        return False
+    depth = 0
+    for k, ch in enumerate(expr):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and k < len(expr) - 1:
+            return False
+    return True
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name += "_"
+    return name
+
+
+def _literal(value) -> str:
+    import numpy as np
+
+    a = np.asarray(value, dtype=float)
+    if not np.isfinite(a).all():
+        raise AgradError("cannot write a non-finite constant in agrad syntax")
+    if a.ndim == 0:
+        v = float(a)
+        return f"({v!r})" if v < 0 or (v == 0 and np.signbit(v)) else repr(v)
+    return repr(a.tolist())

@@ -1,0 +1,231 @@
+"""JSON output: strict JSON, with non-finite numbers as the strings "nan", "inf", "-inf"."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..engines.evaluate import Evaluation
+from ..graph import CONST
+
+
+def jsonable(x: Any) -> Any:
+    """A float or nested list for an array; non-finite elements become strings."""
+    a = np.asarray(x, dtype=np.float64)
+    if np.isfinite(a).all():
+        return a.tolist()
+    obj = a.astype(object)
+    obj[np.isnan(a)] = "nan"
+    obj[a == np.inf] = "inf"
+    obj[a == -np.inf] = "-inf"
+    return obj.tolist()
+
+
+def evaluation_dict(ev: Evaluation, nodes: bool = False, edges: bool = False) -> dict:
+    """The JSON document for `agrad eval --format json`."""
+    g = ev.graph
+    outputs = {}
+    for r in ev.outputs:
+        entry: dict[str, Any] = {
+            "value": jsonable(r.value),
+            "gradient": {w: jsonable(v) for w, v in r.gradient.items()},
+        }
+        if r.jacobian is not None:
+            entry["jacobian"] = {w: jsonable(v) for w, v in r.jacobian.items()}
+        outputs[r.name] = entry
+    doc: dict[str, Any] = {
+        "file": g.source.name if g.source else None,
+        "inputs": {name: jsonable(v) for name, v in ev.inputs.items()},
+        "outputs": outputs,
+        "gradient_of": "sum of each output's elements",
+    }
+    if nodes:
+        doc["nodes"] = [_node(ev, i) for i in range(len(g))]
+    if edges:
+        doc["edges"] = [
+            {
+                "from": f"n{j}",
+                "to": f"n{i}",
+                "arg": k,
+                "partial": jsonable(ev.partials[(i, k)]),
+                "contribution": {
+                    r.name: jsonable(r.contributions[(i, k)])
+                    for r in ev.outputs
+                    if (i, k) in r.contributions
+                },
+            }
+            for i, a in enumerate(g.inputs)
+            for k, j in enumerate(a)
+        ]
+    doc["warnings"] = [
+        {
+            "kind": n.kind,
+            "message": n.message,
+            "node": f"n{n.node}",
+            "location": n.where,
+            "source": n.source,
+        }
+        for n in ev.notices
+    ]
+    return doc
+
+
+def _node(ev: Evaluation, i: int) -> dict:
+    g = ev.graph
+    span = g.span(i)
+    return {
+        "id": f"n{i}",
+        "name": g.names[i],
+        "op": g.ops[i],
+        "inputs": [f"n{j}" for j in g.inputs[i]],
+        "value": jsonable(ev.values[i]),
+        "adjoint": {
+            r.name: None if r.adjoints[i] is None else jsonable(r.adjoints[i]) for r in ev.outputs
+        },
+        "location": span.where() if span and g.ops[i] != CONST else None,
+        "source": span.text() if span else None,
+    }
+
+
+def result_dict(r) -> dict:
+    """One check result as JSON."""
+    doc = {
+        "file": r.file,
+        "output": r.output,
+        "wrt": r.wrt,
+        "kind": r.kind,
+        "points": r.points,
+        "status": r.status,
+        "max_error": None if r.max_error is None else jsonable(r.max_error),
+        "line": r.line,
+        "detail": r.detail,
+        "kinks": r.kinks,
+        "redrawn": r.redrawn,
+        "proof": r.proof,
+    }
+    for key, value in r.values.items():
+        doc[key] = None if value is None else jsonable(value)
+    return doc
+
+
+def check_dict(results) -> dict:
+    """The JSON document for `agrad check --format json`."""
+    counts: dict[str, int] = {}
+    for r in results:
+        key = r.status.split(":")[0]
+        counts[key] = counts.get(key, 0) + 1
+    return {"results": [result_dict(r) for r in results], "summary": counts}
+
+
+def view_chunks(view) -> Iterator[str]:
+    """`agrad graph --format json` (schema in the README) as text chunks, one node or edge
+    per line, so a large graph streams to its file instead of being held twice in memory."""
+    g = view.graph
+
+    def number(x):
+        return None if x is None else jsonable(x)
+
+    def line(obj) -> str:
+        return json.dumps(obj, allow_nan=False, ensure_ascii=False)
+
+    outputs = {name: f"n{i}" for name, i in g.outputs}
+    yield "{\n"
+    yield f'  "file": {line(g.source.name if g.source else None)},\n'
+    yield f'  "outputs": {line(outputs)},\n'
+    yield '  "nodes": ['
+    for k, it in enumerate(view.items):
+        node = {
+            "id": f"n{it.id}",
+            "kind": it.kind,
+            "label": it.title,
+            "op": it.op,
+            "name": g.names[it.id],
+            "members": [f"n{m}" for m in it.members],
+            "source": it.source,
+            "location": it.location or None,
+            "value": number(view.value(it.id)),
+            "gradient": number(view.adjoint(it.id)),
+        }
+        yield ("\n    " if k == 0 else ",\n    ") + line(node)
+    yield "\n  ],\n" if view.items else "],\n"
+    yield '  "edges": ['
+    for k, lk in enumerate(view.links):
+        edge = {
+            "from": f"n{lk.src}",
+            "to": f"n{lk.dst}",
+            "arg": lk.arg if lk.arg >= 0 else None,
+            "partial": number(view.partial(lk)),
+            "contribution": number(view.contribution(lk)),
+        }
+        yield ("\n    " if k == 0 else ",\n    ") + line(edge)
+    yield "\n  ]" if view.links else "]"
+    if view.ev is not None:
+        name = view.ev.outputs[0].name if view.ev.outputs else None
+        yield f',\n  "gradient_of": {line(name)}'
+    yield "\n}\n"
+
+
+def view_dict(view) -> dict:
+    """The graph JSON document as a dict (the same content as view_chunks)."""
+    return json.loads("".join(view_chunks(view)))
+
+
+class BatchJson:
+    """`agrad eval --at-file ... --format json`: a list per column, each on one line."""
+
+    def __init__(self, stream, graph, outs: list[tuple[str, int]]):
+        self.stream = stream
+        self.graph = graph
+        self.outs = outs
+        self.blocks: list[np.ndarray] = []
+
+    def write(self, columns: list[str], table: np.ndarray) -> None:
+        """Keep one block of rows."""
+        self.blocks.append(table)
+
+    def close(self, result) -> None:
+        """Write the document."""
+        width = len(result.columns)
+        table = np.vstack(self.blocks) if self.blocks else np.zeros((0, width))
+        col = {name: table[:, k] for k, name in enumerate(result.columns)}
+        lists: list[np.ndarray] = []
+
+        def ref(values: np.ndarray) -> str:
+            lists.append(values)
+            return f"\x00{len(lists) - 1}\x00"
+
+        inputs = list(self.graph.input_ids)
+        outputs = {
+            o: {
+                "value": ref(col[o]),
+                "gradient": {w: ref(col[f"d{o}/d{w}"]) for w in inputs if f"d{o}/d{w}" in col},
+            }
+            for o, _ in self.outs
+        }
+        warnings = (
+            []
+            if not result.nonfinite_rows
+            else [f"{result.nonfinite_rows} rows have nan or inf; {result.first_bad}"]
+        )
+        doc = {
+            "rows": result.rows,
+            "engine": result.engine,
+            "inputs": {w: ref(col[w]) for w in inputs},
+            "outputs": outputs,
+            "warnings": warnings,
+        }
+        parts = dumps(doc).split('"\\u0000')
+        self.stream.write(parts[0])
+        for part in parts[1:]:
+            k, _, rest = part.partition('\\u0000"')
+            self.stream.write(json.dumps(jsonable(lists[int(k)]), allow_nan=False))
+            self.stream.write(rest)
+        self.stream.write("\n")
+
+
+def dumps(doc: dict) -> str:
+    """Serialize strictly (a bare NaN would be a bug, so it raises)."""
+    return json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False)

@@ -1,0 +1,230 @@
+"""What a drawing shows: which nodes and edges, grouped how, with which numbers.
+
+Every graph renderer (DOT, Mermaid, tree, table, JSON) draws a View, so selection (`--focus`,
+`--depth`), grouping (`--collapse`) and the numbers from an evaluation live in one place.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..engines.evaluate import Evaluation, named_node
+from ..errors import paused_gc
+from ..graph import CONST, INPUT, Graph
+from ..ops import REGISTRY
+from .numfmt import fmt
+
+BIG = 500
+
+
+@dataclass
+class Item:
+    """One drawn node (with --collapse, one named step standing for several nodes)."""
+
+    id: int
+    kind: str  # "input", "const", "op" or "output"
+    title: str  # name, constant or op symbol
+    op: str
+    source: str
+    location: str
+    members: list[int] = field(default_factory=list)
+    cut: bool = False  # some of its inputs are not drawn (--depth)
+
+
+@dataclass
+class Link:
+    """One drawn edge from `src` into argument `arg` of `dst` (-1: several merged edges)."""
+
+    src: int
+    dst: int
+    arg: int
+
+
+@dataclass
+class View:
+    """The nodes and edges to draw, and the evaluation they may show."""
+
+    graph: Graph
+    items: list[Item]
+    links: list[Link]
+    ev: Evaluation | None = None
+    backward: bool = False
+
+    def value(self, i: int):
+        """The value of node i, when evaluated."""
+        return None if self.ev is None else self.ev.values[i]
+
+    def adjoint(self, i: int):
+        """d(first output)/d(node i), when evaluated and reached."""
+        if self.ev is None or not self.ev.outputs:
+            return None
+        return self.ev.outputs[0].adjoints[i]
+
+    def partial(self, link: Link):
+        """The edge's local partial d dst / d src, when evaluated."""
+        if self.ev is None or self.ev.partials is None or link.arg < 0:
+            return None
+        return self.ev.partials.get((link.dst, link.arg))
+
+    def contribution(self, link: Link):
+        """What the edge adds to its source's adjoint (first output), when evaluated."""
+        if self.ev is None or not self.ev.outputs or link.arg < 0:
+            return None
+        return self.ev.outputs[0].contributions.get((link.dst, link.arg))
+
+
+def roots(graph: Graph, focus: str | None) -> list[int]:
+    """The nodes a drawing starts from: --focus, or the outputs (and unused named nodes)."""
+    if focus is None:
+        outputs = sorted({i for _, i in graph.outputs})
+        reached, _ = select(graph, outputs, None)
+        unused = [i for i in graph.symbols.values() if graph.ops[i] != CONST and i not in reached]
+        return outputs + sorted(set(unused))
+    return [named_node(graph, focus, "--focus")]
+
+
+def select(graph: Graph, starts: list[int], depth: int | None) -> tuple[set[int], set[int]]:
+    """Nodes reachable backwards from `starts` (within `depth` edges), and those cut short."""
+    dist = {s: 0 for s in starts}
+    queue = deque(starts)
+    cut = set()
+    while queue:
+        i = queue.popleft()
+        for j in graph.inputs[i]:
+            if depth is not None and dist[i] >= depth:
+                cut.add(i)
+                continue
+            if j not in dist:
+                dist[j] = dist[i] + 1
+                queue.append(j)
+    return set(dist), cut
+
+
+def build(
+    graph: Graph,
+    ev: Evaluation | None = None,
+    focus: str | None = None,
+    depth: int | None = None,
+    collapse: bool = False,
+    backward: bool = False,
+) -> View:
+    """Choose, group and label the nodes to draw."""
+    with paused_gc():
+        return _build(graph, ev, focus, depth, collapse, backward)
+
+
+def _build(graph, ev, focus, depth, collapse, backward) -> View:
+    keep, cut = select(graph, roots(graph, focus), depth)
+    outputs = {i for _, i in graph.outputs}
+    group = _groups(graph, keep, outputs) if collapse else {i: i for i in keep}
+    items: dict[int, Item] = {}
+    for i in sorted(keep):
+        g = group[i]
+        if g is None:
+            continue
+        if g not in items:
+            items[g] = _item(graph, g, outputs, collapse)
+        items[g].members.append(i)
+    for i in cut:
+        if group[i] is not None:
+            items[group[i]].cut = True
+    links = []
+    seen = set()
+    for i in sorted(keep):
+        for k, j in enumerate(graph.inputs[i]):
+            a, b = group.get(j), group[i]
+            if a is None or b is None or a == b or j not in keep:
+                continue
+            if collapse:
+                if (a, b) in seen:
+                    continue
+                seen.add((a, b))
+                k = -1
+            links.append(Link(a, b, k))
+    view = View(graph, sorted(items.values(), key=lambda it: it.id), links, ev, backward)
+    if backward:
+        view.links = [lk for lk in links if view.contribution(lk) is not None]
+        linked = {lk.src for lk in view.links} | {lk.dst for lk in view.links} | outputs
+        view.items = [it for it in view.items if it.id in linked]
+    return view
+
+
+def _groups(graph: Graph, keep: set[int], outputs: set[int]) -> dict[int, int | None]:
+    """Map each kept node to the named step it belongs to (None: a hidden constant).
+
+    Inputs, named nodes and outputs stand alone; an unnamed operation joins the step that
+    consumes it; constants are part of the expressions shown and are not drawn.
+    """
+    group: dict[int, int | None] = {}
+    consumer: dict[int, int] = {}
+    for i in sorted(keep):
+        for j in graph.inputs[i]:
+            consumer.setdefault(j, i)
+    for i in sorted(keep, reverse=True):
+        if graph.ops[i] == CONST and i not in outputs:
+            group[i] = None
+        elif graph.ops[i] == INPUT or graph.names[i] or i in outputs or i not in consumer:
+            group[i] = i
+        else:
+            group[i] = group[consumer[i]]
+    return group
+
+
+def _item(graph: Graph, i: int, outputs: set[int], collapse: bool) -> Item:
+    op = graph.ops[i]
+    src, start = graph.source, graph.starts[i]
+    kind = (
+        "output" if i in outputs else ("input" if op == INPUT else "const" if op == CONST else "op")
+    )
+    if op == CONST:
+        title = graph.names[i] or _number(graph.consts[i])
+    elif op == INPUT:
+        title = graph.names[i]
+    else:
+        symbol = REGISTRY[op].symbol or op
+        title = f"{graph.names[i]} = {symbol}" if graph.names[i] and not collapse else symbol
+        if collapse and graph.names[i]:
+            title = graph.names[i]
+    has_span = src is not None and start >= 0
+    source = src.snippet(start, graph.ends[i]) if has_span else ""
+    location = src.where(start) if has_span and op != CONST else ""
+    return Item(i, kind, title, op, source, location)
+
+
+def _number(value) -> str:
+    return fmt(value, 6)
+
+
+def warn_if_big(view: View) -> str | None:
+    """A suggestion when a drawing would be too large to read."""
+    if len(view.items) <= BIG:
+        return None
+    return (
+        f"warning: the drawing has {len(view.items):,} nodes; try --collapse, "
+        "--focus NAME or --depth N"
+    )
+
+
+def label_lines(view: View, item: Item, digits: int = 4) -> list[str]:
+    """The lines a node's box shows: its title, then value and gradient when evaluated."""
+    lines = [item.title]
+    value = view.value(item.id)
+    if value is not None and item.kind != "const":
+        lines.append(f"value {fmt(value, digits)}")
+    adjoint = view.adjoint(item.id)
+    if view.ev is not None and item.kind != "const":
+        lines.append("grad " + ("0" if adjoint is None else fmt(adjoint, digits)))
+    return lines
+
+
+def edge_text(view: View, link: Link, digits: int = 4) -> str:
+    """An edge's label: its local partial, or with --backward its contribution."""
+    if view.backward:
+        c = view.contribution(link)
+        if c is None:
+            return ""
+        text = fmt(c, digits)
+        return f"+({text})" if text.startswith("-") else f"+{text}"
+    p = view.partial(link)
+    return "" if p is None else f"∂ {fmt(p, digits)}"

@@ -1,0 +1,2 @@
+"""The Tensor API: dynamic graphs with PyTorch's autograd semantics, optimizers,
+and gradient descent on formula files."""

@@ -1,0 +1,163 @@
+"""Gradient descent on a file's scalar output, with the Tensor API's optimizers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engines.evaluate import evaluate, pick_outputs
+from ..errors import AgradError
+from ..graph import Graph
+from .optim import SGD, Adam
+from .tensor import Tensor
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
+@dataclass
+class Run:
+    """A minimization: the rows of its trajectory and why it stopped."""
+
+    names: list[str]
+    fixed: list[str] = field(default_factory=list)
+    rows: list[tuple[int, float, float, dict[str, np.ndarray]]] = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def start(self):
+        """(step, loss, gradient norm, point) at the start."""
+        return self.rows[0]
+
+    @property
+    def end(self):
+        """(step, loss, gradient norm, point) at the end."""
+        return self.rows[-1]
+
+
+def make_optimizer(kind: str, params: list[Tensor], lr: float, momentum: float):
+    """SGD, SGD with momentum, or Adam."""
+    if kind == "adam":
+        return Adam(params, lr=lr)
+    if kind == "momentum":
+        return SGD(params, lr=lr, momentum=momentum)
+    if kind == "sgd":
+        return SGD(params, lr=lr)
+    raise AgradError(f"unknown optimizer {kind!r}", None, f"choose one of {', '.join(OPTIMIZERS)}")
+
+
+def minimize(
+    graph: Graph,
+    start: dict[str, np.ndarray],
+    steps: int = 1000,
+    lr: float = 0.01,
+    optimizer: str = "adam",
+    tol: float = 1e-8,
+    momentum: float = 0.9,
+    output: str | None = None,
+    progress: Callable[[int, float], None] | None = None,
+    wrt: list[str] | None = None,
+) -> Run:
+    """Follow the gradient of the (scalar) output from `start` for up to `steps` steps.
+
+    `wrt` names the parameters that move (default: every input); the others stay fixed.
+    """
+    name, _ = pick_outputs(graph, [output] if output else None)[0]
+    names = list(start) if wrt is None else list(dict.fromkeys(wrt))
+    fixed = {n: v for n, v in start.items() if n not in names}
+    params = [Tensor(np.array(start[n], dtype=float), requires_grad=True) for n in names]
+    opt = make_optimizer(optimizer, params, lr, momentum)
+    run = Run(names, list(fixed))
+    for step in range(steps + 1):
+        point = {n: p.data.copy() for n, p in zip(names, params, strict=True)}
+        point.update(fixed)
+        ev = evaluate(graph, point, [name], names)
+        result = ev.outputs[0]
+        if result.value.size != 1:
+            raise AgradError(
+                f"minimize needs a scalar output; '{name}' has shape {result.value.shape}",
+                None,
+                "wrap it in sum(...) or mean(...)",
+            )
+        loss = float(result.value)
+        grads = [result.gradient[n] for n in names]
+        norm = float(np.sqrt(sum(np.sum(g * g) for g in grads)))
+        run.rows.append((step, loss, norm, point))
+        if progress:
+            progress(step, loss)
+        if not np.isfinite(loss) or not np.isfinite(norm):
+            run.reason = f"stopped: the loss or gradient became non-finite at step {step}"
+            break
+        if norm <= tol:
+            run.reason = f"converged: gradient norm {norm:.3g} <= tol {tol:g}"
+            break
+        if step == steps:
+            run.reason = f"reached --steps {steps}"
+            break
+        for p, g in zip(params, grads, strict=True):
+            p.grad = Tensor(g)
+        opt.step()
+    return run
+
+
+def trace_csv(run: Run) -> str:
+    """The trajectory as CSV: step, loss, gradient norm, then every input element."""
+    first = run.rows[0][3]
+    columns = []
+    for n in run.names:
+        shape = np.shape(first[n])
+        columns += (
+            [n] if not shape else [f"{n}[{','.join(map(str, i))}]" for i in np.ndindex(shape)]
+        )
+    lines = [",".join(["step", "loss", "grad_norm", *columns])]
+    for step, loss, norm, point in run.rows:
+        values = [repr(float(v)) for n in run.names for v in np.ravel(point[n])]
+        lines.append(",".join([str(step), repr(loss), repr(norm), *values]))
+    return "\n".join(lines) + "\n"
+
+
+def install_hint(package: str) -> str:
+    """The command that installs `package` beside this copy of agrad."""
+    import sys
+
+    if "pipx" in sys.prefix.replace("\\", "/").split("/"):
+        return f"pipx inject agrad {package}"
+    return f"{sys.executable} -m pip install {package}"
+
+
+def require_matplotlib() -> None:
+    """Fail early, naming the install command, when matplotlib is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise AgradError(
+            "--plot needs matplotlib, which is not installed",
+            None,
+            f"install it: {install_hint('matplotlib')}",
+        )
+
+
+def plot(run: Run, path: str) -> bytes:
+    """The loss curve as PNG bytes, drawn with matplotlib (an optional extra)."""
+    import io
+
+    require_matplotlib()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    steps = [r[0] for r in run.rows]
+    losses = [r[1] for r in run.rows]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, losses)
+    if all(v > 0 for v in losses):
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(run.reason)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.rsplit(".", 1)[-1].lower() if "." in path else "png")
+    plt.close(fig)
+    return buf.getvalue()

@@ -1,0 +1,41 @@
+"""Hypothesis strategies shared by the test folders: random expressions of every registry op."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from autogradcli.ops import REGISTRY
+
+# Every op but the matrix product, which needs array inputs (tested in test_ops and test_engine).
+# Shape ops belong to the Tensor API, not the language.
+UNARY = sorted(
+    n for n, op in REGISTRY.items() if op.arity == 1 and op.symbol is None and op.kind != "shape"
+)
+BINARY = sorted(
+    n for n, op in REGISTRY.items() if op.arity == 2 and op.symbol is None and op.kind != "shape"
+)
+INFIX = ["+", "-", "*", "/", "^"]
+LEAVES = st.sampled_from(["x", "y", "z", "2", "0.5", "3", "pi", "e"])
+
+
+def _expr(children):
+    unary = st.tuples(st.sampled_from(UNARY), children).map(lambda t: f"{t[0]}({t[1]})")
+    binary = st.tuples(st.sampled_from(BINARY), children, children).map(
+        lambda t: f"{t[0]}({t[1]}, {t[2]})"
+    )
+    infix = st.tuples(children, st.sampled_from(INFIX), children).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})"
+    )
+    neg = children.map(lambda c: f"-{c}")
+    return st.one_of(unary, binary, infix, neg)
+
+
+EXPRESSIONS = st.recursive(LEAVES, _expr, max_leaves=12)
+
+
+def depth(text: str) -> int:
+    depth = best = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        best = max(best, depth)
+    return best
