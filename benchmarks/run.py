@@ -25,8 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autogradcli.engines import interpreter as engine  # noqa: E402
 from autogradcli.codegen.compile import compile_graph  # noqa: E402
+from autogradcli.engines import interpreter as engine  # noqa: E402
 from autogradcli.engines.plan import Plan  # noqa: E402
 from autogradcli.language.parser import parse_file  # noqa: E402
 
