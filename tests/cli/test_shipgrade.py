@@ -277,14 +277,18 @@ def test_closed_pipe_exits_quietly():
 
 def test_ctrl_c_exits_130_without_a_traceback(tmp_path):
     points = tmp_path / "p.csv"
-    points.write_text("a,b,c,d\n" + "1,2,3,4\n" * 400_000)
+    points.write_text("a,b,c,d\n" + "1,2,3,4\n" * 1_000_000)
     proc = subprocess.Popen(
         [sys.executable, "-m", "autogradcli", "eval", SEED, "--at-file", str(points),
          "--chunk", "1000", "--engine", "interpreted", "-o", str(tmp_path / "out.csv")],
         stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
-    time.sleep(2.0)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".out.csv.*.part")):  # wait until it is writing rows
+        assert proc.poll() is None, "finished before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err
