@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 PLACEHOLDER = re.compile(r"\b[A-Z][A-Z_]{2,}(?:-[A-Z]+)*\b|\.\.\.")
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 SPAN = re.compile(r"(?<!`)`((?:echo [^`|]*\\?\| *)?agrad [^`]+)`(?!`)")
@@ -33,7 +33,15 @@ EXPECTED_STATUS = {
     "agrad eval samples/seed.txt --at a=1 b=2 c=3 d=4 --jacobain": 2,
 }
 # Commands that install software or need a terminal: shown, not run.
-NOT_RUN = ("python -m pip install", "pip install", "pipx ", "apt-get ", "brew ")
+NOT_RUN = (
+    "python -m pip install",
+    "pip install",
+    "pipx ",
+    "apt-get ",
+    "brew ",
+    "python -m venv",
+    "python -m pytest",
+)  # the suite itself
 # The benchmark scripts run at tiny sizes in tests/test_benchmarks.py.
 BENCHMARKS = "python benchmarks/"
 
