@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import AgradError, paused_gc
 from ..graph import Graph
 from ..io.points import read_points
-from ..ops import REGISTRY
+from ..ops import REGISTRY, Kind
 from . import interpreter as engine_mod
 
 PLAN_ROWS = 1000
@@ -24,7 +24,7 @@ def refuse_mixing(graph: Graph, batched: list[str]) -> None:
     """Refuse a graph in which a reduction or matrix product touches a batched input."""
     touched = engine_mod.needs_grad(graph, [graph.input_ids[n] for n in batched])
     for i, a in enumerate(graph.inputs):
-        if a and REGISTRY[graph.ops[i]].kind != "elementwise" and any(touched[j] for j in a):
+        if a and REGISTRY[graph.ops[i]].kind is not Kind.ELEMENTWISE and any(touched[j] for j in a):
             raise AgradError(
                 f"{graph.ops[i]} would combine values from different points",
                 graph.span(i),

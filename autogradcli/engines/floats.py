@@ -22,7 +22,7 @@ from operator import itemgetter
 import numpy as np
 
 from ..graph import Graph
-from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP
+from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP, Kind
 from .pyfloat import run_steps, scalar_code
 from .tracer import NotTraceable, Program, Tape
 
@@ -51,7 +51,7 @@ def _has_rules(op: str) -> bool:
 def rules(op: str, needs: tuple[bool, ...] | None = None) -> tuple[Callable, Callable] | None:
     """The op's forward and VJP on Python floats (VJP for `needs`), or None if it has none."""
     spec = REGISTRY[op]
-    if spec.kind != "elementwise":
+    if spec.kind is not Kind.ELEMENTWISE:
         return None
     n = spec.arity
     extra = {"needs": needs or (True,) * n} if op in TAKES_NEEDS else {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..graph import Graph
-from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP
+from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP, Kind
 from .interpreter import needs_grad
 
 # An argument is a slot (int) or a constant (float or bool).
@@ -225,7 +225,7 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool
     for i, a in enumerate(ins):
         if not a:
             continue
-        if REGISTRY[ops[i]].kind != "elementwise":
+        if REGISTRY[ops[i]].kind is not Kind.ELEMENTWISE:
             raise NotTraceable(f"{graph.describe(i)} is not elementwise", i)
         vals[i] = _call(FORWARD[ops[i]], graph, i, *[vals[j] for j in a], **(attrs[i] or {}))
     needs = needs_grad(graph, graph.input_ids.values())

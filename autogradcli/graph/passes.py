@@ -13,11 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ops import FORWARD
+from ..ops import FORWARD, REGISTRY
 from ..ops.numeric import fp_watch
 from . import CONST, INPUT, Claim, Graph
-
-COMMUTATIVE = {"add", "mul", "max", "min", "hypot"}
 
 
 class Builder:
@@ -95,26 +93,13 @@ def identities(g: Graph) -> Graph:
         op = g.ops[i]
         ins = [b.map[k] for k in g.inputs[i]]
         keep = None
-        if op == "mul":
-            keep = (
-                ins[0]
-                if _scalar(new, ins[1], 1.0)
-                else ins[1]
-                if _scalar(new, ins[0], 1.0)
-                else None
-            )
-        elif op == "add":
-            keep = (
-                ins[0]
-                if _scalar(new, ins[1], 0.0)
-                else ins[1]
-                if _scalar(new, ins[0], 0.0)
-                else None
-            )
-        elif op in ("sub", "div", "pow"):
-            unit = 0.0 if op == "sub" else 1.0
-            keep = ins[0] if _scalar(new, ins[1], unit) else None
-        elif op == "neg" and new.ops[ins[0]] == "neg":
+        spec = REGISTRY.get(op)
+        if spec is not None and spec.arity == 2:
+            if spec.right_unit is not None and _scalar(new, ins[1], spec.right_unit):
+                keep = ins[0]
+            elif spec.left_unit is not None and _scalar(new, ins[0], spec.left_unit):
+                keep = ins[1]
+        elif spec is not None and spec.involution and new.ops[ins[0]] == op:
             keep = new.inputs[ins[0]][0]
         if keep is None:
             b.copy(i)
@@ -134,7 +119,7 @@ def _common_key(g: Graph, i: int, rep: list[int]) -> tuple | None:
         c = g.consts[i]
         return ("const", g.names[i], c.shape, c.tobytes())
     ins = tuple(rep[k] for k in g.inputs[i])
-    if op in COMMUTATIVE:
+    if REGISTRY[op].commutative:
         ins = tuple(sorted(ins))
     return (op, ins, tuple(sorted((g.attrs[i] or {}).items())) if g.attrs[i] else ())
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from ..errors import AgradError, Source, Span
-from ..ops import ADD, CONSTANTS, FUNCTIONS, MUL, POW
+from ..ops import CONSTANTS, FUNCTIONS, PRECEDENCE
+
+__all__ = ["PRECEDENCE", "statement_at", "tokens"]  # PRECEDENCE: read from the registry
 
 MAX_NESTING = 10_000
 
@@ -33,7 +35,6 @@ FAST_PATH = True  # tests turn it off to prove both paths build identical graphs
 # start-up); tests set 0.
 SIMPLE_MIN_CHARS = 1_000
 BULK_MIN_CHARS = 200_000
-PRECEDENCE = {"+": ADD, "-": ADD, "*": MUL, "/": MUL, "@": MUL, "^": POW, "**": POW}
 OPEN = {"(": ")", "[": "]"}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 # Binding strength, loosest to tightest.
@@ -24,6 +25,15 @@ CONSTANTS = {"pi": math.pi, "e": math.e}
 R = (-3.0, 3.0)
 POS = (0.1, 4.0)
 UNIT = (-0.9, 0.9)
+
+class Kind(str, Enum):
+    """How an op treats the elements of its inputs."""
+
+    ELEMENTWISE = "elementwise"  # point by point, broadcasting (the plan can trace it)
+    REDUCTION = "reduction"  # all elements (or the last axis) to fewer
+    LINALG = "linalg"  # matrix products
+    SHAPE = "shape"  # indexing and reshaping (the Tensor API only)
+
 
 # A convention at a kink: (inputs, expected value, expected partials), nan meaning "nan".
 Convention = tuple[tuple[float, ...], float, tuple[float, ...]]
@@ -37,6 +47,11 @@ class Op:
     differentiable; `conventions` are the values and partials the docs promise there. With
     `takes_needs`, the VJP accepts `needs=(bool, ...)` and may return None for inputs that
     need no gradient (a constant exponent's x^y*log(x), a constant matrix's product).
+
+    Facts the passes and the Tensor API use live here too: `commutative`; `left_unit` and
+    `right_unit` (u op x = x, x op u = x, exact in IEEE arithmetic for a scalar u);
+    `involution` (op(op(x)) = x); `torch_name` (PyTorch's grad_fn name, when it is not
+    "<Name>Backward0") and `saves_nothing` (PyTorch's backward keeps no tensors).
     """
 
     name: str
@@ -50,19 +65,25 @@ class Op:
     symbol: str | None = None
     precedence: int = ATOM
     kink: str = ""
-    kind: str = "elementwise"
+    kind: Kind = Kind.ELEMENTWISE
     shapes: tuple[tuple[int, ...], ...] | None = None
     near_kink: Callable[..., Any] | None = None
     conventions: tuple[Convention, ...] = ()
     example_attrs: dict[str, Any] | None = None
     takes_needs: bool = False
     params: tuple[str, ...] | None = None  # argument names in `syntax`, when not x, y, z
+    commutative: bool = False
+    left_unit: float | None = None
+    right_unit: float | None = None
+    involution: bool = False
+    torch_name: str | None = None
+    saves_nothing: bool = False
 
     @property
     def syntax(self) -> str:
         """How the op is written in an expression file."""
         args = ", ".join(self.params or tuple("xyz"[: self.arity]))
-        if self.kind == "shape":
+        if self.kind is Kind.SHAPE:
             return f"x.{self.name}(...) (Tensor API)"
         if self.symbol and self.arity == 2:
             return f"x {self.symbol} y"
@@ -100,7 +121,9 @@ from . import arith, elementwise, reductions, shape  # noqa: E402, F401  (regist
 
 # Names a call may use; `pow(x, y)` is the same op as `x ^ y`. Shape ops are Tensor API only.
 FUNCTIONS = {
-    name: name for name, op in REGISTRY.items() if op.symbol is None and op.kind != "shape"
+    name: name for name, op in REGISTRY.items() if op.symbol is None and op.kind is not Kind.SHAPE
 }
 FUNCTIONS["pow"] = "pow"
 INFIX = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow", "**": "pow"}
+# How tightly each infix operator binds, from its op's record.
+PRECEDENCE = {token: REGISTRY[name].precedence for token, name in INFIX.items()}

@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 
-from . import ADD, MUL, POS, POW, UNARY, Op, R, register
+from . import ADD, MUL, POS, POW, UNARY, Kind, Op, R, register
 
 NAN = float("nan")
 
@@ -105,20 +105,22 @@ POW_CONVENTIONS = (
 
 # fmt: off
 register(Op("add", 2, operator.add, _add_vjp, lambda sp, x, y: x + y, "1, 1", (R, R), "sum",
-            symbol="+", precedence=ADD))
+            symbol="+", precedence=ADD, commutative=True, left_unit=0.0, right_unit=0.0,
+            saves_nothing=True))
 register(Op("sub", 2, operator.sub, _sub_vjp, lambda sp, x, y: x - y, "1, -1", (R, R),
-            "difference", symbol="-", precedence=ADD))
+            "difference", symbol="-", precedence=ADD, right_unit=0.0, saves_nothing=True))
 register(Op("mul", 2, operator.mul, _mul_vjp, lambda sp, x, y: x * y, "y, x", (R, R),
-            "product", symbol="*", precedence=MUL))
+            "product", symbol="*", precedence=MUL, commutative=True, left_unit=1.0, right_unit=1.0))
 register(Op("div", 2, operator.truediv, _div_vjp, lambda sp, x, y: x / y, "1/y, -x/y^2",
-            (R, (0.5, 3.0)), "quotient", symbol="/", precedence=MUL, takes_needs=True))
+            (R, (0.5, 3.0)), "quotient", symbol="/", precedence=MUL, takes_needs=True,
+            right_unit=1.0))
 register(Op("pow", 2, power, _pow_vjp, lambda sp, x, y: x**y, "y*x^(y-1), x^y*log(x)",
             (POS, R), "power (also written pow(x, y) or x ** y)", symbol="^", precedence=POW,
             kink="0^0 = 1; d/dx x^0 = 0; d/dy x^y = 0 at x = 0, y >= 0",
-            conventions=POW_CONVENTIONS, near_kink=_pow_singular, takes_needs=True))
+            conventions=POW_CONVENTIONS, near_kink=_pow_singular, takes_needs=True, right_unit=1.0))
 register(Op("matmul", 2, np.matmul, _matmul_vjp, _matmul_sympy, "g @ y^T, x^T @ g", (R, R),
-            "matrix product", symbol="@", precedence=MUL, kind="linalg",
+            "matrix product", symbol="@", precedence=MUL, kind=Kind.LINALG,
             shapes=((2, 3), (3, 2)), takes_needs=True))
 register(Op("neg", 1, operator.neg, _neg_vjp, lambda sp, x: -x, "-1", (R,), "negation",
-            symbol="-", precedence=UNARY))
+            symbol="-", precedence=UNARY, involution=True, saves_nothing=True))
 # fmt: on

@@ -197,7 +197,7 @@ _unary("log2", np.log2, _log2_vjp, lambda sp, x: sp.log(x, 2), "1/(x*log(2))", P
 _unary("log10", np.log10, _log10_vjp, lambda sp, x: sp.log(x, 10), "1/(x*log(10))", POS,
        "base-10 logarithm")
 _unary("log1p", np.log1p, _log1p_vjp, lambda sp, x: sp.log(1 + x), "1/(1 + x)", (-0.9, 3.0),
-       "log(1 + x), accurate near 0")
+       "log(1 + x), accurate near 0", torch_name="Log1PBackward0")
 _unary("expm1", np.expm1, _expm1_vjp, lambda sp, x: sp.exp(x) - 1, "exp(x)",
        doc="exp(x) - 1, accurate near 0")
 _unary("sqrt", np.sqrt, _sqrt_vjp, lambda sp, x: sp.sqrt(x), "1/(2*sqrt(x))", POS,
@@ -224,11 +224,13 @@ _binary("atan2", np.arctan2, _atan2_vjp, lambda sp, y, x: sp.atan2(y, x),
         params=("y", "x"))
 _binary("hypot", np.hypot, _hypot_vjp, lambda sp, x, y: sp.sqrt(x**2 + y**2),
         "x/hypot(x, y), y/hypot(x, y)", "sqrt(x^2 + y^2) without overflow",
-        kink="not differentiable at (0, 0)", near_kink=_at_origin)
+        kink="not differentiable at (0, 0)", near_kink=_at_origin, commutative=True)
 _binary("max", np.maximum, _max_vjp, lambda sp, x, y: sp.Max(x, y), "[x > y], [y > x]",
         "larger of x and y", kink="at a tie each side gets half the gradient",
-        near_kink=_at_tie, conventions=(((1.0, 1.0), 1.0, (0.5, 0.5)),))
+        near_kink=_at_tie, conventions=(((1.0, 1.0), 1.0, (0.5, 0.5)),), commutative=True,
+        torch_name="MaximumBackward0")
 _binary("min", np.minimum, _min_vjp, lambda sp, x, y: sp.Min(x, y), "[x < y], [y < x]",
         "smaller of x and y", kink="at a tie each side gets half the gradient",
-        near_kink=_at_tie, conventions=(((1.0, 1.0), 1.0, (0.5, 0.5)),))
+        near_kink=_at_tie, conventions=(((1.0, 1.0), 1.0, (0.5, 0.5)),), commutative=True,
+        torch_name="MinimumBackward0")
 # fmt: on

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Op, R, register
+from . import Kind, Op, R, register
 
 
 def _unreduce(g, x, axis, keepdims):
@@ -97,17 +97,18 @@ def _dot_sympy(sp, x, y):
 V3 = ((3,),)
 # fmt: off
 register(Op("sum", 1, _sum, _sum_vjp, _sum_sympy, "1 for each element", (R,),
-            "sum of all elements", kind="reduction", shapes=V3))
+            "sum of all elements", kind=Kind.REDUCTION, shapes=V3, saves_nothing=True))
 register(Op("mean", 1, _mean, _mean_vjp, _mean_sympy, "1/n for each element", (R,),
-            "mean of all elements", kind="reduction", shapes=V3))
+            "mean of all elements", kind=Kind.REDUCTION, shapes=V3, saves_nothing=True))
 register(Op("prod", 1, np.prod, _prod_vjp, lambda sp, x: sp.Mul(*_elements(x)),
             "product of the other elements", (R,), "product of all elements",
-            kind="reduction", shapes=V3))
+            kind=Kind.REDUCTION, shapes=V3))
 register(Op("dot", 2, _dot, _dot_vjp, _dot_sympy, "y, x", (R, R),
-            "inner product over the last axis", kind="reduction", shapes=((3,), (3,))))
+            "inner product over the last axis", kind=Kind.REDUCTION, shapes=((3,), (3,))))
 register(Op("norm", 1, _norm, _norm_vjp,
             lambda sp, x: sp.sqrt(sp.Add(*[v**2 for v in _elements(x)])), "x/norm(x)", (R,),
-            "Euclidean norm of all elements", kink="norm'(0) = 0", kind="reduction",
+            "Euclidean norm of all elements", kink="norm'(0) = 0", kind=Kind.REDUCTION,
+            torch_name="LinalgVectorNormBackward0",
             near_kink=_norm_near_zero,
             shapes=V3, conventions=(((0.0,), 0.0, (0.0,)),)))
 # fmt: on

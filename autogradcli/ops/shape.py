@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Op, R, register
+from . import Kind, Op, R, register
 
 
 def _index(x, key):
@@ -47,11 +47,13 @@ def _transpose_sympy(sp, x):
 
 # fmt: off
 register(Op("index", 1, _index, _index_vjp, _index_sympy, "1 at the chosen elements", (R,),
-            "x[key]: elements chosen by a basic or advanced index", kind="shape",
-            shapes=((3, 4),), example_attrs={"key": (np.array([0, 2, 0]), slice(1, 3))}))
+            "x[key]: elements chosen by a basic or advanced index", kind=Kind.SHAPE,
+            shapes=((3, 4),), example_attrs={"key": (np.array([0, 2, 0]), slice(1, 3))},
+            saves_nothing=True))
 register(Op("reshape", 1, _reshape, _reshape_vjp, _reshape_sympy, "reshaped back", (R,),
-            "the same elements in another shape", kind="shape", shapes=((2, 3),),
-            example_attrs={"shape": (3, 2)}))
+            "the same elements in another shape", kind=Kind.SHAPE, shapes=((2, 3),),
+            example_attrs={"shape": (3, 2)}, torch_name="ViewBackward0", saves_nothing=True))
 register(Op("transpose", 1, np.transpose, _transpose_vjp, _transpose_sympy, "transposed back",
-            (R,), "axes reversed (x.T)", kind="shape", shapes=((2, 3),)))
+            (R,), "axes reversed (x.T)", kind=Kind.SHAPE, shapes=((2, 3),),
+            torch_name="PermuteBackward0", saves_nothing=True))
 # fmt: on

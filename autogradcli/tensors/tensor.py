@@ -13,27 +13,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..ops import FORWARD, REGISTRY
+from ..ops import FORWARD, REGISTRY, Kind
 from ..ops.numeric import fp_watch
 
 _GRAD_MODE = threading.local()  # per thread, as in PyTorch
 
-# PyTorch's names for the backward functions, where they differ from "<Op>Backward0".
-NAMES = {
-    "add": "AddBackward0",
-    "sub": "SubBackward0",
-    "mul": "MulBackward0",
-    "div": "DivBackward0",
-    "neg": "NegBackward0",
-    "log1p": "Log1PBackward0",
-    "max": "MaximumBackward0",
-    "min": "MinimumBackward0",
-    "norm": "LinalgVectorNormBackward0",
-    "reshape": "ViewBackward0",
-    "transpose": "PermuteBackward0",
-}
 # Ops whose PyTorch backward keeps no tensors, so a second backward through them is allowed.
-NOTHING_SAVED = {"add", "sub", "neg", "sum", "mean", "reshape", "transpose", "index"}
+NOTHING_SAVED = {name for name, op in REGISTRY.items() if op.saves_nothing}
 
 
 def is_grad_enabled() -> bool:
@@ -360,7 +346,7 @@ def _op_method(name: str):
 
 
 for _name, _op in REGISTRY.items():
-    if _op.symbol is None and _op.kind != "shape" and not hasattr(Tensor, _name):
+    if _op.symbol is None and _op.kind is not Kind.SHAPE and not hasattr(Tensor, _name):
         setattr(Tensor, _name, _op_method(_name))
 Tensor.maximum = _op_method("max")
 Tensor.minimum = _op_method("min")
@@ -415,5 +401,5 @@ def apply(op: str, *args: Any, attrs: dict | None = None, name: str | None = Non
         out = FORWARD[op](*[t.data for t in ts], **(attrs or {}))
     if not (getattr(_GRAD_MODE, "enabled", True) and any(t.requires_grad for t in ts)):
         return Tensor(out)
-    fn_name = name or NAMES.get(op) or f"{op.capitalize()}Backward0"
+    fn_name = name or REGISTRY[op].torch_name or f"{op.capitalize()}Backward0"
     return Tensor(out, True, Node.make(fn_name, op, ts, attrs))

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..graph import CONST, INPUT, Graph
-from ..ops import CONSTANTS, REGISTRY
+from ..ops import CONSTANTS, REGISTRY, Kind
 
 
 class SympyTimeout(BaseException):
@@ -187,10 +187,10 @@ def _input_symbol(sp, name: str, shape: tuple[int, ...]):
 def apply(sp, name: str, args: list, attrs: dict | None = None):
     """Apply registry op `name` to SymPy arguments (object arrays broadcast elementwise)."""
     op = REGISTRY[name]
-    if op.kind == "elementwise" and any(isinstance(a, np.ndarray) for a in args):
+    if op.kind is Kind.ELEMENTWISE and any(isinstance(a, np.ndarray) for a in args):
         fn = np.frompyfunc(lambda *xs: op.sympy(sp, *xs), op.arity, 1)
         return np.asarray(fn(*args), dtype=object)
-    if op.kind != "elementwise":
+    if op.kind is not Kind.ELEMENTWISE:
         args = [a if isinstance(a, np.ndarray) else np.asarray(a, dtype=object) for a in args]
         out = op.sympy(sp, *args, **(attrs or {}))
         if isinstance(out, np.ndarray) and out.ndim == 0:
