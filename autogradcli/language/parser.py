@@ -7,17 +7,17 @@ so nesting depth is bounded by MAX_NESTING, not by Python's recursion limit.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from ..errors import AgradError, Source, paused_gc, suggest
+from ..errors import AgradError, Source, paused_gc
 from ..graph import CONST, Graph
 from ..ops import CONSTANTS, FUNCTIONS, INFIX, POW, REGISTRY, UNARY
 from . import lexer
 from .claims import read_claim
-from .lexer import MAX_NESTING, OPEN, PRECEDENCE, RESERVED, statement_at
-from .literals import Reporter, read_array, read_ranges, read_shapes
+from .lexer import MAX_NESTING, PRECEDENCE, statement_at
+from .literals import read_array, read_ranges, read_shapes
+from .parse_errors import ParseErrors
+from .simple_lines import SimpleLines
 
 PAREN, CALL, UNOP, BINOP = 0, 1, 2, 3
 
@@ -68,7 +68,7 @@ def parse_file(path: str) -> Graph:
     return parse(text, path)
 
 
-class _Parser(Reporter):
+class _Parser(SimpleLines, ParseErrors):
     """One pass over the statements of a source, building its Graph."""
 
     def __init__(self, source: Source):
@@ -127,79 +127,6 @@ class _Parser(Reporter):
         if "#" in self.source.text:
             read_ranges(self)
             read_shapes(self)
-
-    def simple_statement(self, m: re.Match) -> bool:
-        """`name = arith` or `name = f(arith)`, arith being up to three atoms and two infix
-        operators, as matched by SIMPLE; False (nothing built) for a call the general path
-        must read.
-
-        The same as the general path would build, through the same methods, without
-        tokenizing: most lines of large generated files have one of these shapes.
-        """
-        target, fname = m[1], m[2]
-        g = self.graph
-        if fname is None:
-            node = self.arith(m, 9)
-        else:
-            op_name = FUNCTIONS.get(fname)
-            if op_name is None or REGISTRY[op_name].arity != 1:
-                if m[4] is not None:
-                    return False
-                start = m.start(2)
-                self.check_function(fname, start, m.end(2))
-                operands: list[tuple[int, int, int]] = []
-                x = (self.atom(m[3], m.start(3), m.end(3)), m.start(3), m.end(3))
-                self.call(fname, [x], start, m.end(8), operands)
-                node = operands[0][0]
-            else:
-                node = g._add(op_name, (self.arith(m, 3),), m.start(2), m.end(8))
-        start = m.start(1)
-        if target in self.assigned or target in g.input_ids or target in RESERVED:
-            self.assign(("name", target, start, m.end(1)), node, start)
-            return True
-        self.assigned[target] = start
-        g.symbols[target] = node
-        if g.names[node] is None and g.ops[node] != CONST:
-            g.names[node] = target
-        return True
-
-    def arith(self, m: re.Match, k: int) -> int:
-        """`a`, `a op b` or `a op b op2 c` from groups k..k+4, grouped by precedence, with
-        nodes made in the general path's order."""
-        g = self.graph
-        symbols = g.symbols
-        a, op = m[k], m[k + 1]
-        left = symbols.get(a)
-        if left is None:
-            left = self.atom(a, m.start(k), m.end(k))
-        if op is None:
-            return left
-        b, op2 = m[k + 2], m[k + 3]
-        right = symbols.get(b)
-        if right is None:
-            right = self.atom(b, m.start(k + 2), m.end(k + 2))
-        start, mid = m.start(k), m.end(k + 2)
-        if op2 is None:
-            return g._add(INFIX[op], (left, right), start, mid)
-        c, end = m[k + 4], m.end(k + 4)
-        p1, p2 = PRECEDENCE[op], PRECEDENCE[op2]
-        if p2 > p1 or p1 == p2 == POW:  # a op (b op2 c)
-            third = symbols.get(c)
-            if third is None:
-                third = self.atom(c, m.start(k + 4), end)
-            inner = g._add(INFIX[op2], (right, third), m.start(k + 2), end)
-            return g._add(INFIX[op], (left, inner), start, end)
-        inner = g._add(INFIX[op], (left, right), start, mid)  # (a op b) op2 c
-        third = symbols.get(c)
-        if third is None:
-            third = self.atom(c, m.start(k + 4), end)
-        return g._add(INFIX[op2], (inner, third), start, end)
-
-    def atom(self, text: str, start: int, end: int) -> int:
-        """A number or a name, as the general path reads it."""
-        if text[0].isdigit() or text[0] == ".":
-            return self.const(float(text), start, end)
-        return self.ref(text, start, end)
 
     def choose_outputs(self, last: str | None) -> None:
         """Bare expressions are outputs; without one, the last assignment is."""
@@ -445,58 +372,6 @@ class _Parser(Reporter):
             )
         node = self.graph._add(op.name, tuple([a[0] for a in args]), start, end)
         operands.append((node, start, end))
-
-    def check_function(self, name: str, start: int, end: int) -> None:
-        """Refuse a call to something that is not a known function."""
-        if name in FUNCTIONS:
-            return
-        if name in self.graph.symbols or name in self.graph.input_ids or name in CONSTANTS:
-            self.fail(f"'{name}' is not a function", start, end, f"write {name}*(...) to multiply")
-        self.fail(
-            f"unknown function '{name}'",
-            start,
-            end,
-            suggest(name, sorted(FUNCTIONS)) or "run 'agrad ops' to list the functions",
-        )
-
-    def expected_operand(self, toks: list, i: int) -> None:
-        """Report a token found where an operand should start."""
-        _, text, start, end = toks[i]
-        prev = toks[i - 1][1] if i > 0 else None
-        where = f"after {prev!r}" if prev else "at the start of the statement"
-        if text == "=":
-            self.fail(
-                "'=' must follow a single name at the start of a statement",
-                start,
-                end,
-                "write name = expression",
-            )
-        hint = "remove one of them" if prev in PRECEDENCE and text in PRECEDENCE else None
-        if text == ")" and prev == "(":
-            hint = "empty parentheses hold nothing; write an expression inside them"
-        self.fail(f"expected an expression {where}, found {text!r}", start, end, hint)
-
-    def missing_operator(self, toks: list, i: int) -> None:
-        """Report two operands side by side, or a misplaced token."""
-        kind, text, start, end = toks[i]
-        prev = toks[i - 1]
-        if text == "=":
-            self.fail(
-                "'=' must follow a single name at the start of a statement",
-                start,
-                end,
-                "to name a value write: name = expression",
-            )
-        if text == "]":
-            self.fail("']' has no matching '['", start, end, "remove it")
-        if kind in ("num", "name") or text in OPEN:
-            self.fail(
-                f"missing operator between {prev[1]!r} and {text!r}",
-                start,
-                end,
-                f"did you mean '{prev[1]}*{text}'?",
-            )
-        self.fail(f"unexpected {text!r}", start, end)
 
     def array(self, toks: list, i: int) -> tuple[np.ndarray, int, int]:
         """Read a nested array literal of numbers starting at toks[i] == '['."""

@@ -46,16 +46,10 @@ def expand(paths: list[str]) -> list[str]:
     return out
 
 
-def check_file(
-    path: str,
-    points: int = 20,
-    seed: int = 0,
-    ranges: dict | None = None,
-    tol: Tolerances | None = None,
-    timeout: float = 10.0,
-) -> list[Result]:
-    """Check every output × input gradient and every claim of one file."""
-    return check_graph(parse_file(path), path, points, seed, ranges, tol, timeout)
+def check_file(path: str, **options) -> list[Result]:
+    """Check every output × input gradient and every claim of one file (options as for
+    `check_graph`)."""
+    return check_graph(parse_file(path), path, **options)
 
 
 def check_graph(

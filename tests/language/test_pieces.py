@@ -33,3 +33,16 @@ def test_claims_are_read_into_the_graph():
 
 def test_bulk_lexer_decodes_bytes():
     assert decode(np.array([b"v1", b"x22"])) == ["v1", "x22"]
+
+
+def test_the_parser_is_built_from_its_error_reports_and_the_simple_line_shortcut():
+    from autogradcli.language.parse_errors import ParseErrors
+    from autogradcli.language.parser import _Parser
+    from autogradcli.language.simple_lines import SimpleLines
+
+    assert issubclass(_Parser, ParseErrors) and issubclass(_Parser, SimpleLines)
+    with pytest.raises(AgradError, match="missing operator between 'x' and 'y'") as err:
+        parse("f = x y", "t.txt")
+    assert err.value.hint == "did you mean 'x*y'?"
+    long = "\n".join(f"v{k} = x * {k} + sin(x)" for k in range(60)) + "\n"
+    assert len(parse(long, "t.txt")) > 180  # over SIMPLE_MIN_CHARS: the shortcut reads it

@@ -1,0 +1,65 @@
+"""The parser's messages for what does not parse: an unknown function, a missing operand,
+two operands side by side; each names the token, its position and a fix."""
+
+from __future__ import annotations
+
+from ..errors import suggest
+from ..ops import CONSTANTS, FUNCTIONS, PRECEDENCE
+from .lexer import OPEN
+from .literals import Reporter
+
+
+class ParseErrors(Reporter):
+    """Error reports shared by the parser's statement and expression loops."""
+
+    def check_function(self, name: str, start: int, end: int) -> None:
+        """Refuse a call to something that is not a known function."""
+        if name in FUNCTIONS:
+            return
+        if name in self.graph.symbols or name in self.graph.input_ids or name in CONSTANTS:
+            self.fail(f"'{name}' is not a function", start, end, f"write {name}*(...) to multiply")
+        self.fail(
+            f"unknown function '{name}'",
+            start,
+            end,
+            suggest(name, sorted(FUNCTIONS)) or "run 'agrad ops' to list the functions",
+        )
+
+    def expected_operand(self, toks: list, i: int) -> None:
+        """Report a token found where an operand should start."""
+        _, text, start, end = toks[i]
+        prev = toks[i - 1][1] if i > 0 else None
+        where = f"after {prev!r}" if prev else "at the start of the statement"
+        if text == "=":
+            self.fail(
+                "'=' must follow a single name at the start of a statement",
+                start,
+                end,
+                "write name = expression",
+            )
+        hint = "remove one of them" if prev in PRECEDENCE and text in PRECEDENCE else None
+        if text == ")" and prev == "(":
+            hint = "empty parentheses hold nothing; write an expression inside them"
+        self.fail(f"expected an expression {where}, found {text!r}", start, end, hint)
+
+    def missing_operator(self, toks: list, i: int) -> None:
+        """Report two operands side by side, or a misplaced token."""
+        kind, text, start, end = toks[i]
+        prev = toks[i - 1]
+        if text == "=":
+            self.fail(
+                "'=' must follow a single name at the start of a statement",
+                start,
+                end,
+                "to name a value write: name = expression",
+            )
+        if text == "]":
+            self.fail("']' has no matching '['", start, end, "remove it")
+        if kind in ("num", "name") or text in OPEN:
+            self.fail(
+                f"missing operator between {prev[1]!r} and {text!r}",
+                start,
+                end,
+                f"did you mean '{prev[1]}*{text}'?",
+            )
+        self.fail(f"unexpected {text!r}", start, end)
