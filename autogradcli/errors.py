@@ -17,9 +17,7 @@ def printable(text: str) -> str:
         return text
     import unicodedata
 
-    return "".join(
-        ascii(ch)[1:-1] if unicodedata.category(ch)[0] == "C" else ch for ch in text
-    )
+    return "".join(ascii(ch)[1:-1] if unicodedata.category(ch)[0] == "C" else ch for ch in text)
 
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -114,6 +114,7 @@ def root(
     """Gradient calculator and computational-graph tool for formulas in text files."""
     STATE["debug"] = debug or bool(os.environ.get("AGRAD_DEBUG"))
 
+
 # Parameters several commands share, declared once.
 FileArg = Annotated[
     str | None,

@@ -191,4 +191,3 @@ def backward(graph: Graph, vals: list, output: int, needs: list[bool], cols: Col
                 prev = adj[k]
                 adj[k] = gk if prev is None else prev + gk
     return adj if all(map(math.isfinite, filter(None, adj))) else None
-

@@ -26,6 +26,7 @@ R = (-3.0, 3.0)
 POS = (0.1, 4.0)
 UNIT = (-0.9, 0.9)
 
+
 class Kind(str, Enum):
     """How an op treats the elements of its inputs."""
 

@@ -147,6 +147,7 @@ def plot(run: Run, path: str) -> bytes:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     steps = [r[0] for r in run.rows]
     losses = [r[1] for r in run.rows]
     fig, ax = plt.subplots(figsize=(6, 3.5))
