@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -174,34 +175,48 @@ def view_dict(view) -> dict:
 
 
 class BatchJson:
-    """`agrad eval --at-file ... --format json`: a list per column, each on one line."""
+    """`agrad eval --at-file ... --format json`: a list per column, each on one line.
+
+    Rows stream through one temporary file per column as they are computed, so memory stays
+    bounded by the block size however many points there are; the document is assembled from
+    those files at the end.
+    """
 
     def __init__(self, stream, graph, outs: list[tuple[str, int]]):
         self.stream = stream
         self.graph = graph
         self.outs = outs
-        self.blocks: list[np.ndarray] = []
+        self.parts: dict[str, IO[str]] = {}
 
     def write(self, columns: list[str], table: np.ndarray) -> None:
-        """Keep one block of rows."""
-        self.blocks.append(table)
+        """Append one block of rows to each column's file."""
+        import tempfile
+
+        if not len(table):
+            return
+        for k, name in enumerate(columns):
+            part = self.parts.get(name)
+            if part is None:  # closed in close()
+                part = self.parts[name] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+            else:
+                part.write(", ")
+            part.write(json.dumps(jsonable(table[:, k]), allow_nan=False)[1:-1])
 
     def close(self, result) -> None:
-        """Write the document."""
-        width = len(result.columns)
-        table = np.vstack(self.blocks) if self.blocks else np.zeros((0, width))
-        col = {name: table[:, k] for k, name in enumerate(result.columns)}
-        lists: list[np.ndarray] = []
+        """Write the document, copying each column's file into its place."""
+        order: list[str] = []
 
-        def ref(values: np.ndarray) -> str:
-            lists.append(values)
-            return f"\x00{len(lists) - 1}\x00"
+        def ref(name: str) -> str:
+            order.append(name)
+            return f"\x00{len(order) - 1}\x00"
 
         inputs = list(self.graph.input_ids)
         outputs = {
             o: {
-                "value": ref(col[o]),
-                "gradient": {w: ref(col[f"d{o}/d{w}"]) for w in inputs if f"d{o}/d{w}" in col},
+                "value": ref(o),
+                "gradient": {
+                    w: ref(f"d{o}/d{w}") for w in inputs if f"d{o}/d{w}" in result.columns
+                },
             }
             for o, _ in self.outs
         }
@@ -213,16 +228,21 @@ class BatchJson:
         doc = {
             "rows": result.rows,
             "engine": result.engine,
-            "inputs": {w: ref(col[w]) for w in inputs},
+            "inputs": {w: ref(w) for w in inputs},
             "outputs": outputs,
             "warnings": warnings,
         }
-        parts = dumps(doc).split('"\\u0000')
-        self.stream.write(parts[0])
-        for part in parts[1:]:
-            k, _, rest = part.partition('\\u0000"')
-            self.stream.write(json.dumps(jsonable(lists[int(k)]), allow_nan=False))
-            self.stream.write(rest)
+        pieces = dumps(doc).split('"\\u0000')
+        self.stream.write(pieces[0])
+        for piece in pieces[1:]:
+            k, _, rest = piece.partition('\\u0000"')
+            self.stream.write("[")
+            part = self.parts.get(order[int(k)])
+            if part is not None:
+                part.seek(0)
+                shutil.copyfileobj(part, self.stream)
+                part.close()
+            self.stream.write("]" + rest)
         self.stream.write("\n")
 
 

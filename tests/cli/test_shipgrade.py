@@ -108,6 +108,10 @@ def test_batch_json_has_one_line_per_column_and_honours_output_and_wrt(tmp_path)
     doc = json.loads(result.stdout)
     assert doc["outputs"]["f"]["gradient"] == {"a": [4.0, 1.0], "d": [-24.0, -3.0]}
     assert '"a": [1.0, 0.0],' in result.stdout  # a list per line, not a number per line
+    streamed = agrad(
+        "eval", SEED, "--at-file", points, "-f", "json", "--wrt", "a,d", "--chunk", "1"
+    )
+    assert streamed.stdout == result.stdout  # blocks stream through one file per column
     csv = agrad("eval", SEED, "--at-file", points, "--output", "u", "--wrt", "b")
     assert csv.stdout.splitlines()[0] == "a,b,c,d,u,du/db"
     for flag, message in [
