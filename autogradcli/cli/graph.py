@@ -174,16 +174,18 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
         write_bytes(out, render(dot(view, digits), fmt, dpi), [file])
         note(f"wrote {out}")
         return
-    if fmt == "json":  # streamed, one node per line: a large graph is never held as text
+    if fmt in ("json", "dot"):  # streamed: a large graph is never held as text
+        from ..render.dot import dot_lines
         from ..render.jsondoc import view_chunks
 
+        chunks = view_chunks(view) if fmt == "json" else dot_lines(view, digits)
         if out is None:
             import sys
 
-            sys.stdout.writelines(view_chunks(view))
+            sys.stdout.writelines(chunks)
             return
         with atomic_open(out, [file]) as fh:
-            fh.writelines(view_chunks(view))
+            fh.writelines(chunks)
         note(f"wrote {out}")
         return
     text = _graph_text(view, fmt, digits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 
 from ..errors import AgradError, paused_gc, xml_text
 from .view import View, edge_text, label_lines
@@ -29,38 +30,44 @@ def quote(text: str) -> str:
 
 def dot(view: View, digits: int = 4) -> str:
     """The DOT text of a view (forward edges child <- parent, or --backward adjoint flow)."""
+    return "".join(dot_lines(view, digits))
+
+
+def dot_lines(view: View, digits: int = 4) -> Iterator[str]:
+    """The DOT text of a view, line by line, so a large drawing streams to its file."""
     with paused_gc():
-        return _dot(view, digits)
+        yield from _dot(view, digits)
 
 
-def _dot(view: View, digits: int) -> str:
+def _dot(view: View, digits: int) -> Iterator[str]:
     title = "adjoints" if view.backward else "agrad"
-    lines = [
-        f"digraph {title} {{",
-        '  graph [rankdir=LR, fontname="Helvetica", fontsize=11];',
-        '  node [fontname="Helvetica", fontsize=11];',
-        '  edge [fontname="Helvetica", fontsize=9, color="#4b5563"];',
-    ]
+    yield (
+        f"digraph {title} {{\n"
+        '  graph [rankdir=LR, fontname="Helvetica", fontsize=11];\n'
+        '  node [fontname="Helvetica", fontsize=11];\n'
+        '  edge [fontname="Helvetica", fontsize=9, color="#4b5563"];\n'
+    )
     for item in view.items:
         label = "\n".join(label_lines(view, item, digits))
         tooltip = item.source + (f" ({item.location})" if item.location else "")
         extra = ", peripheries=2" if item.cut else ""
-        lines.append(
+        yield (
             f"  n{item.id} [label={quote(label)}, tooltip={quote(tooltip or item.title)}"
-            f", {STYLE[item.kind]}{extra}];"
+            f", {STYLE[item.kind]}{extra}];\n"
         )
     for link in view.links:
         text = edge_text(view, link, digits)
         attrs = [f"label={quote(text)}"] if text else []
         if view.backward:
             attrs.append('color="#b91c1c"')
-            lines.append(f"  n{link.dst} -> n{link.src} [{', '.join(attrs)}];")
+            yield f"  n{link.dst} -> n{link.src} [{', '.join(attrs)}];\n"
         else:
-            lines.append(
-                f"  n{link.src} -> n{link.dst}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";"
+            yield (
+                f"  n{link.src} -> n{link.dst}"
+                + (f" [{', '.join(attrs)}]" if attrs else "")
+                + ";\n"
             )
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    yield "}\n"
 
 
 def render(text: str, fmt: str, dpi: int | None = None) -> bytes:

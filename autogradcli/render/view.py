@@ -18,7 +18,7 @@ from .numfmt import fmt
 BIG = 500
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One drawn node (with --collapse, one named step standing for several nodes)."""
 
@@ -32,7 +32,7 @@ class Item:
     cut: bool = False  # some of its inputs are not drawn (--depth)
 
 
-@dataclass
+@dataclass(slots=True)
 class Link:
     """One drawn edge from `src` into argument `arg` of `dst` (-1: several merged edges)."""
 
