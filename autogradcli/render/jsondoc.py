@@ -123,49 +123,56 @@ def check_dict(results) -> dict:
 
 def view_chunks(view) -> Iterator[str]:
     """`agrad graph --format json` (schema in the README) as text chunks, one node or edge
-    per line, so a large graph streams to its file instead of being held twice in memory."""
+    per line, so a large graph streams to its file instead of being held twice in memory.
+
+    Lines are formatted directly (strings through JSON's own escaping), which is several
+    times faster than encoding a dict per node; `view_dict` parses the result back.
+    """
     g = view.graph
+    text = json.encoder.encode_basestring  # a JSON string literal, escaped (C-accelerated)
 
-    def number(x):
-        return None if x is None else jsonable(x)
+    def opt(s) -> str:
+        return "null" if s is None else text(s)
 
-    def line(obj) -> str:
-        return json.dumps(obj, allow_nan=False, ensure_ascii=False)
+    def number(x) -> str:
+        return "null" if x is None else json.dumps(jsonable(x), allow_nan=False)
 
     outputs = {name: f"n{i}" for name, i in g.outputs}
     yield "{\n"
-    yield f'  "file": {line(g.source.name if g.source else None)},\n'
-    yield f'  "outputs": {line(outputs)},\n'
+    yield f'  "file": {opt(g.source.name if g.source else None)},\n'
+    yield f'  "outputs": {json.dumps(outputs, ensure_ascii=False)},\n'
     yield '  "nodes": ['
+    evaluated = view.ev is not None
     for k, it in enumerate(view.items):
-        node = {
-            "id": f"n{it.id}",
-            "kind": it.kind,
-            "label": it.title,
-            "op": it.op,
-            "name": g.names[it.id],
-            "members": [f"n{m}" for m in it.members],
-            "source": it.source,
-            "location": it.location or None,
-            "value": number(view.value(it.id)),
-            "gradient": number(view.adjoint(it.id)),
-        }
-        yield ("\n    " if k == 0 else ",\n    ") + line(node)
+        members = ", ".join(f'"n{m}"' for m in it.members)
+        values = (
+            f'{number(view.value(it.id))}, "gradient": {number(view.adjoint(it.id))}'
+            if evaluated
+            else 'null, "gradient": null'
+        )
+        yield (
+            f'{"," if k else ""}\n    {{"id": "n{it.id}", "kind": "{it.kind}", '
+            f'"label": {text(it.title)}, "op": {text(it.op)}, "name": {opt(g.names[it.id])}, '
+            f'"members": [{members}], "source": {text(it.source)}, '
+            f'"location": {opt(it.location or None)}, "value": {values}}}'
+        )
     yield "\n  ],\n" if view.items else "],\n"
     yield '  "edges": ['
     for k, lk in enumerate(view.links):
-        edge = {
-            "from": f"n{lk.src}",
-            "to": f"n{lk.dst}",
-            "arg": lk.arg if lk.arg >= 0 else None,
-            "partial": number(view.partial(lk)),
-            "contribution": number(view.contribution(lk)),
-        }
-        yield ("\n    " if k == 0 else ",\n    ") + line(edge)
+        arg = lk.arg if lk.arg >= 0 else "null"
+        numbers = (
+            f'{number(view.partial(lk))}, "contribution": {number(view.contribution(lk))}'
+            if evaluated
+            else 'null, "contribution": null'
+        )
+        yield (
+            f'{"," if k else ""}\n    {{"from": "n{lk.src}", "to": "n{lk.dst}", "arg": {arg}, '
+            f'"partial": {numbers}}}'
+        )
     yield "\n  ]" if view.links else "]"
     if view.ev is not None:
         name = view.ev.outputs[0].name if view.ev.outputs else None
-        yield f',\n  "gradient_of": {line(name)}'
+        yield f',\n  "gradient_of": {opt(name)}'
     yield "\n}\n"
 
 
