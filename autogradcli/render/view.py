@@ -86,6 +86,18 @@ def roots(graph: Graph, focus: str | None) -> list[int]:
 
 def select(graph: Graph, starts: list[int], depth: int | None) -> tuple[set[int], set[int]]:
     """Nodes reachable backwards from `starts` (within `depth` edges), and those cut short."""
+    if depth is None:  # plain reachability: a flag per node and a stack
+        seen = bytearray(len(graph))
+        stack = list(starts)
+        for s in starts:
+            seen[s] = 1
+        inputs = graph.inputs
+        while stack:
+            for j in inputs[stack.pop()]:
+                if not seen[j]:
+                    seen[j] = 1
+                    stack.append(j)
+        return {i for i, flag in enumerate(seen) if flag}, set()
     dist = {s: 0 for s in starts}
     queue = deque(starts)
     cut = set()
@@ -117,6 +129,8 @@ def build(
 def _build(graph, ev, focus, depth, collapse, backward) -> View:
     keep, cut = select(graph, roots(graph, focus), depth)
     outputs = {i for _, i in graph.outputs}
+    if not collapse and depth is None:
+        return _plain(graph, ev, keep, outputs, backward)
     group = _groups(graph, keep, outputs) if collapse else {i: i for i in keep}
     items: dict[int, Item] = {}
     for i in sorted(keep):
@@ -143,6 +157,25 @@ def _build(graph, ev, focus, depth, collapse, backward) -> View:
                 k = -1
             links.append(Link(a, b, k))
     view = View(graph, sorted(items.values(), key=lambda it: it.id), links, ev, backward)
+    if backward:
+        view.links = [lk for lk in links if view.contribution(lk) is not None]
+        linked = {lk.src for lk in view.links} | {lk.dst for lk in view.links} | outputs
+        view.items = [it for it in view.items if it.id in linked]
+    return view
+
+
+def _plain(graph: Graph, ev, keep: set[int], outputs: set[int], backward: bool) -> View:
+    """The view of every node that `keep` holds, one box each: `_build` without grouping or
+    cuts, for the common case and for large graphs (every input of a kept node is kept)."""
+    order = sorted(keep)
+    items = []
+    for i in order:
+        item = _item(graph, i, outputs, False)
+        item.members.append(i)
+        items.append(item)
+    inputs = graph.inputs
+    links = [Link(j, i, k) for i in order for k, j in enumerate(inputs[i]) if j != i]
+    view = View(graph, items, links, ev, backward)
     if backward:
         view.links = [lk for lk in links if view.contribution(lk) is not None]
         linked = {lk.src for lk in view.links} | {lk.dst for lk in view.links} | outputs
