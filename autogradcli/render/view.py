@@ -169,8 +169,8 @@ def _plain(graph: Graph, ev, keep: set[int], outputs: set[int], backward: bool) 
     cuts, for the common case and for large graphs (every input of a kept node is kept)."""
     order = sorted(keep)
     items = []
-    for i in order:
-        item = _item(graph, i, outputs, False)
+    for i, location in zip(order, _locations(graph, order), strict=True):
+        item = _item(graph, i, outputs, False, location)
         item.members.append(i)
         items.append(item)
     inputs = graph.inputs
@@ -204,7 +204,10 @@ def _groups(graph: Graph, keep: set[int], outputs: set[int]) -> dict[int, int | 
     return group
 
 
-def _item(graph: Graph, i: int, outputs: set[int], collapse: bool) -> Item:
+def _item(
+    graph: Graph, i: int, outputs: set[int], collapse: bool, location: str | None = None
+) -> Item:
+    """One box; `location` may be given when the caller computed every node's at once."""
     op = graph.ops[i]
     src, start = graph.source, graph.starts[i]
     kind = (
@@ -221,8 +224,27 @@ def _item(graph: Graph, i: int, outputs: set[int], collapse: bool) -> Item:
             title = graph.names[i]
     has_span = src is not None and start >= 0
     source = src.snippet(start, graph.ends[i]) if has_span else ""
-    location = src.where(start) if has_span and op != CONST else ""
+    if location is None or op == CONST:
+        location = src.where(start) if has_span and op != CONST else ""
     return Item(i, kind, title, op, source, location)
+
+
+def _locations(graph: Graph, order: list[int]) -> list[str | None]:
+    """`file:line:col` of each node in `order`, found for all of them with one search."""
+    src = graph.source
+    if src is None:
+        return [None] * len(order)
+    import numpy as np
+
+    starts = np.frombuffer(graph.starts, dtype=np.int64)[order]
+    line_starts = np.asarray(src.line_starts(), dtype=np.int64)
+    lines = np.searchsorted(line_starts, starts, side="right")
+    cols = starts - line_starts[np.maximum(lines - 1, 0)] + 1
+    name = src.shown_name
+    return [
+        f"{name}:{line}:{col}" if start >= 0 else None
+        for start, line, col in zip(starts.tolist(), lines.tolist(), cols.tolist(), strict=True)
+    ]
 
 
 def _number(value) -> str:
