@@ -51,7 +51,7 @@ def _has_rules(op: str) -> bool:
 def rules(op: str, needs: tuple[bool, ...] | None = None) -> tuple[Callable, Callable] | None:
     """The op's forward and VJP on Python floats (VJP for `needs`), or None if it has none."""
     spec = REGISTRY[op]
-    if spec.kind is not Kind.ELEMENTWISE:
+    if spec.kind is not Kind.ELEMENTWISE or not spec.traceable:
         return None
     n = spec.arity
     extra = {"needs": needs or (True,) * n} if op in TAKES_NEEDS else {}

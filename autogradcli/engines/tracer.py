@@ -227,6 +227,8 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool
             continue
         if REGISTRY[ops[i]].kind is not Kind.ELEMENTWISE:
             raise NotTraceable(f"{graph.describe(i)} is not elementwise", i)
+        if not REGISTRY[ops[i]].traceable:
+            raise NotTraceable(f"{graph.describe(i)} has no NumPy ufunc program", i)
         vals[i] = _call(FORWARD[ops[i]], graph, i, *[vals[j] for j in a], **(attrs[i] or {}))
     needs = needs_grad(graph, graph.input_ids.values())
     for _, node in outs:

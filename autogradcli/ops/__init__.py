@@ -53,6 +53,12 @@ class Op:
     `right_unit` (u op x = x, x op u = x, exact in IEEE arithmetic for a scalar u);
     `involution` (op(op(x)) = x); `torch_name` (PyTorch's grad_fn name, when it is not
     "<Name>Backward0") and `saves_nothing` (PyTorch's backward keeps no tensors).
+
+    `kind` says how an op treats elements; `traceable` whether its rules are made of NumPy
+    ufunc calls, which the traced plan and the Python-float path need (an op computed with,
+    say, `math.erf` works point by point but is run by the interpreter, and the plan
+    declines it with the reason). `sympy_numeric` gives NumPy implementations for SymPy
+    functions that `lambdify` cannot map to NumPy by itself.
     """
 
     name: str
@@ -79,6 +85,8 @@ class Op:
     involution: bool = False
     torch_name: str | None = None
     saves_nothing: bool = False
+    traceable: bool = True  # forward and VJP are NumPy ufunc calls the plan can record
+    sympy_numeric: dict[str, Callable[..., Any]] | None = None  # NumPy versions of SymPy names
 
     @property
     def syntax(self) -> str:

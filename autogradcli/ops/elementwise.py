@@ -162,6 +162,14 @@ def _atan2_cut(tol, y, x):
     return (np.hypot(x, y) <= tol) | ((np.abs(y) <= tol) & (x < 0))
 
 
+def _erf(x):
+    return np.asarray(np.vectorize(math.erf, otypes=[float])(x), dtype=float)
+
+
+def _erf_vjp(g, out, x):
+    return (g * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x),)
+
+
 def _unary(name, fwd, vjp, sympy, derivative, domain=R, doc="", **kw) -> None:
     register(Op(name, 1, fwd, vjp, sympy, derivative, (domain,), doc, **kw))
 
@@ -180,6 +188,9 @@ _unary("acos", np.arccos, _acos_vjp, lambda sp, x: sp.acos(x), "-1/sqrt(1 - x^2)
        "inverse cosine")
 _unary("atan", np.arctan, _atan_vjp, lambda sp, x: sp.atan(x), "1/(1 + x^2)",
        doc="inverse tangent")
+_unary("erf", _erf, _erf_vjp, lambda sp, x: sp.erf(x), "2/sqrt(pi) exp(-x^2)",
+       doc="error function (math.erf: no NumPy ufunc, so the interpreter runs it)",
+       traceable=False, sympy_numeric={"erf": np.vectorize(math.erf, otypes=[float])})
 _unary("sinh", np.sinh, _sinh_vjp, lambda sp, x: sp.sinh(x), "cosh(x)", doc="hyperbolic sine")
 _unary("cosh", np.cosh, _cosh_vjp, lambda sp, x: sp.cosh(x), "sinh(x)", doc="hyperbolic cosine")
 _unary("tanh", np.tanh, _tanh_vjp, lambda sp, x: sp.tanh(x), "1 - tanh(x)^2",

@@ -222,7 +222,8 @@ def _clean(sp, expr):
 
 def numeric(sp, symbols: list, exprs: list):
     """A vectorised float64 function of the symbols returning each scalar expression's value."""
-    fn = sp.lambdify(symbols, list(exprs), modules="numpy", dummify=True, cse=True)
+    extra = {k: f for op in REGISTRY.values() for k, f in (op.sympy_numeric or {}).items()}
+    fn = sp.lambdify(symbols, list(exprs), modules=[extra, "numpy"], dummify=True, cse=True)
 
     def call(*values) -> list[np.ndarray]:
         with np.errstate(all="ignore"):

@@ -27,7 +27,12 @@ from autogradcli.ops import REGISTRY
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "samples").glob("*.txt"))
 ELEMENTWISE = sorted(
-    n for n, op in REGISTRY.items() if op.kind == "elementwise" and op.symbol is None
+    n
+    for n, op in REGISTRY.items()
+    if op.kind == "elementwise" and op.traceable and op.symbol is None
+)
+UNTRACEABLE = sorted(
+    n for n, op in REGISTRY.items() if op.kind == "elementwise" and not op.traceable
 )
 
 
@@ -409,3 +414,20 @@ def test_broadcast_inputs_get_gradients_of_their_own_shape(tmp_path):
     v, g = module.value_and_grad(**values)
     assert_same([v["f"], g["f"]["x"], g["f"]["y"], g["f"]["z"]], want)
     assert g["f"]["y"].shape == ()
+
+
+@pytest.mark.parametrize("name", UNTRACEABLE)
+def test_an_op_without_a_ufunc_program_is_run_by_the_interpreter_and_declined_by_the_plan(name):
+    op = REGISTRY[name]
+    graph = parse(f"f = {name}({', '.join('xyz'[: op.arity])})", "t.txt")
+    with pytest.raises(NotTraceable, match="has no NumPy ufunc program"):
+        Plan.of(graph)
+    xs = {
+        n: np.linspace(lo + 0.1, hi - 0.1, 5) for n, (lo, hi) in zip("xyz", op.domain, strict=False)
+    }
+    ev = evaluate(graph, xs)
+    assert ev.finite and np.shape(ev.outputs[0].value) == (5,)
+    space: dict = {}
+    exec(compile(compile_graph(graph, "t.txt"), "generated.py", "exec"), space)  # our own code
+    values, _ = space["value_and_grad"](**xs)
+    np.testing.assert_allclose(values["f"], ev.outputs[0].value, rtol=1e-15)

@@ -18,7 +18,7 @@ from autogradcli.graph import Graph
 from autogradcli.language.parser import parse
 from autogradcli.ops import REGISTRY
 
-ELEMENTWISE = sorted(n for n, op in REGISTRY.items() if op.kind == "elementwise")
+ELEMENTWISE = sorted(n for n, op in REGISTRY.items() if op.kind == "elementwise" and op.traceable)
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 1e300, -1e300, np.inf, -np.inf, np.nan]
 
 
