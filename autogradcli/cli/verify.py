@@ -21,6 +21,9 @@ from .app import (
     console,
     formula,
     guard,
+    note,
+    out_option,
+    pick_format,
     progress,
     report_failures,
     split_names,
@@ -36,10 +39,14 @@ class DiffFormat(str, Enum):
 
 
 class CheckFormat(str, Enum):
-    """Output formats of `agrad check` (JUnit XML: --junit)."""
+    """Output formats of `agrad check`."""
 
     table = "table"
     json = "json"
+    junit = "junit"
+
+
+CHECK_SUFFIXES = {".json": "json", ".xml": "junit", ".txt": "table"}
 
 
 @app.command(
@@ -182,9 +189,13 @@ def check_command(
         ),
     ] = 1e-6,
     sympy_timeout: TimeoutOpt = 10.0,
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        CheckFormat.table
-    ),
+    fmt: Annotated[
+        CheckFormat | None,
+        typer.Option("--format", "-f", help="table, json or junit [default: from -o, or table]."),
+    ] = None,
+    out: Annotated[
+        str | None, out_option("the results (.json, .xml for JUnit, .txt for the table)")
+    ] = None,
     junit: Annotated[
         str | None, typer.Option("--junit", metavar="PATH", help="Also write JUnit XML here.")
     ] = None,
@@ -197,10 +208,12 @@ def check_command(
         raise AgradError(
             "nothing to check", None, "name files or folders, give -e FORMULA, or pass --ops"
         )
-    if junit:
-        from ..io.outfile import check_target
+    chosen = pick_format(fmt and fmt.value, out, CHECK_SUFFIXES, "table")
+    from ..io.outfile import check_target
 
-        check_target(junit, paths or [])
+    for target in (junit, out):
+        if target:
+            check_target(target, paths or [])
     tol = Tolerances(rtol, atol, fd_rtol, fd_atol)
     inline = [] if expr is None else [("-e", expr)]
     results, errors = check_many(
@@ -215,7 +228,7 @@ def check_command(
         inline,
     )
     if results:
-        _emit_check(results, fmt, junit)
+        _emit_check(results, chosen, out, junit)
     for err in errors:
         if STATE["debug"] and err.__cause__ is not None:
             import traceback
@@ -231,29 +244,41 @@ def check_command(
         raise AgradError("nothing to check", None, "name files or folders, or pass --ops")
 
 
-def _emit_check(results, fmt: CheckFormat, junit: str | None) -> None:
-    """Print the check results and write the CI formats."""
-    from ..io.outfile import write_stdout, write_text
+def _emit_check(results, fmt: str, out: str | None, junit: str | None) -> None:
+    """Print or write the check results, and write the CI formats."""
+    from ..io.outfile import atomic_open, write_text
     from ..render.ci import github_annotations
     from ..render.ci import junit as junit_xml
 
-    if fmt is CheckFormat.json:
-        from ..render.jsondoc import check_dict, dumps
-
-        write_stdout(dumps(check_dict(results)) + "\n")
-    else:
+    if fmt == "table":
         from ..render.table import check_details, check_table
 
-        out = console()
-        out.print(check_table(results))
-        for line in check_details(results):
-            out.print(line, markup=False, highlight=False)
+        def show(con) -> None:
+            con.print(check_table(results))
+            for line in check_details(results):
+                con.print(line, markup=False, highlight=False)
+
+        if out and out != "-":
+            with atomic_open(out) as fh:
+                show(console(file=fh))
+        else:
+            show(console())
+    else:
+        if fmt == "json":
+            from ..render.jsondoc import check_dict, dumps
+
+            text = dumps(check_dict(results)) + "\n"
+        else:
+            text = junit_xml(results)
+        write_text(out or "-", text)
+    if out and out != "-":
+        note(f"wrote {out}")
     if junit:
         write_text(junit, junit_xml(results))
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        # Workflow commands go to stdout, except where stdout must stay valid JSON.
+        # Workflow commands go to stdout, except where stdout must stay machine-readable.
         for line in github_annotations(results):
-            typer.echo(line, err=fmt is CheckFormat.json)
+            typer.echo(line, err=fmt != "table" and not out)
     report_failures(r for r in results if r.kind == "gradient")
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import AgradError, Source, paused_gc
 from ..graph import CONST, Graph
-from ..ops import CONSTANTS, FUNCTIONS, INFIX, POW, REGISTRY, UNARY
+from ..ops import CONSTANTS, FUNCTIONS, INFIX, POW, PREFIX, REGISTRY, UNARY
 from . import lexer
 from .claims import read_claim
 from .lexer import MAX_NESTING, PRECEDENCE, statement_at
@@ -272,7 +272,7 @@ class _Parser(SimpleLines, ParseErrors):
                     operands.append((self.graph.add_const(value, start, end), start, end))
                     expect = False
                 elif text in ("-", "+"):
-                    stack.append((UNOP, "neg" if text == "-" else None, UNARY, start, 0))
+                    stack.append((UNOP, PREFIX.get(text), UNARY, start, 0))
                 else:
                     self.expected_operand(toks, i)
             elif kind == "op" and text in PRECEDENCE:
@@ -352,7 +352,7 @@ class _Parser(SimpleLines, ParseErrors):
             elif g.ops[node] == CONST and g.consts[node].ndim == 0 and g.names[node] is None:
                 operands.append((self.const(-float(g.consts[node]), start, end), start, end))
             else:
-                operands.append((g._add("neg", (node,), start, end), start, end))
+                operands.append((g._add(op, (node,), start, end), start, end))
             return
         right = operands.pop()
         left = operands.pop()

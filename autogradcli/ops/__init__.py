@@ -134,5 +134,7 @@ FUNCTIONS = {
 }
 FUNCTIONS["pow"] = "pow"
 INFIX = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow", "**": "pow"}
+# Prefix operators (unary minus), from the records of one-argument ops with a symbol.
+PREFIX = {op.symbol: name for name, op in REGISTRY.items() if op.arity == 1 and op.symbol}
 # How tightly each infix operator binds, from its op's record.
 PRECEDENCE = {token: REGISTRY[name].precedence for token, name in INFIX.items()}

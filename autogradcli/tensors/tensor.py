@@ -7,35 +7,16 @@ there is no second set of derivative rules.
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..ops import FORWARD, REGISTRY, Kind
 from ..ops.numeric import fp_watch
-
-_GRAD_MODE = threading.local()  # per thread, as in PyTorch
+from .grad_mode import GRAD_MODE
 
 # Ops whose PyTorch backward keeps no tensors, so a second backward through them is allowed.
 NOTHING_SAVED = {name for name, op in REGISTRY.items() if op.saves_nothing}
-
-
-def is_grad_enabled() -> bool:
-    """False inside `no_grad()` (in this thread; other threads are not affected)."""
-    return getattr(_GRAD_MODE, "enabled", True)
-
-
-@contextmanager
-def no_grad():
-    """Record nothing inside the block, in this thread (results do not require grad)."""
-    old = is_grad_enabled()
-    _GRAD_MODE.enabled = False
-    try:
-        yield
-    finally:
-        _GRAD_MODE.enabled = old
 
 
 class Node:
@@ -399,7 +380,7 @@ def apply(op: str, *args: Any, attrs: dict | None = None, name: str | None = Non
     ts = tuple(as_tensor(a) for a in args)
     with fp_watch():
         out = FORWARD[op](*[t.data for t in ts], **(attrs or {}))
-    if not (getattr(_GRAD_MODE, "enabled", True) and any(t.requires_grad for t in ts)):
+    if not (getattr(GRAD_MODE, "enabled", True) and any(t.requires_grad for t in ts)):
         return Tensor(out)
     fn_name = name or REGISTRY[op].torch_name or f"{op.capitalize()}Backward0"
     return Tensor(out, True, Node.make(fn_name, op, ts, attrs))

@@ -225,7 +225,7 @@ def test_graph_formats_follow_the_suffix(tmp_path):
 
 def test_per_command_formats_are_real():
     assert agrad("stats", SEED, "-f", "csv").exit_code == 2
-    assert agrad("check", SEED, "-f", "csv").exit_code == 2
+    assert agrad("check", SEED, "-f", "csv").exit_code == 2  # table, json or junit
     doc = json.loads(agrad("stats", SEED, "-f", "json").stdout)
     assert doc["shared"] == 3  # b, d and the constant 2 are each used twice
 
@@ -392,3 +392,19 @@ def test_pow_is_one_kernel_for_scalars_zero_d_and_arrays():
     from autogradcli.engines.pyfloat import SCALAR
 
     assert all(SCALAR["power"](float(xs[k]), float(ys[k])) == block[k] for k in range(0, 500, 7))
+
+
+def test_check_writes_its_report_by_suffix(tmp_path):
+    rules = str(ROOT / "samples/rules/chain.txt")
+    xml = tmp_path / "r.xml"
+    assert agrad("check", rules, "-o", str(xml)).exit_code == 0
+    assert ET.parse(xml).getroot().tag == "testsuites"
+    jsn = tmp_path / "r.json"
+    assert agrad("check", rules, "--out", str(jsn)).exit_code == 0
+    assert len(json.loads(jsn.read_text())["results"]) == 2
+    txt = tmp_path / "r.txt"
+    result = agrad("check", rules, "-o", str(txt))
+    assert result.stdout == "" and "agrad check:" in txt.read_text()
+    assert agrad("check", rules, "-f", "junit").stdout.startswith("<?xml")
+    clash = agrad("check", rules, "-f", "json", "-o", str(tmp_path / "x.xml"))
+    assert clash.exit_code == 2 and "contradicts the suffix" in clash.stderr

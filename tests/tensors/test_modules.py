@@ -6,7 +6,8 @@ import numpy as np
 
 import autogradcli as ag
 from autogradcli.tensors import autograd, optim
-from autogradcli.tensors.tensor import Tensor, no_grad, tensor
+from autogradcli.tensors.grad_mode import no_grad
+from autogradcli.tensors.tensor import Tensor, tensor
 
 
 def test_public_names_come_from_the_tensors_folder():
