@@ -165,33 +165,15 @@ def graph_command(
 
 
 def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None, dpi) -> None:
-    """Render a view in one format to stdout or -o."""
-    from ..io.outfile import atomic_open, write_bytes, write_text
+    """Render a view in one format to stdout or -o; text formats stream chunk by chunk, so a
+    large graph is never held as one string."""
+    from ..io.outfile import atomic_open, write_bytes
 
     if fmt in RENDERED:
         from ..render.dot import dot, render
 
         write_bytes(out, render(dot(view, digits), fmt, dpi), [file])
-        note(f"wrote {out}")
-        return
-    if fmt in ("json", "dot"):  # streamed: a large graph is never held as text
-        from ..render.dot import dot_lines
-        from ..render.jsondoc import view_chunks
-
-        chunks = view_chunks(view) if fmt == "json" else dot_lines(view, digits)
-        if out is None:
-            import sys
-
-            sys.stdout.writelines(chunks)
-            return
-        with atomic_open(out, [file]) as fh:
-            fh.writelines(chunks)
-        note(f"wrote {out}")
-        return
-    text = _graph_text(view, fmt, digits)
-    if text is not None:
-        write_text(out or "-", text, [file])
-    else:
+    elif fmt in ("tree", "table"):
         from ..render.table import view_tables, view_tree
 
         drawing = view_tree(view) if fmt == "tree" else view_tables(view)
@@ -200,25 +182,31 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
             return
         with atomic_open(out, [file]) as fh:
             console(file=fh).print(drawing)
-    if out:
-        note(f"wrote {out}")
+    else:
+        chunks = _text_chunks(view, fmt, digits)
+        if out is None:
+            import sys
+
+            sys.stdout.writelines(chunks)
+            return
+        with atomic_open(out, [file]) as fh:
+            fh.writelines(chunks)
+    note(f"wrote {out}")
 
 
-def _graph_text(view, fmt: str, digits: int) -> str | None:
-    """A view as DOT, Mermaid or JSON text; None for the Rich formats (tree, table)."""
+def _text_chunks(view, fmt: str, digits: int):
+    """A view as DOT, Mermaid or JSON text, in chunks."""
     if fmt == "dot":
-        from ..render.dot import dot
+        from ..render.dot import dot_lines
 
-        return dot(view, digits)
-    if fmt == "mermaid":
-        from ..render.mermaid import mermaid
-
-        return mermaid(view, digits)
+        return dot_lines(view, digits)
     if fmt == "json":
         from ..render.jsondoc import view_chunks
 
-        return "".join(view_chunks(view))
-    return None
+        return view_chunks(view)
+    from ..render.mermaid import mermaid
+
+    return [mermaid(view, digits)]
 
 
 @app.command(

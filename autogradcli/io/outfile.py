@@ -118,24 +118,23 @@ def write_text(path: str, text: str, inputs: Iterable[str | None] = ()) -> None:
 def write_bytes(path: str, data: bytes, inputs: Iterable[str | None] = ()) -> None:
     """Write bytes to `path` atomically, or to stdout when `path` is '-'."""
     if path == STDIO:
-        try:
-            sys.stdout.flush()
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise write_error("standard output", exc) from None
+        write_stdout(data)
         return
     with atomic_open(path, inputs, binary=True) as fh:
         fh.write(data)
 
 
-def write_stdout(text: str) -> None:
-    """Write text to stdout, turning a full disk or a closed file into a clean error."""
+def write_stdout(text: str | bytes) -> None:
+    """Write text (or bytes) to stdout, turning a full disk or a closed file into a clean
+    error."""
     try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
     except BrokenPipeError:
         raise
     except OSError as exc:

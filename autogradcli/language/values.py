@@ -33,8 +33,6 @@ def parse_assignments(args: list[str]) -> dict[str, tuple[np.ndarray, Span]]:
             source = Source("--at", part)
             name, eq, _ = part.partition("=")
             name = name.strip()
-            if not eq and part.startswith("--"):
-                raise AgradError(f"unknown option {part!r}", None, "see: agrad eval --help")
             if not eq:
                 raise AgradError(
                     f"expected NAME=VALUE, got {part!r}",
