@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from ..engines.interpreter import needs_grad, unbroadcast
+from ..engines.sweep import sweep
 from ..graph import CONST, INPUT, Graph
 from ..ops import REGISTRY
 from .source import _copy, docstring_name, reference
@@ -61,6 +62,8 @@ def rule_source(graph: Graph, origin: str = "") -> str:
     needs = needs_grad(graph, graph.input_ids.values())
     for name, out in graph.outputs:
         backward.extend(_backward(graph, out, name, needs, sources))
+    used = "\n".join([*forward, *sources.values()])
+    imports = [f"import {m}" for m in ("math", "operator") if f"{m}." in used]
     inputs = tuple(graph.input_ids)
     outputs = {name: f"v{node}" for name, node in graph.outputs}
     lines = [
@@ -71,8 +74,7 @@ def rule_source(graph: Graph, origin: str = "") -> str:
         "the gradient of the sum of the output's elements.",
         '"""',
         "",
-        "import math  # noqa: F401",
-        "import operator  # noqa: F401",
+        *imports,
         "",
         "import numpy as np",
         "",
@@ -95,33 +97,44 @@ def rule_source(graph: Graph, origin: str = "") -> str:
     return "\n".join(lines)
 
 
+class _Sum(str):
+    """An adjoint in generated code: a name, or the sum of names, in the sweep's order."""
+
+    def __add__(self, other: str) -> _Sum:
+        return _Sum(f"{self} + {other}")
+
+
 def _backward(graph: Graph, out: int, name: str, needs: list[bool], sources) -> list[str]:
-    """Reverse-order VJP calls for one output, then its gradient dict."""
+    """The one reverse sweep (engines/sweep.py), writing each node's VJP call as a line;
+    then the output's gradient dict."""
     k = [n for n, _ in graph.outputs].index(name)
-    lines = [f"    # gradient of {name}", f"    a{out} = np.ones_like(v{out})"]
-    have = {out}
-    if not needs[out]:
-        have = set()
-    for i in range(out, -1, -1):
+    lines = [f"    # gradient of {name}"]
+
+    def vjp(i: int, g: _Sum) -> list:
         ins = graph.inputs[i]
-        if i not in have or not ins:
-            continue
-        vjp = reference(REGISTRY[graph.ops[i]].vjp, sources)
+        fn = reference(REGISTRY[graph.ops[i]].vjp, sources)
         args = ", ".join(f"v{j}" for j in ins)
         attrs = "".join(f", {key}={v!r}" for key, v in (graph.attrs[i] or {}).items())
         if REGISTRY[graph.ops[i]].takes_needs:
             attrs += f", needs={tuple(needs[j] for j in ins)!r}"
-        lines.append(f"    t = {vjp}(a{i}, v{i}, {args}{attrs})")
+        if " + " in g:  # paths meet here: name the sum once
+            lines.append(f"    a{i} = {g}")
+            g = _Sum(f"a{i}")
+        lines.append(f"    t = {fn}({g}, v{i}, {args}{attrs})")
+        terms: list = []
         for pos, j in enumerate(ins):
-            if not needs[j]:
-                continue
-            term = f"unbroadcast(t[{pos}], np.shape(v{j}))"
-            lines.append(f"    a{j} = {term}" if j not in have else f"    a{j} = a{j} + {term}")
-            have.add(j)
+            if needs[j]:
+                lines.append(f"    d{i}_{pos} = unbroadcast(t[{pos}], np.shape(v{j}))")
+            terms.append(_Sum(f"d{i}_{pos}"))
+        return terms
+
+    if needs[out]:
+        lines.append(f"    a{out} = np.ones_like(v{out})")
+    adj = sweep(graph, out, needs, _Sum(f"a{out}"), vjp)
     grads = ", ".join(
-        f"{w!r}: np.asarray(a{j}, dtype=np.float64)"
-        if j in have
-        else f"{w!r}: np.zeros(np.shape(v{j}))"
+        f"{w!r}: np.zeros(np.shape(v{j}))"
+        if adj[j] is None
+        else f"{w!r}: np.asarray({adj[j]}, dtype=np.float64)"
         for w, j in graph.input_ids.items()
     )
     lines.append(f"    g_{k} = {{{grads}}}")

@@ -7,11 +7,13 @@ input and output names, which appear only as quoted strings.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from ..engines.interpreter import unbroadcast
 from ..engines.plan import Plan
 from ..engines.pyfloat import SCALAR
+from .runtime import SHARED
 from .source import docstring_name, reference
 
 
@@ -37,8 +39,13 @@ def _point_source(plan: Plan, sources: dict[str, str]) -> list[str]:
         '    """One point on Python floats; raises where NumPy would give nan or inf."""',
     ]
     for step, out, args in code:
-        fn = reference(SCALAR[step], sources)
-        lines.append(f"    s{out} = {fn}({', '.join(name(a) for a in args)})")
+        fn = SCALAR[step]
+        bound = [  # a partial's arguments: a function and numbers
+            _literal(a) if isinstance(a, float) else reference(a, sources)
+            for a in getattr(fn, "args", ())
+        ]
+        call = reference(getattr(fn, "func", fn), sources)
+        lines.append(f"    s{out} = {call}({', '.join([*bound, *map(name, args)])})")
     lines.append(f"    return [{', '.join(name(r) for r in plan.program.outputs)}]")
     return [*lines, "", ""]
 
@@ -78,7 +85,7 @@ def plan_source(plan: Plan, origin: str = "") -> str:
     )
     names = plan.program.output_names
     sources: dict[str, str] = {}
-    unbroadcast_name = reference(unbroadcast, sources)
+    reference(unbroadcast, sources)  # the runtime's `_points` calls it
     point = _point_source(plan, sources)
     used = "\n".join([*point, *sources.values()])
     imports = [f"import {m}" for m in ("math", "operator") if f"{m}." in used]
@@ -111,72 +118,14 @@ def plan_source(plan: Plan, origin: str = "") -> str:
             "",
             "",
             *[src.rstrip() + "\n\n" for src in sources.values()],
-            "def _where(out, cond, yes, no):",
-            "    np.copyto(out, no)",
-            "    np.copyto(out, yes, where=cond)",
-            "",
-            "",
             "def _rows(x, t, r, lo, hi):",
             '    """Rows lo:hi of the inputs x into the results r, with scratch buffers t."""',
             *binds,
             *body,
             "",
             "",
-            "def _part(x, r, lo, hi):",
-            "    size = max(1, min(CHUNK, hi - lo))",
-            "    t = [None if dt is None else np.empty(size, dtype=dt) for dt in DTYPES]",
-            "    with np.errstate(all='ignore'):",
-            "        for start in range(lo, hi, size):",
-            "            _rows(x, t, r, start, min(start + size, hi))",
-            "",
-            "",
             *point,
-            "def _points(cols):",
-            '    """Arrays: every point at once, in blocks of rows."""',
-            "    cols = [np.asarray(c, dtype=np.float64) for c in cols]",
-            "    shape = np.broadcast_shapes(*[c.shape for c in cols]) if cols else ()",
-            "    x = [np.ascontiguousarray(np.broadcast_to(c, shape)).reshape(-1) for c in cols]",
-            "    n = int(np.prod(shape, dtype=int))",
-            "    r = [np.empty(n) for _ in range(RESULTS)]",
-            "    for k, value in CONSTANT_RESULTS.items():",
-            "        r[k].fill(value)",
-            "    parts = max(1, min(THREADS, -(-n // CHUNK)))",
-            "    bounds = [n * p // parts for p in range(parts + 1)]",
-            "    if parts == 1:",
-            "        _part(x, r, 0, n)",
-            "    else:",
-            "        with ThreadPoolExecutor(parts) as pool:",
-            "            jobs = [(x, r, bounds[p], bounds[p + 1]) for p in range(parts)]",
-            "            list(pool.map(lambda job: _part(*job), jobs))",
-            "    r = [a.reshape(shape) for a in r]",
-            "    step = len(INPUTS) + 1",
-            "    for p in range(len(r)):  # an input broadcast over the others: sum its gradient",
-            "        if p % step and cols[p % step - 1].shape != shape:",
-            f"            r[p] = np.asarray({unbroadcast_name}(r[p], cols[p % step - 1].shape))",
-            "    return r",
-            "",
-            "",
-            "def value_and_grad(**inputs):",
-            '    """Values of the outputs and the gradient of each with respect to every input.',
-            "",
-            "    One point of plain numbers gives floats; arrays give arrays (broadcast shape).",
-            '    """',
-            "    cols = [inputs[name] for name in INPUTS]",
-            "    r = None",
-            "    if POINT and all(type(c) in NUMBERS or np.ndim(c) == 0 for c in cols):",
-            "        try:",
-            "            r = _point(*[float(c) for c in cols])",
-            "        except (ArithmeticError, ValueError):  # NumPy's nan or inf instead",
-            "            r = None",
-            "    if r is None:",
-            "        r = _points(cols)",
-            "    step = len(INPUTS) + 1",
-            "    values = {name: r[k * step] for k, name in enumerate(OUTPUTS)}",
-            "    grads = {",
-            "        name: dict(zip(INPUTS, r[k * step + 1 : (k + 1) * step], strict=True))",
-            "        for k, name in enumerate(OUTPUTS)",
-            "    }",
-            "    return values, grads",
+            "\n\n".join(inspect.getsource(fn).rstrip() + "\n" for fn in SHARED),
             "",
         ]
     )

@@ -24,6 +24,7 @@ import numpy as np
 from ..graph import Graph
 from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP, Kind
 from .pyfloat import run_steps, scalar_code
+from .sweep import sweep
 from .tracer import NotTraceable, Program, Tape
 
 FAILS = (ArithmeticError, ValueError)
@@ -149,45 +150,40 @@ def _numpy(rule, *args, **kwargs):
     return float(out)
 
 
+class _NotFinite(Exception):
+    """A NumPy fallback gave nan or inf: the NumPy engine reruns the point."""
+
+
 def backward(graph: Graph, vals: list, output: int, needs: list[bool], cols: Columns):
     """Every node's adjoint for `output` as a Python float (None where unneeded), or None
     if any is not finite."""
-    adj: list = [None] * len(graph)
-    if not needs[output]:
-        return adj
-    adj[output] = 1.0
     ops = graph.ops
     first, second = cols
+    plain = {op: rules(op)[1] for op in set(ops) if op in REGISTRY and op not in TAKES_NEEDS}
+    fns = list(map(plain.get, ops))  # None for inputs, constants and masked ops
     vjps: dict = {}
-    for i in range(output, -1, -1):
-        g = adj[i]
-        if g is None:
-            continue
-        j = first[i]
-        if j < 0:
-            continue
-        k, op = second[i], ops[i]
-        if op in TAKES_NEEDS:
-            mask: tuple | None = (needs[j],) if k < 0 else (needs[j], needs[k])
-        else:
-            mask = None
-        vjp = vjps.get((op, mask))
-        if vjp is None:
-            vjp = vjps[op, mask] = rules(op, mask)[1]  # type: ignore[index]
-        args = (vals[j],) if k < 0 else (vals[j], vals[k])
+
+    def vjp(i: int, g: float):
+        j, k, rule = first[i], second[i], fns[i]
+        mask: tuple | None = None
+        if rule is None:
+            op = ops[i]
+            mask = (needs[j],) if k < 0 else (needs[j], needs[k])
+            rule = vjps.get((op, mask))
+            if rule is None:
+                rule = vjps[op, mask] = rules(op, mask)[1]  # type: ignore[index]
         try:
-            grads = vjp(g, vals[i], *args)
+            return rule(g, vals[i], vals[j]) if k < 0 else rule(g, vals[i], vals[j], vals[k])
         except FAILS:
-            grads = _numpy(VJP[op], g, vals[i], *args, **({"needs": mask} if mask else {}))
+            args = (vals[j],) if k < 0 else (vals[j], vals[k])
+            extra = {"needs": mask} if mask else {}
+            grads = _numpy(VJP[ops[i]], g, vals[i], *args, **extra)
             if not all(map(math.isfinite, filter(None, grads))):
-                return None
-        gj = grads[0]
-        if gj is not None and needs[j]:
-            prev = adj[j]
-            adj[j] = gj if prev is None else prev + gj
-        if k >= 0:
-            gk = grads[1]
-            if gk is not None and needs[k]:
-                prev = adj[k]
-                adj[k] = gk if prev is None else prev + gk
+                raise _NotFinite from None
+            return grads
+
+    try:
+        adj = sweep(graph, output, needs, 1.0, vjp)
+    except _NotFinite:
+        return None
     return adj if all(map(math.isfinite, filter(None, adj))) else None

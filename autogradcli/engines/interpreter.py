@@ -14,6 +14,7 @@ from ..errors import AgradError
 from ..graph import Graph
 from ..ops import FORWARD, TAKES_NEEDS, VJP
 from ..ops.numeric import fp_watch, unbroadcast
+from .sweep import sweep
 
 __all__ = ["backward", "forward", "fp_watch", "needs_grad", "unbroadcast"]
 
@@ -77,45 +78,36 @@ def backward(
     of the sum of its elements. When `record` is a dict, each edge's contribution to its
     parent's adjoint is stored in it under (child, argument position).
     """
-    adj: list = [None] * len(graph)
-    if not needs[output]:
-        return adj
-    adj[output] = np.ones_like(vals[output]) if seed is None else seed
-    ops, ins, attrs, vjp, masked = graph.ops, graph.inputs, graph.attrs, VJP, TAKES_NEEDS
-    for i in range(output, -1, -1):
-        g = adj[i]
-        if g is None:
-            continue
-        a = ins[i]
-        if not a:
-            continue
+    ops, ins, attrs, vjps, masked = graph.ops, graph.inputs, graph.attrs, VJP, TAKES_NEEDS
+
+    def vjp(i: int, g) -> list:
+        a, op = ins[i], ops[i]
         if attrs[i]:
-            grads = vjp[ops[i]](g, vals[i], *[vals[j] for j in a], **attrs[i])
-        elif ops[i] in masked:
-            grads = vjp[ops[i]](
-                g, vals[i], *[vals[j] for j in a], needs=tuple([needs[j] for j in a])
-            )
+            grads = vjps[op](g, vals[i], *[vals[j] for j in a], **attrs[i])
+        elif op in masked:
+            grads = vjps[op](g, vals[i], *[vals[j] for j in a], needs=tuple([needs[j] for j in a]))
         elif len(a) == 2:
-            grads = vjp[ops[i]](g, vals[i], vals[a[0]], vals[a[1]])
+            grads = vjps[op](g, vals[i], vals[a[0]], vals[a[1]])
         else:
-            grads = vjp[ops[i]](g, vals[i], vals[a[0]])
+            grads = vjps[op](g, vals[i], vals[a[0]])
         if len(grads) != len(a):
             raise RuleError(
-                f"the derivative rule of '{ops[i]}' returned {len(grads)} "
-                f"entries for {len(a)} inputs"
+                f"the derivative rule of '{op}' returned {len(grads)} entries for {len(a)} inputs"
             )
+        out = list(grads)
         for k, j in enumerate(a):
-            gj = grads[k]
+            gj = out[k]
             if gj is None or not needs[j]:
                 continue
-            shape = vals[j].shape
-            if getattr(gj, "shape", None) != shape:
-                gj = _fit(gj, shape, ops[i], k)
+            if getattr(gj, "shape", None) != vals[j].shape:
+                out[k] = gj = _fit(gj, vals[j].shape, op, k)
             if record is not None:
                 record[(i, k)] = gj
-            prev = adj[j]
-            adj[j] = gj if prev is None else prev + gj
-    return adj
+        return out
+
+    if seed is None and needs[output]:
+        seed = np.ones_like(vals[output])
+    return sweep(graph, output, needs, seed, vjp)
 
 
 def _fit(gj, shape: tuple[int, ...], op: str, k: int):

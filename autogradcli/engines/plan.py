@@ -21,7 +21,7 @@ import numpy as np
 from ..graph import Graph
 from .interpreter import unbroadcast
 from .pyfloat import run_steps, scalar_code
-from .tracer import Program, trace
+from .tracer import Program, numpy_step, trace
 
 CHUNK = 65536  # rows per step (measured: 16K, 32K, 64K, 128K rows took 10.0, 7.4, 6.8, 7.1 ms)
 SCRATCH = 32 << 20  # bytes of buffers per thread; large programs take fewer rows per step
@@ -253,4 +253,4 @@ def _callable(name: str):
     """The function a step calls as fn(*args, out=...)."""
     if name == "where":
         return lambda *args, out: _where(out, *args)
-    return getattr(np, name)
+    return numpy_step(name)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import operator
+from functools import partial
 
 import numpy as np
 
@@ -30,162 +31,34 @@ def _checked(r) -> float:
     return r
 
 
-def _sin(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    return _checked(np.sin(x))
+# NumPy's kernels called on one float: the closed range of arguments on which each gives a
+# finite result without a warning (nan, inf and anything outside raise before NumPy is called).
+_MAX = 1.7976931348623157e308
+_KERNEL_DOMAIN = {
+    "sin": (-_MAX, _MAX), "cos": (-_MAX, _MAX), "tan": (-_MAX, _MAX),
+    "arcsin": (-1.0, 1.0), "arccos": (-1.0, 1.0), "arctan": (-_MAX, _MAX),
+    "sinh": (-709.0, 709.0), "cosh": (-709.0, 709.0), "tanh": (-_MAX, _MAX),
+    "arcsinh": (-_MAX, _MAX), "arccosh": (1.0, 1e308),
+    "arctanh": (-0.9999999999999999, 0.9999999999999999),
+    "exp": (-_MAX, 709.0), "expm1": (-_MAX, 709.0),
+    "log": (5e-324, _MAX), "log2": (5e-324, _MAX), "log10": (5e-324, _MAX),
+    "log1p": (-0.9999999999999999, _MAX), "cbrt": (-_MAX, _MAX),
+    "hypot": (-1e300, 1e300), "arctan2": (-_MAX, _MAX), "logaddexp": (-_MAX, _MAX),
+}  # fmt: skip
 
 
-def _cos(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    return _checked(np.cos(x))
-
-
-def _tan(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    return _checked(np.tan(x))
-
-
-def _arcsin(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if not -1.0 <= x <= 1.0:
+def _kernel(f, lo: float, hi: float, x: float) -> float:
+    """NumPy's kernel `f` on a float; raises outside [lo, hi], as Python's math does."""
+    if not lo <= x <= hi:  # nan, inf or out of range: the NumPy rule decides
         raise ValueError("math domain error")
-    return _checked(np.arcsin(x))
+    return _checked(f(x))
 
 
-def _arccos(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if not -1.0 <= x <= 1.0:
+def _kernel2(f, lo: float, hi: float, x: float, y: float) -> float:
+    """NumPy's two-argument kernel `f` on floats; raises outside [lo, hi]."""
+    if not (lo <= x <= hi and lo <= y <= hi):  # nan, inf or out of range
         raise ValueError("math domain error")
-    return _checked(np.arccos(x))
-
-
-def _arctan(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    return _checked(np.arctan(x))
-
-
-def _sinh(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if abs(x) > 709.0:
-        raise OverflowError("math range error")
-    return _checked(np.sinh(x))
-
-
-def _cosh(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if abs(x) > 709.0:
-        raise OverflowError("math range error")
-    return _checked(np.cosh(x))
-
-
-def _tanh(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    return _checked(np.tanh(x))
-
-
-def _arcsinh(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    return _checked(np.arcsinh(x))
-
-
-def _arccosh(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if not x >= 1.0:
-        raise ValueError("math domain error")
-    return _checked(np.arccosh(x))
-
-
-def _arctanh(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if not -1.0 < x < 1.0:
-        raise ValueError("math domain error")
-    return _checked(np.arctanh(x))
-
-
-def _exp(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if x > 709.0:
-        raise OverflowError("math range error")
-    return _checked(np.exp(x))
-
-
-def _expm1(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if x > 709.0:
-        raise OverflowError("math range error")
-    return _checked(np.expm1(x))
-
-
-def _log(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if not x > 0.0:
-        raise ValueError("math domain error")
-    return _checked(np.log(x))
-
-
-def _log2(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if not x > 0.0:
-        raise ValueError("math domain error")
-    return _checked(np.log2(x))
-
-
-def _log10(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if not x > 0.0:
-        raise ValueError("math domain error")
-    return _checked(np.log10(x))
-
-
-def _log1p(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if not x > -1.0:
-        raise ValueError("math domain error")
-    return _checked(np.log1p(x))
-
-
-def _cbrt(x: float) -> float:
-    if x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    return _checked(np.cbrt(x))
-
-
-def _hypot(x: float, y: float) -> float:
-    if x - x != 0.0 or y - y != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    if abs(x) > 1e300 or abs(y) > 1e300:
-        raise OverflowError("math range error")
-    return _checked(np.hypot(x, y))
-
-
-def _arctan2(y: float, x: float) -> float:
-    if y - y != 0.0 or x - x != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    return _checked(np.arctan2(y, x))
-
-
-def _logaddexp(x: float, y: float) -> float:
-    if x - x != 0.0 or y - y != 0.0:  # nan or inf: the NumPy rule decides
-        raise ValueError("not finite")
-    return _checked(np.logaddexp(x, y))
+    return _checked(f(x, y))
 
 
 def _sign(x: float) -> float:
@@ -233,12 +106,10 @@ SCALAR = {
     "greater_equal": operator.ge, "equal": operator.eq, "not_equal": operator.ne,
     "bitwise_and": operator.and_, "bitwise_or": operator.or_, "invert": operator.not_,
     "where": _choose, "floor": _floor,
-    "sin": _sin, "cos": _cos, "tan": _tan, "arcsin": _arcsin, "arccos": _arccos,
-    "arctan": _arctan, "sinh": _sinh, "cosh": _cosh, "tanh": _tanh, "arcsinh": _arcsinh,
-    "arccosh": _arccosh, "arctanh": _arctanh, "exp": _exp, "expm1": _expm1, "log": _log,
-    "log2": _log2, "log10": _log10, "log1p": _log1p, "cbrt": _cbrt, "hypot": _hypot,
-    "arctan2": _arctan2, "logaddexp": _logaddexp,
 }  # fmt: skip
+for _name, (_lo, _hi) in _KERNEL_DOMAIN.items():
+    _ufunc = getattr(np, _name)
+    SCALAR[_name] = partial(_kernel if _ufunc.nin == 1 else _kernel2, _ufunc, _lo, _hi)
 
 
 def run_steps(code: list, v: list) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from ..graph import Graph
 from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP, Kind
 from .interpreter import needs_grad
+from .sweep import sweep
 
 # An argument is a slot (int) or a constant (float or bool).
 Ref = int | float | bool
@@ -189,7 +190,7 @@ class Tape:
             if name == "where":
                 value = refs[1] if refs[0] else refs[2]
             else:
-                value = getattr(np, name)(*refs)
+                value = numpy_step(name)(*refs)
         return self._ref(value)
 
     def _dtype(self, name: str, refs: tuple[Ref, ...]) -> np.dtype:
@@ -199,10 +200,14 @@ class Tape:
         if key not in self.types:
             samples = [np.ones((), dtype=k) for k in kinds]
             with np.errstate(all="ignore"):
-                fn = np.where if name == "where" else getattr(np, name)
-                result = fn(*samples)
+                result = numpy_step(name)(*samples)
             self.types[key] = np.asarray(result).dtype
         return self.types[key]
+
+
+def numpy_step(name: str):
+    """The NumPy function a step named `name` calls: the one table from names to functions."""
+    return np.where if name == "where" else getattr(np, name)
 
 
 def _is_one(ref: Ref) -> bool:
@@ -235,7 +240,7 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool
         program.outputs.append(tape._ref(vals[node]))
         if not grad:
             continue
-        adj = _backward(graph, vals, node, needs)
+        adj = _adjoints(graph, vals, node, needs)
         for i in graph.input_ids.values():
             program.outputs.append(0.0 if adj[i] is None else tape._ref(adj[i]))
     _prune(program)
@@ -265,22 +270,15 @@ def _call(rule, graph: Graph, i: int, *args, **kwargs):
         raise NotTraceable(f"{graph.describe(i)}: {exc}", i) from None
 
 
-def _backward(graph: Graph, vals: list, output: int, needs: list[bool]) -> list:
-    """`engine.backward` over traced values, seeded with the constant 1."""
-    adj: list = [None] * len(graph)
-    if not needs[output]:
-        return adj
-    adj[output] = 1.0
+def _adjoints(graph: Graph, vals: list, output: int, needs: list[bool]) -> list:
+    """The one reverse sweep over traced values, seeded with the constant 1."""
     ops, ins, attrs = graph.ops, graph.inputs, graph.attrs
-    for i in range(output, -1, -1):
-        g, a = adj[i], ins[i]
-        if g is None or not a:
-            continue
+
+    def vjp(i: int, g):
+        a = ins[i]
         extra = dict(attrs[i] or {})
         if ops[i] in TAKES_NEEDS:
             extra["needs"] = tuple(needs[j] for j in a)
-        grads = _call(VJP[ops[i]], graph, i, g, vals[i], *[vals[j] for j in a], **extra)
-        for j, gj in zip(a, grads, strict=True):
-            if gj is not None and needs[j]:
-                adj[j] = gj if adj[j] is None else adj[j] + gj
-    return adj
+        return _call(VJP[ops[i]], graph, i, g, vals[i], *[vals[j] for j in a], **extra)
+
+    return sweep(graph, output, needs, 1.0, vjp)

@@ -1,5 +1,5 @@
 """The flat graph and the passes over it (optimizations, statistics)."""
 
-from .core import CONST, INPUT, Claim, Graph, Node
+from .core import CONST, INPUT, Claim, Graph, NodeView
 
-__all__ = ["CONST", "INPUT", "Claim", "Graph", "Node"]
+__all__ = ["CONST", "INPUT", "Claim", "Graph", "NodeView"]

@@ -17,7 +17,7 @@ CONST = "const"
 
 
 @dataclass(frozen=True)
-class Node:
+class NodeView:
     """A read-only view of one node of a Graph."""
 
     id: int
@@ -200,11 +200,11 @@ class Graph:
             return None
         return Span(self.source, self.starts[i], self.ends[i])
 
-    def node(self, i: int) -> Node:
+    def node(self, i: int) -> NodeView:
         """A read-only view of node `i`."""
-        return Node(i, self.ops[i], self.inputs[i], self.names[i], self.attrs[i], self.span(i))
+        return NodeView(i, self.ops[i], self.inputs[i], self.names[i], self.attrs[i], self.span(i))
 
-    def nodes(self) -> list[Node]:
+    def nodes(self) -> list[NodeView]:
         """Views of every node, in order."""
         return [self.node(i) for i in range(len(self.ops))]
 

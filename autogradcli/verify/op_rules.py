@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ops import REGISTRY, Op
 from ..ops.numeric import fp_watch, unbroadcast
-from .symbolic import SympyTimeout, apply, numeric, sympy, time_budget
+from .symbolic import SympyTimeout, apply_sympy, numeric, sympy, time_budget
 
 FD_STEP = 6e-6  # about the cube root of float64 epsilon: central differences' best step
 
@@ -57,7 +57,7 @@ def _symbolic_vjp(name: str, shapes: tuple, attrs: dict | None):
     sp = sympy()
     op = REGISTRY[name]
     xs = [_symbols(sp, f"x{k}", shape) for k, shape in enumerate(shapes)]
-    out = apply(sp, name, xs, attrs or None)
+    out = apply_sympy(sp, name, xs, attrs or None)
     out_shape = np.shape(out) if isinstance(out, np.ndarray) else ()
     seed = _symbols(sp, "g", out_shape)
     loss = sp.Add(*[a * b for a, b in zip(np.ravel(seed), np.ravel(out), strict=True)])

@@ -171,7 +171,7 @@ def to_sympy(
                 else np.vectorize(lambda v: number(sp, v), otypes=[object])(value)
             )
         else:
-            exprs[i] = apply(sp, op, [exprs[j] for j in graph.inputs[i]], graph.attrs[i])
+            exprs[i] = apply_sympy(sp, op, [exprs[j] for j in graph.inputs[i]], graph.attrs[i])
     return Symbolic(exprs, symbols)
 
 
@@ -184,7 +184,7 @@ def _input_symbol(sp, name: str, shape: tuple[int, ...]):
     return arr
 
 
-def apply(sp, name: str, args: list, attrs: dict | None = None):
+def apply_sympy(sp, name: str, args: list, attrs: dict | None = None):
     """Apply registry op `name` to SymPy arguments (object arrays broadcast elementwise)."""
     op = REGISTRY[name]
     if op.kind is Kind.ELEMENTWISE and any(isinstance(a, np.ndarray) for a in args):

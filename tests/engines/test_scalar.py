@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import warnings
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from test_plan import ELEMENTWISE_EXPRESSIONS, assert_same
 from autogradcli.engines import evaluate as evaluate_mod
 from autogradcli.engines import floats as scalar
 from autogradcli.engines.evaluate import evaluate
+from autogradcli.engines.pyfloat import _KERNEL_DOMAIN, SCALAR
 from autogradcli.graph import Graph
 from autogradcli.language.parser import parse
 from autogradcli.ops import REGISTRY
@@ -159,3 +162,20 @@ def test_eval_of_a_large_file_names_a_non_finite_node(tmp_path):
     assert result.exit_code == 0
     assert ":1201:5: warning: " in result.stderr
     assert "is -inf; first produced here" in result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(_KERNEL_DOMAIN))
+def test_kernels_give_numpys_bits_inside_their_domain_and_raise_outside(name):
+    """Inside the guard NumPy gives a finite value without a warning; outside, Python raises."""
+    lo, hi = _KERNEL_DOMAIN[name]
+    ufunc = getattr(np, name)
+    other = (0.5,) * (ufunc.nin - 1)  # the second argument of a binary kernel
+    for x in (lo, hi, min(max(0.5, lo), hi)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            expected = float(ufunc(x, *other))
+        if math.isfinite(expected):
+            assert SCALAR[name](x, *other) == expected
+    for x in (math.nextafter(lo, -math.inf), math.nextafter(hi, math.inf), math.nan, -math.inf):
+        with pytest.raises((ArithmeticError, ValueError)):
+            SCALAR[name](x, *other)  # the NumPy rule decides there
