@@ -50,6 +50,28 @@ def _point_source(plan: Plan, sources: dict[str, str]) -> list[str]:
     return [*lines, "", ""]
 
 
+def _constants(plan: Plan, point: bool) -> list[str]:
+    """The module's constants: what the runtime functions (codegen/runtime.py) read."""
+    n_in, direct = len(plan.inputs), plan.direct
+    dtypes = ", ".join(
+        "None" if b + n_in in direct else f"np.{dt.name}" for b, dt in enumerate(plan.buffers)
+    )
+    constants = ", ".join(
+        f"{p}: {_literal(ref)}" for p, ref in enumerate(plan.results) if type(ref) is not int
+    )
+    return [
+        f"INPUTS = {tuple(plan.inputs)!r}",
+        f"OUTPUTS = {tuple(plan.program.output_names)!r}",
+        f"CHUNK = {plan.chunk}",
+        f"DTYPES = ({dtypes}{',' if len(plan.buffers) == 1 else ''})",
+        f"CONSTANT_RESULTS = {{{constants}}}",
+        f"RESULTS = {len(plan.results)}",
+        "THREADS = min(2, os.cpu_count() or 1)",
+        f"POINT = {point}  # a Python-float path for one point",
+        "NUMBERS = (float, int, np.float64)",
+    ]
+
+
 def plan_source(plan: Plan, origin: str = "") -> str:
     """The source of a module exposing value_and_grad(**inputs), NumPy only."""
     n_in = len(plan.inputs)
@@ -77,12 +99,6 @@ def plan_source(plan: Plan, origin: str = "") -> str:
         f"    t{b} = t[{b}][: hi - lo]" for b in range(len(plan.buffers)) if b + n_in not in direct
     ]
     binds += [f"    r{p} = r[{p}][lo:hi]" for p in range(len(plan.results))]
-    dtypes = ", ".join(
-        "None" if b + n_in in direct else f"np.{dt.name}" for b, dt in enumerate(plan.buffers)
-    )
-    constants = ", ".join(
-        f"{p}: {_literal(ref)}" for p, ref in enumerate(plan.results) if type(ref) is not int
-    )
     names = plan.program.output_names
     sources: dict[str, str] = {}
     reference(unbroadcast, sources)  # the runtime's `_points` calls it
@@ -106,15 +122,7 @@ def plan_source(plan: Plan, origin: str = "") -> str:
             "",
             "import numpy as np",
             "",
-            f"INPUTS = {tuple(plan.inputs)!r}",
-            f"OUTPUTS = {tuple(names)!r}",
-            f"CHUNK = {plan.chunk}",
-            f"DTYPES = ({dtypes}{',' if len(plan.buffers) == 1 else ''})",
-            f"CONSTANT_RESULTS = {{{constants}}}",
-            f"RESULTS = {len(plan.results)}",
-            "THREADS = min(2, os.cpu_count() or 1)",
-            f"POINT = {bool(point)}  # a Python-float path for one point",
-            "NUMBERS = (float, int, np.float64)",
+            *_constants(plan, all(step in SCALAR for step, _, _ in plan.program.code)),
             "",
             "",
             *[src.rstrip() + "\n\n" for src in sources.values()],

@@ -76,36 +76,7 @@ def run_batch(
 
 def _run(graph, path, fixed, write, tick, engine, outs, chosen, names, blocks) -> BatchResult:
     """run_batch once the points file is open."""
-    unknown = [n for n in names if n not in graph.input_ids]
-    if unknown:
-        raise AgradError(
-            f"{path}: column '{unknown[0]}' is not an input of the file",
-            None,
-            f"the inputs are: {', '.join(graph.input_ids)}",
-        )
-    both = [n for n in names if n in fixed]
-    if both:
-        raise AgradError(
-            f"'{both[0]}' is given twice: by --at and by a column of {path}",
-            None,
-            f"drop --at {both[0]}=..., or the column",
-        )
-    for name, v in fixed.items():
-        if np.ndim(v):
-            raise AgradError(
-                f"--at {name}: with --at-file, a value given with --at is the same at every "
-                f"point and must be one number, not an array of shape {np.shape(v)}",
-                None,
-                f"add a column '{name}' to {path} instead",
-            )
-    missing = [n for n in graph.input_ids if n not in names and n not in fixed]
-    if missing:
-        raise AgradError(
-            f"no values for {', '.join(missing)}: not in {path} and not given with --at",
-            None,
-            "add a column, or pass --at NAME=VALUE",
-        )
-    refuse_mixing(graph, names)
+    _check_columns(graph, path, fixed, names)
     inputs = list(graph.input_ids)
     columns = [*inputs, *[o for o, _ in outs], *[f"d{o}/d{w}" for o, _ in outs for w in chosen]]
     keep = _keep(len(inputs), len(outs), [inputs.index(w) for w in chosen])
@@ -140,6 +111,40 @@ def _run(graph, path, fixed, write, tick, engine, outs, chosen, names, blocks) -
         if tick:
             tick(n)
     return result
+
+
+def _check_columns(graph: Graph, path, fixed: dict, names: list[str]) -> None:
+    """Every input has exactly one source (a column or --at), before any row is read."""
+    unknown = [n for n in names if n not in graph.input_ids]
+    if unknown:
+        raise AgradError(
+            f"{path}: column '{unknown[0]}' is not an input of the file",
+            None,
+            f"the inputs are: {', '.join(graph.input_ids)}",
+        )
+    both = [n for n in names if n in fixed]
+    if both:
+        raise AgradError(
+            f"'{both[0]}' is given twice: by --at and by a column of {path}",
+            None,
+            f"drop --at {both[0]}=..., or the column",
+        )
+    for name, v in fixed.items():
+        if np.ndim(v):
+            raise AgradError(
+                f"--at {name}: with --at-file, a value given with --at is the same at every "
+                f"point and must be one number, not an array of shape {np.shape(v)}",
+                None,
+                f"add a column '{name}' to {path} instead",
+            )
+    missing = [n for n in graph.input_ids if n not in names and n not in fixed]
+    if missing:
+        raise AgradError(
+            f"no values for {', '.join(missing)}: not in {path} and not given with --at",
+            None,
+            "add a column, or pass --at NAME=VALUE",
+        )
+    refuse_mixing(graph, names)
 
 
 def _wrt_inputs(graph: Graph, wrt: list[str] | None) -> list[str]:

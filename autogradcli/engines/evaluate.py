@@ -195,14 +195,8 @@ def _notices(graph, vals, results, needs, flagged) -> list[Notice]:
     if flagged or outputs_bad:
         i = engine.first_nonfinite_value(graph, vals)
         if i is not None:
-            notices.append(
-                _notice(
-                    graph,
-                    "value",
-                    i,
-                    f"{graph.describe(i)} is {_kind(vals[i])}; first produced here",
-                )
-            )
+            what = f"{graph.describe(i)} is {_kind(vals[i])}; first produced here"
+            notices.append(_notice(graph, "value", i, what))
     for r in results:
         if all(engine.all_finite(g) for g in r.gradient.values()):
             continue
@@ -210,16 +204,9 @@ def _notices(graph, vals, results, needs, flagged) -> list[Notice]:
         if i is None:
             i = engine.first_nonfinite_value(graph, vals)
         if i is not None:
-            notices.append(
-                _notice(
-                    graph,
-                    "gradient",
-                    i,
-                    f"gradient of {r.name} is not finite: "
-                    f"the derivative of {graph.describe(i)} gives "
-                    f"{_kind(_vjp_bad(graph, vals, r.adjoints, needs, i))}",
-                )
-            )
+            bad = _kind(_vjp_bad(graph, vals, r.adjoints, needs, i))
+            what = f"gradient of {r.name} is not finite: the derivative of {graph.describe(i)}"
+            notices.append(_notice(graph, "gradient", i, f"{what} gives {bad}"))
     return notices
 
 

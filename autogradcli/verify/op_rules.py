@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ops import REGISTRY, Op
 from ..ops.numeric import fp_watch, unbroadcast
-from .symbolic import SympyTimeout, apply_sympy, numeric, sympy, time_budget
+from .symbolic import SympyTimeout, apply_sympy, input_symbol, numeric, sympy, time_budget
 
 FD_STEP = 6e-6  # about the cube root of float64 epsilon: central differences' best step
 
@@ -56,10 +56,10 @@ def _symbolic_vjp(name: str, shapes: tuple, attrs: dict | None):
         return _SYMBOLIC[key]
     sp = sympy()
     op = REGISTRY[name]
-    xs = [_symbols(sp, f"x{k}", shape) for k, shape in enumerate(shapes)]
+    xs = [input_symbol(sp, f"x{k}", shape) for k, shape in enumerate(shapes)]
     out = apply_sympy(sp, name, xs, attrs or None)
     out_shape = np.shape(out) if isinstance(out, np.ndarray) else ()
-    seed = _symbols(sp, "g", out_shape)
+    seed = input_symbol(sp, "g", out_shape)
     loss = sp.Add(*[a * b for a, b in zip(np.ravel(seed), np.ravel(out), strict=True)])
     exprs = []
     for x in xs:
@@ -69,15 +69,6 @@ def _symbolic_vjp(name: str, shapes: tuple, attrs: dict | None):
     symbols = [s for x in xs for s in np.ravel(x)] + list(np.ravel(seed))
     _SYMBOLIC[key] = numeric(sp, symbols, exprs), op.arity
     return _SYMBOLIC[key]
-
-
-def _symbols(sp, prefix: str, shape: tuple):
-    if not shape:
-        return sp.Symbol(prefix, real=True)
-    arr = np.empty(shape, dtype=object)
-    for idx in np.ndindex(shape):
-        arr[idx] = sp.Symbol(f"{prefix}_{'_'.join(map(str, idx))}", real=True)
-    return arr
 
 
 def directional(op: Op, xs: list[np.ndarray], seeds: np.ndarray, attrs: dict | None):

@@ -161,7 +161,7 @@ def to_sympy(
         op = graph.ops[i]
         if op == INPUT:
             name = graph.names[i]
-            exprs[i] = symbols[name] = _input_symbol(sp, name, shapes.get(name, ()))
+            exprs[i] = symbols[name] = input_symbol(sp, name, shapes.get(name, ()))
         elif op == CONST:
             value = graph.consts[i]
             name = graph.names[i] if graph.names[i] in CONSTANTS else None
@@ -175,7 +175,8 @@ def to_sympy(
     return Symbolic(exprs, symbols)
 
 
-def _input_symbol(sp, name: str, shape: tuple[int, ...]):
+def input_symbol(sp, name: str, shape: tuple[int, ...]):
+    """A real symbol for a scalar, or an object array of `name[i,j]` symbols for an array."""
     if not shape:
         return sp.Symbol(name, real=True)
     arr = np.empty(shape, dtype=object)
