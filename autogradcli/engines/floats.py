@@ -150,6 +150,19 @@ def _numpy(rule, *args, **kwargs):
     return float(out)
 
 
+class _Parents:
+    """A node's inputs as a tuple, made from the two columns when the sweep asks."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first: list[int], second: list[int]):
+        self.first, self.second = first, second
+
+    def __getitem__(self, i: int) -> tuple[int, ...]:
+        j, k = self.first[i], self.second[i]
+        return () if j < 0 else (j,) if k < 0 else (j, k)
+
+
 class _NotFinite(Exception):
     """A NumPy fallback gave nan or inf: the NumPy engine reruns the point."""
 
@@ -183,7 +196,7 @@ def backward(graph: Graph, vals: list, output: int, needs: list[bool], cols: Col
             return grads
 
     try:
-        adj = sweep(graph, output, needs, 1.0, vjp)
+        adj = sweep(graph, output, needs, 1.0, vjp, _Parents(first, second))
     except _NotFinite:
         return None
     return adj if all(map(math.isfinite, filter(None, adj))) else None

@@ -17,13 +17,19 @@ from ..graph import Graph
 Vjp = Callable[[int, Any], Sequence[Any]]
 
 
-def sweep(graph: Graph, output: int, needs: list[bool], seed: Any, vjp: Vjp) -> list:
-    """Every node's adjoint for node `output` seeded with `seed` (None where unneeded)."""
+def sweep(
+    graph: Graph, output: int, needs: list[bool], seed: Any, vjp: Vjp, inputs: Any = None
+) -> list:
+    """Every node's adjoint for node `output` seeded with `seed` (None where unneeded).
+
+    `inputs` stands in for `graph.inputs` (anything indexable by node), so a graph held as
+    two columns is swept without building a tuple per node first.
+    """
     adj: list = [None] * len(graph)
     if not needs[output]:
         return adj
     adj[output] = seed
-    ins = graph.inputs
+    ins = graph.inputs if inputs is None else inputs
     for i in range(output, -1, -1):
         g = adj[i]
         if g is None:
