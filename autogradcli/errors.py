@@ -81,7 +81,10 @@ class Source:
         """Return the source text of a span, with runs of whitespace folded; a long span is
         its start and end around " … ", so the cost and size stay bounded."""
         if end - start <= SNIPPET:
-            return " ".join(self.text[start:end].split())
+            text = self.text[start:end]
+            if text.isprintable() and "  " not in text and text[:1] != " " != text[-1:]:
+                return text  # no whitespace to fold: every other kind is unprintable
+            return " ".join(text.split())
         head = " ".join(self.text[start : start + SNIPPET // 2].split())
         tail = " ".join(self.text[end - SNIPPET // 3 : end].split())
         return f"{head} … {tail}"

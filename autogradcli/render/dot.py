@@ -47,8 +47,9 @@ def _dot(view: View, digits: int) -> Iterator[str]:
         '  node [fontname="Helvetica", fontsize=11];\n'
         '  edge [fontname="Helvetica", fontsize=9, color="#4b5563"];\n'
     )
+    plain = view.ev is None  # no values: a box shows its title alone
     for item in view.items:
-        label = "\n".join(label_lines(view, item, digits))
+        label = item.title if plain else "\n".join(label_lines(view, item, digits))
         tooltip = item.source + (f" ({item.location})" if item.location else "")
         extra = ", peripheries=2" if item.cut else ""
         yield (

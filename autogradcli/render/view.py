@@ -76,28 +76,48 @@ class View:
 
 def roots(graph: Graph, focus: str | None) -> list[int]:
     """The nodes a drawing starts from: --focus, or the outputs (and unused named nodes)."""
+    return _roots(graph, focus)[0]
+
+
+def _roots(graph: Graph, focus: str | None) -> tuple[list[int], bytearray | None]:
+    """`roots`, and which nodes they reach when that was found on the way."""
     if focus is None:
         outputs = sorted({i for _, i in graph.outputs})
-        reached, _ = select(graph, outputs, None)
-        unused = [i for i in graph.symbols.values() if graph.ops[i] != CONST and i not in reached]
-        return outputs + sorted(set(unused))
-    return [named_node(graph, focus, "--focus")]
+        reached = _reach(graph, outputs)
+        ops = graph.ops
+        unused = [i for i in graph.symbols.values() if not reached[i] and ops[i] != CONST]
+        unused = sorted(set(unused))
+        return outputs + unused, _reach(graph, unused, reached)
+    return [named_node(graph, focus, "--focus")], None
+
+
+def _reach(graph: Graph, starts: list[int], seen: bytearray | None = None) -> bytearray:
+    """A flag per node: reachable backwards from `starts` (a stack, no recursion); `seen`
+    carries on from an earlier search."""
+    seen = bytearray(len(graph)) if seen is None else seen
+    stack = list(starts)
+    for s in starts:
+        seen[s] = 1
+    inputs = graph.inputs
+    while stack:
+        for j in inputs[stack.pop()]:
+            if not seen[j]:
+                seen[j] = 1
+                stack.append(j)
+    return seen
+
+
+def _flagged(flags: bytearray) -> list[int]:
+    """The ids whose flag is set, ascending."""
+    import numpy as np
+
+    return np.flatnonzero(np.frombuffer(flags, dtype=np.uint8)).tolist()
 
 
 def select(graph: Graph, starts: list[int], depth: int | None) -> tuple[set[int], set[int]]:
     """Nodes reachable backwards from `starts` (within `depth` edges), and those cut short."""
-    if depth is None:  # plain reachability: a flag per node and a stack
-        seen = bytearray(len(graph))
-        stack = list(starts)
-        for s in starts:
-            seen[s] = 1
-        inputs = graph.inputs
-        while stack:
-            for j in inputs[stack.pop()]:
-                if not seen[j]:
-                    seen[j] = 1
-                    stack.append(j)
-        return {i for i, flag in enumerate(seen) if flag}, set()
+    if depth is None:
+        return set(_flagged(_reach(graph, starts))), set()
     dist = {s: 0 for s in starts}
     queue = deque(starts)
     cut = set()
@@ -127,19 +147,19 @@ def build(
 
 
 def _build(graph, ev, focus, depth, collapse, backward) -> View:
-    keep, cut = select(graph, roots(graph, focus), depth)
     outputs = {i for _, i in graph.outputs}
     if not collapse and depth is None:
-        return _plain(graph, ev, keep, outputs, backward)
+        starts, reached = _roots(graph, focus)
+        reached = _reach(graph, starts) if reached is None else reached
+        return _plain(graph, ev, _flagged(reached), outputs, backward)
+    keep, cut = select(graph, roots(graph, focus), depth)
     group = _groups(graph, keep, outputs) if collapse else {i: i for i in keep}
-    items: dict[int, Item] = {}
+    shown = sorted({g for g in group.values() if g is not None})
+    items = dict(zip(shown, _items(graph, shown, outputs, collapse), strict=True))
     for i in sorted(keep):
         g = group[i]
-        if g is None:
-            continue
-        if g not in items:
-            items[g] = _item(graph, g, outputs, collapse)
-        items[g].members.append(i)
+        if g is not None:
+            items[g].members.append(i)
     for i in cut:
         if group[i] is not None:
             items[group[i]].cut = True
@@ -164,15 +184,12 @@ def _build(graph, ev, focus, depth, collapse, backward) -> View:
     return view
 
 
-def _plain(graph: Graph, ev, keep: set[int], outputs: set[int], backward: bool) -> View:
-    """The view of every node that `keep` holds, one box each: `_build` without grouping or
-    cuts, for the common case and for large graphs (every input of a kept node is kept)."""
-    order = sorted(keep)
-    items = []
-    for i, location in zip(order, _locations(graph, order), strict=True):
-        item = _item(graph, i, outputs, False, location)
-        item.members.append(i)
-        items.append(item)
+def _plain(graph: Graph, ev, order: list[int], outputs: set[int], backward: bool) -> View:
+    """The view of the nodes in `order` (ascending), one box each: `_build` without grouping
+    or cuts, for the common case and for large graphs (every input of a kept node is kept)."""
+    items = _items(graph, order, outputs, False)
+    for item in items:
+        item.members.append(item.id)
     inputs = graph.inputs
     links = [Link(j, i, k) for i in order for k, j in enumerate(inputs[i]) if j != i]
     view = View(graph, items, links, ev, backward)
@@ -204,29 +221,29 @@ def _groups(graph: Graph, keep: set[int], outputs: set[int]) -> dict[int, int | 
     return group
 
 
-def _item(
-    graph: Graph, i: int, outputs: set[int], collapse: bool, location: str | None = None
-) -> Item:
-    """One box; `location` may be given when the caller computed every node's at once."""
-    op = graph.ops[i]
-    src, start = graph.source, graph.starts[i]
-    kind = (
-        "output" if i in outputs else ("input" if op == INPUT else "const" if op == CONST else "op")
-    )
-    if op == CONST:
-        title = graph.names[i] or _number(graph.consts[i])
-    elif op == INPUT:
-        title = graph.names[i]
-    else:
-        symbol = REGISTRY[op].symbol or op
-        title = f"{graph.names[i]} = {symbol}" if graph.names[i] and not collapse else symbol
-        if collapse and graph.names[i]:
-            title = graph.names[i]
-    has_span = src is not None and start >= 0
-    source = src.snippet(start, graph.ends[i]) if has_span else ""
-    if location is None or op == CONST:
-        location = src.where(start) if has_span and op != CONST else ""
-    return Item(i, kind, title, op, source, location)
+def _items(graph: Graph, ids: list[int], outputs: set[int], collapse: bool) -> list[Item]:
+    """One box per node in `ids` (ascending), made in one pass with every lookup hoisted:
+    a drawing of a million-line file makes a million of them."""
+    ops, names, consts, src = graph.ops, graph.names, graph.consts, graph.source
+    starts, ends = graph.starts, graph.ends
+    symbols = {op: REGISTRY[op].symbol or op for op in set(ops) if op in REGISTRY}
+    snippet = src.snippet if src is not None else None
+    items = []
+    for i, location in zip(ids, _locations(graph, ids), strict=True):
+        op, name, start = ops[i], names[i], starts[i]
+        if op == CONST:
+            kind, title, location = "const", name or _number(consts[i]), ""
+        elif op == INPUT:
+            kind, title = "input", name
+        else:
+            kind, title = "op", symbols[op]
+            if name:
+                title = name if collapse else f"{name} = {title}"
+        if i in outputs:
+            kind = "output"
+        source = snippet(start, ends[i]) if snippet is not None and start >= 0 else ""
+        items.append(Item(i, kind, title, op, source, location or ""))
+    return items
 
 
 def _locations(graph: Graph, order: list[int]) -> list[str | None]:
