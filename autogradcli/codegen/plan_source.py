@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 
 from ..engines.interpreter import unbroadcast
 from ..engines.plan import Plan
@@ -94,11 +95,13 @@ def plan_source(plan: Plan, origin: str = "") -> str:
     for p, ref in enumerate(plan.results):
         if type(ref) is int and direct.get(ref) != p:
             body.append(f"    r{p}[...] = {name(ref)}")
+    used = set(re.findall(r"\b[xtr]\d+\b", "\n".join(body)))  # bind only what the steps use
     binds = [f"    x{k} = x[{k}][lo:hi]" for k in range(n_in)]
     binds += [
         f"    t{b} = t[{b}][: hi - lo]" for b in range(len(plan.buffers)) if b + n_in not in direct
     ]
     binds += [f"    r{p} = r[{p}][lo:hi]" for p in range(len(plan.results))]
+    binds = [line for line in binds if line.split()[0] in used]
     names = plan.program.output_names
     sources: dict[str, str] = {}
     reference(unbroadcast, sources)  # the runtime's `_points` calls it

@@ -124,8 +124,9 @@ class Tape:
 
     def call(self, name: str, args: tuple) -> Sym | float | bool:
         """Record `name(*args)` and return its value: a Sym, or a constant when folded."""
-        refs = tuple(self._ref(a) for a in args)
-        if not any(type(r) is int for r in refs):
+        refs = tuple([a.slot if type(a) is Sym and a.tape is self else self._ref(a) for a in args])
+        slots = [type(r) is int for r in refs]
+        if not any(slots):
             return self._fold(name, refs)
         if name == "where":
             cond, yes, no = refs
@@ -142,7 +143,10 @@ class Tape:
             return self._value(refs[1])
         if name in ("add", "subtract"):
             name, refs = self._absorb_negation(name, refs)
-        key = (name, tuple((r, type(r), repr(r)) if type(r) is not int else r for r in refs))
+        if all(slots) and len(slots) == len(refs):  # no constant: the slots are the key
+            key: tuple = (name, refs)
+        else:
+            key = (name, tuple(r if type(r) is int else (r, type(r), repr(r)) for r in refs))
         slot = self.seen.get(key)
         if slot is None:
             slot = self.seen[key] = len(self.program.dtypes)
@@ -195,7 +199,8 @@ class Tape:
 
     def _dtype(self, name: str, refs: tuple[Ref, ...]) -> np.dtype:
         """The result dtype, found by running the ufunc on one sample of each argument."""
-        kinds = tuple(self.program.dtypes[r] if type(r) is int else type(r) for r in refs)
+        dtypes = self.program.dtypes
+        kinds = tuple([dtypes[r] if type(r) is int else type(r) for r in refs])
         key = (name, kinds)
         if key not in self.types:
             samples = [np.ones((), dtype=k) for k in kinds]
@@ -222,13 +227,14 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool
     vals: list = [None] * len(graph)
     for i in graph.input_ids.values():
         vals[i] = tape.input()
+    live = graph.ancestors([node for _, node in outs])  # what no output reads is not traced
     for i, value in graph.consts.items():
-        if np.ndim(value) != 0:
+        if live[i] and np.ndim(value) != 0:
             raise NotTraceable(f"{graph.describe(i)} is an array constant", i)
-        vals[i] = np.float64(value)
+        vals[i] = np.float64(value) if live[i] else None
     ops, ins, attrs = graph.ops, graph.inputs, graph.attrs
     for i, a in enumerate(ins):
-        if not a:
+        if not a or not live[i]:
             continue
         if REGISTRY[ops[i]].kind is not Kind.ELEMENTWISE:
             raise NotTraceable(f"{graph.describe(i)} is not elementwise", i)

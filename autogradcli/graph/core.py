@@ -208,6 +208,21 @@ class Graph:
         """Views of every node, in order."""
         return [self.node(i) for i in range(len(self.ops))]
 
+    def ancestors(self, starts: list[int], seen: bytearray | None = None) -> bytearray:
+        """A flag per node: 1 for `starts` and every node they depend on (a stack, no
+        recursion); `seen` carries on from an earlier search."""
+        seen = bytearray(len(self.ops)) if seen is None else seen
+        stack = [s for s in starts if not seen[s]]
+        for s in stack:
+            seen[s] = 1
+        inputs = self.inputs
+        while stack:
+            for j in inputs[stack.pop()]:
+                if not seen[j]:
+                    seen[j] = 1
+                    stack.append(j)
+        return seen
+
     def edge_count(self) -> int:
         """Number of edges (an input used twice counts twice)."""
         if self._columns is not None:

@@ -83,28 +83,12 @@ def _roots(graph: Graph, focus: str | None) -> tuple[list[int], bytearray | None
     """`roots`, and which nodes they reach when that was found on the way."""
     if focus is None:
         outputs = sorted({i for _, i in graph.outputs})
-        reached = _reach(graph, outputs)
+        reached = graph.ancestors(outputs)
         ops = graph.ops
         unused = [i for i in graph.symbols.values() if not reached[i] and ops[i] != CONST]
         unused = sorted(set(unused))
-        return outputs + unused, _reach(graph, unused, reached)
+        return outputs + unused, graph.ancestors(unused, reached)
     return [named_node(graph, focus, "--focus")], None
-
-
-def _reach(graph: Graph, starts: list[int], seen: bytearray | None = None) -> bytearray:
-    """A flag per node: reachable backwards from `starts` (a stack, no recursion); `seen`
-    carries on from an earlier search."""
-    seen = bytearray(len(graph)) if seen is None else seen
-    stack = list(starts)
-    for s in starts:
-        seen[s] = 1
-    inputs = graph.inputs
-    while stack:
-        for j in inputs[stack.pop()]:
-            if not seen[j]:
-                seen[j] = 1
-                stack.append(j)
-    return seen
 
 
 def _flagged(flags: bytearray) -> list[int]:
@@ -117,7 +101,7 @@ def _flagged(flags: bytearray) -> list[int]:
 def select(graph: Graph, starts: list[int], depth: int | None) -> tuple[set[int], set[int]]:
     """Nodes reachable backwards from `starts` (within `depth` edges), and those cut short."""
     if depth is None:
-        return set(_flagged(_reach(graph, starts))), set()
+        return set(_flagged(graph.ancestors(starts))), set()
     dist = {s: 0 for s in starts}
     queue = deque(starts)
     cut = set()
@@ -150,7 +134,7 @@ def _build(graph, ev, focus, depth, collapse, backward) -> View:
     outputs = {i for _, i in graph.outputs}
     if not collapse and depth is None:
         starts, reached = _roots(graph, focus)
-        reached = _reach(graph, starts) if reached is None else reached
+        reached = graph.ancestors(starts) if reached is None else reached
         return _plain(graph, ev, _flagged(reached), outputs, backward)
     keep, cut = select(graph, roots(graph, focus), depth)
     group = _groups(graph, keep, outputs) if collapse else {i: i for i in keep}

@@ -431,3 +431,12 @@ def test_an_op_without_a_ufunc_program_is_run_by_the_interpreter_and_declined_by
     exec(compile(compile_graph(graph, "t.txt"), "generated.py", "exec"), space)  # our own code
     values, _ = space["value_and_grad"](**xs)
     np.testing.assert_allclose(values["f"], ev.outputs[0].value, rtol=1e-15)
+
+
+def test_the_plan_traces_only_what_the_outputs_read():
+    graph = parse("# output: f\nv = sum(x * [1, 2])\nw = max(v, x)\nf = x * x + 1\n", "t.txt")
+    plan = Plan.of(graph)  # `v` and `w` are not elementwise, but nothing reads them
+    assert plan.inputs == ["x"]
+    values, grads = plan.value_and_grad(x=3.0)
+    assert values["f"] == 10.0 and grads["f"]["x"] == 6.0
+    assert len(plan.program.dtypes) < len(graph)
