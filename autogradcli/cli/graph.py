@@ -183,7 +183,7 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
         with atomic_open(out, [file]) as fh:
             console(file=fh).print(drawing)
     else:
-        chunks = _text_chunks(view, fmt, digits)
+        chunks = _joined(_text_chunks(view, fmt, digits))
         if out is None:
             import sys
 
@@ -192,6 +192,15 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
         with atomic_open(out, [file]) as fh:
             fh.writelines(chunks)
     note(f"wrote {out}")
+
+
+def _joined(chunks, size: int = 4096):
+    """Chunks joined in runs of `size`: one write per run instead of one per line."""
+    from itertools import islice
+
+    chunks = iter(chunks)
+    while run := list(islice(chunks, size)):
+        yield "".join(run)
 
 
 def _text_chunks(view, fmt: str, digits: int):

@@ -8,11 +8,12 @@ shape changes. x*0 is not folded to 0: x may be inf or nan, and inf*0 is nan.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import paused_gc
 from ..ops import FORWARD, REGISTRY
 from ..ops.numeric import fp_watch
 from . import CONST, INPUT, Claim, Graph
@@ -108,28 +109,35 @@ def identities(g: Graph) -> Graph:
     return b.finish()
 
 
-def _common_key(g: Graph, i: int, rep: list[int]) -> tuple | None:
-    """What makes node i the same computation as another (None for inputs): its op, its
+def _common_keys(g: Graph, rep: list[int]) -> Iterator[tuple | None]:
+    """What makes each node the same computation as another (None for inputs): its op, its
     inputs' representatives (sorted for commutative ops) and attributes, or a constant's
-    value and name."""
-    op = g.ops[i]
-    if op == INPUT:
-        return None
-    if op == CONST:
-        c = g.consts[i]
-        return ("const", g.names[i], c.shape, c.tobytes())
-    ins = tuple(rep[k] for k in g.inputs[i])
-    if REGISTRY[op].commutative:
-        ins = tuple(sorted(ins))
-    return (op, ins, tuple(sorted((g.attrs[i] or {}).items())) if g.attrs[i] else ())
+    value and name. `rep` is read as the caller fills it, node by node."""
+    ops, inputs, attrs = g.ops, g.inputs, g.attrs
+    commutative = {name for name, op in REGISTRY.items() if op.commutative}
+    for i, op in enumerate(ops):
+        a = inputs[i]
+        if op == INPUT:
+            yield None
+        elif op == CONST:
+            c = g.consts[i]
+            yield ("const", g.names[i], c.shape, c.tobytes())
+        elif len(a) == 2 and not attrs[i]:  # the common shapes, without a generator per node
+            x, y = rep[a[0]], rep[a[1]]
+            yield (op, y, x) if op in commutative and y < x else (op, x, y)
+        elif len(a) == 1 and not attrs[i]:
+            yield (op, rep[a[0]])
+        else:
+            ins = tuple(rep[k] for k in a)
+            extra = tuple(sorted(attrs[i].items())) if attrs[i] else ()
+            yield (op, tuple(sorted(ins)) if op in commutative else ins, extra)
 
 
 def eliminate_common(g: Graph) -> Graph:
     """Merge nodes that compute the same op on the same inputs (commutative ops in any order)."""
     b = Builder(g)
     seen: dict[tuple, int] = {}
-    for i in range(len(g)):
-        key = _common_key(g, i, b.map)
+    for i, key in enumerate(_common_keys(g, b.map)):
         if key is None:
             b.copy(i)
         elif key in seen:
@@ -141,11 +149,15 @@ def eliminate_common(g: Graph) -> Graph:
 
 def count_common(g: Graph) -> int:
     """How many nodes eliminate_common would merge away, without building a graph."""
+    with paused_gc():  # a million keys would trigger full collections
+        return _count_common(g)
+
+
+def _count_common(g: Graph) -> int:
     rep = list(range(len(g)))
     seen: dict[tuple, int] = {}
     merged = 0
-    for i in range(len(g)):
-        key = _common_key(g, i, rep)
+    for i, key in enumerate(_common_keys(g, rep)):
         if key is None:
             continue
         first = seen.setdefault(key, i)

@@ -29,9 +29,18 @@ class Stats:
 def levels(graph: Graph) -> list[int]:
     """ASAP level of each node: leaves are 0, an op is one more than its deepest input."""
     level = [0] * len(graph)
-    for i, a in enumerate(graph.inputs):
-        if a:
-            level[i] = 1 + max(level[j] for j in a)
+    cols = graph.columns()
+    if cols is None:
+        for i, a in enumerate(graph.inputs):
+            if a:
+                level[i] = 1 + max(level[j] for j in a)
+        return level
+    for i, (j, k) in enumerate(zip(*cols, strict=True)):  # two inputs at most: no generator
+        if j >= 0:
+            deepest = level[j]
+            if k >= 0 and level[k] > deepest:
+                deepest = level[k]
+            level[i] = deepest + 1
     return level
 
 

@@ -57,7 +57,7 @@ def _dot(view: View, digits: int) -> Iterator[str]:
             f", {STYLE[item.kind]}{extra}];\n"
         )
     for link in view.links:
-        text = edge_text(view, link, digits)
+        text = "" if plain else edge_text(view, link, digits)
         attrs = [f"label={quote(text)}"] if text else []
         if view.backward:
             attrs.append('color="#b91c1c"')
