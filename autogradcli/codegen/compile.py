@@ -13,8 +13,8 @@ import re
 import numpy as np
 
 from ..engines.interpreter import needs_grad, unbroadcast
-from ..engines.sweep import sweep
 from ..graph import CONST, INPUT, Graph
+from ..graph.sweep import sweep
 from ..ops import REGISTRY
 from .source import _copy, docstring_name, reference
 
@@ -105,7 +105,7 @@ class _Sum(str):
 
 
 def _backward(graph: Graph, out: int, name: str, needs: list[bool], sources) -> list[str]:
-    """The one reverse sweep (engines/sweep.py), writing each node's VJP call as a line;
+    """The one reverse sweep (graph/sweep.py), writing each node's VJP call as a line;
     then the output's gradient dict."""
     k = [n for n, _ in graph.outputs].index(name)
     lines = [f"    # gradient of {name}"]

@@ -22,9 +22,9 @@ from operator import itemgetter
 import numpy as np
 
 from ..graph import Graph
+from ..graph.sweep import sweep
 from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP, Kind
 from .pyfloat import run_steps, scalar_code
-from .sweep import sweep
 from .tracer import NotTraceable, Program, Tape
 
 FAILS = (ArithmeticError, ValueError)

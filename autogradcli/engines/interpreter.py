@@ -12,9 +12,9 @@ import numpy as np
 
 from ..errors import AgradError
 from ..graph import Graph
+from ..graph.sweep import sweep
 from ..ops import FORWARD, TAKES_NEEDS, VJP
 from ..ops.numeric import fp_watch, unbroadcast
-from .sweep import sweep
 
 __all__ = ["backward", "forward", "fp_watch", "needs_grad", "unbroadcast"]
 

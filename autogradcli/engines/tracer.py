@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..graph import Graph
+from ..graph.sweep import sweep
 from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP, Kind
 from .interpreter import needs_grad
-from .sweep import sweep
 
 # An argument is a slot (int) or a constant (float or bool).
 Ref = int | float | bool

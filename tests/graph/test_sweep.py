@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from autogradcli.engines.interpreter import needs_grad
-from autogradcli.engines.sweep import sweep
+from autogradcli.graph.sweep import sweep
 from autogradcli.language.parser import parse
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..graph import Graph
+from .core import Graph
 
 Vjp = Callable[[int, Any], Sequence[Any]]
 
