@@ -112,6 +112,9 @@ def _backward(graph: Graph, out: int, name: str, needs: list[bool], sources) -> 
 
     def vjp(i: int, g: _Sum) -> list:
         ins = graph.inputs[i]
+        skip = REGISTRY[graph.ops[i]].no_grad
+        if len(skip) == len(ins):  # a comparison: nothing flows back
+            return [None] * len(ins)
         fn = reference(REGISTRY[graph.ops[i]].vjp, sources)
         args = ", ".join(f"v{j}" for j in ins)
         attrs = "".join(f", {key}={v!r}" for key, v in (graph.attrs[i] or {}).items())
@@ -123,6 +126,9 @@ def _backward(graph: Graph, out: int, name: str, needs: list[bool], sources) -> 
         lines.append(f"    t = {fn}({g}, v{i}, {args}{attrs})")
         terms: list = []
         for pos, j in enumerate(ins):
+            if pos in skip:
+                terms.append(None)
+                continue
             if needs[j]:
                 lines.append(f"    d{i}_{pos} = unbroadcast(t[{pos}], np.shape(v{j}))")
             terms.append(_Sum(f"d{i}_{pos}"))

@@ -43,8 +43,10 @@ def forward(graph: Graph, inputs: dict[str, np.ndarray]) -> list:
                 vals[i] = f(*[vals[j] for j in a], **attrs[i])
             elif len(a) == 2:
                 vals[i] = f(vals[a[0]], vals[a[1]])
-            else:
+            elif len(a) == 1:
                 vals[i] = f(vals[a[0]])
+            else:
+                vals[i] = f(*[vals[j] for j in a])
     except ValueError as exc:
         shapes = " and ".join(str(np.shape(vals[j])) for j in ins[i])
         raise AgradError(
@@ -88,8 +90,10 @@ def backward(
             grads = vjps[op](g, vals[i], *[vals[j] for j in a], needs=tuple([needs[j] for j in a]))
         elif len(a) == 2:
             grads = vjps[op](g, vals[i], vals[a[0]], vals[a[1]])
-        else:
+        elif len(a) == 1:
             grads = vjps[op](g, vals[i], vals[a[0]])
+        else:
+            grads = vjps[op](g, vals[i], *[vals[j] for j in a])
         if len(grads) != len(a):
             raise RuleError(
                 f"the derivative rule of '{op}' returned {len(grads)} entries for {len(a)} inputs"

@@ -86,6 +86,7 @@ class Op:
     torch_name: str | None = None
     saves_nothing: bool = False
     traceable: bool = True  # forward and VJP are NumPy ufunc calls the plan can record
+    no_grad: tuple[int, ...] = ()  # inputs whose VJP entry is always None (a condition)
     sympy_numeric: dict[str, Callable[..., Any]] | None = None  # NumPy versions of SymPy names
 
     @property
@@ -126,7 +127,7 @@ def unregister(name: str) -> None:
     TAKES_NEEDS.discard(name)
 
 
-from . import arith, elementwise, reductions, shape  # noqa: E402, F401  (registers every op)
+from . import arith, compare, elementwise, reductions, shape  # noqa: E402, F401  (registers every op)
 
 # Names a call may use; `pow(x, y)` is the same op as `x ^ y`. Shape ops are Tensor API only.
 FUNCTIONS = {

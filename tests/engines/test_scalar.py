@@ -70,7 +70,8 @@ def test_every_elementwise_op_matches_the_engine(name):
     points = [[rng.uniform(lo, hi) for lo, hi in op.domain] for _ in range(40)]
     points += [list(inputs) for inputs, _, _ in op.conventions]
     points += [[s] * op.arity for s in SPECIAL]
-    points += [[s, 2.0][: op.arity] for s in SPECIAL] + [[2.0, s][: op.arity] for s in SPECIAL]
+    points += [[s, 2.0, 1.0][: op.arity] for s in SPECIAL]
+    points += [[2.0, s, 1.0][: op.arity] for s in SPECIAL]
     for p in points:
         got, want = both(graph, dict(zip("xyz", p, strict=False)))
         assert_agree(got, want)
