@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import Kind, Op, R, register
+from .numeric import unbroadcast
 
 
 def _index(x, key):
@@ -45,7 +46,39 @@ def _transpose_sympy(sp, x):
     return np.transpose(np.asarray(x, dtype=object))
 
 
+def _broadcast_to(x, shape):
+    return np.broadcast_to(x, shape)
+
+
+def _broadcast_to_vjp(g, out, x, shape):
+    return (unbroadcast(g, np.shape(x)),)
+
+
+def _broadcast_to_sympy(sp, x, shape):
+    return np.broadcast_to(np.asarray(x, dtype=object), shape)
+
+
+def _sum_to(x, shape):
+    return unbroadcast(x, shape)
+
+
+def _sum_to_vjp(g, out, x, shape):
+    return (np.broadcast_to(g, np.shape(x)),)
+
+
+def _sum_to_sympy(sp, x, shape):
+    return unbroadcast(np.asarray(x, dtype=object), shape)
+
+
 # fmt: off
+register(Op("broadcast_to", 1, _broadcast_to, _broadcast_to_vjp, _broadcast_to_sympy,
+            "summed back", (R,), "x repeated to a larger shape (in derivative graphs)",
+            kind=Kind.SHAPE, shapes=((3,),), example_attrs={"shape": (2, 3)},
+            torch_name="ExpandBackward0", saves_nothing=True))
+register(Op("sum_to", 1, _sum_to, _sum_to_vjp, _sum_to_sympy, "repeated back", (R,),
+            "x summed down to a smaller shape: broadcasting undone (in derivative graphs)",
+            kind=Kind.SHAPE, shapes=((2, 3),), example_attrs={"shape": (3,)},
+            torch_name="SumBackward1", saves_nothing=True))
 register(Op("index", 1, _index, _index_vjp, _index_sympy, "1 at the chosen elements", (R,),
             "x[key]: elements chosen by a basic or advanced index", kind=Kind.SHAPE,
             shapes=((3, 4),), example_attrs={"key": (np.array([0, 2, 0]), slice(1, 3))},
