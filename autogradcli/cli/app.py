@@ -27,6 +27,7 @@ class AgradGroup(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Run a command; turn usage errors, Ctrl-C and closed pipes into exit statuses."""
+        args = vector_words(list(sys.argv[1:] if args is None else args))
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
@@ -53,6 +54,28 @@ class AgradGroup(TyperGroup):
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise click.exceptions.UsageError(f"No such command '{name}'.{hint}", ctx)
         return super().resolve_command(ctx, args)
+
+
+VECTOR_OPTIONS = ("--hvp", "--jvp")  # each takes several NAME=VALUE words, as --at does
+
+
+def vector_words(args: list[str]) -> list[str]:
+    """`--hvp a=1 b=0` as `--hvp a=1 --hvp b=0`: the NAME=VALUE words after a vector option
+    (arrays split by the shell at spaces included) belong to it, not to --at."""
+    out: list[str] = []
+    flag, depth = None, 0
+    for word in args:
+        if word in VECTOR_OPTIONS:
+            flag, depth = word, 0
+            out.append(word)
+            continue
+        if flag and out[-1] != flag and (depth > 0 or ("=" in word and word[:1] != "-")):
+            out.append(flag)
+        elif flag and out[-1] != flag:
+            flag = None
+        out.append(word)
+        depth += word.count("[") - word.count("]") if flag else 0
+    return out
 
 
 def usage_message(exc: click.exceptions.UsageError) -> str:

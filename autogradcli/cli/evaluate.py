@@ -29,6 +29,7 @@ from .app import (
     report_failures,
     split_names,
 )
+from .second_order import Second
 
 
 class EvalFormat(str, Enum):
@@ -91,6 +92,23 @@ def eval_command(
         typer.Option("--check", help="Compare each gradient with SymPy and finite differences."),
     ] = False,
     sympy_timeout: TimeoutOpt = None,
+    hessian: Annotated[
+        bool, typer.Option("--hessian", help="Second derivatives (JSON: hessian[x][y]).")
+    ] = False,
+    hvp: Annotated[
+        list[str] | None,
+        typer.Option("--hvp", metavar="NAME=VALUE", help="H·v along a direction (others 0)."),
+    ] = None,
+    jvp: Annotated[
+        list[str] | None,
+        typer.Option("--jvp", metavar="NAME=VALUE", help="J·v: the derivative along a direction."),
+    ] = None,
+    order: Annotated[
+        int | None, typer.Option("--order", min=1, max=16, help="d^k/dx^k up to N, one --wrt x.")
+    ] = None,
+    taylor: Annotated[
+        bool, typer.Option("--taylor", help="With --order: Taylor coefficients f^(k)/k!.")
+    ] = False,
     digits: Annotated[
         int | None,
         typer.Option("--digits", min=1, max=17, help="Significant digits in tables [default: 6]."),
@@ -130,6 +148,11 @@ def eval_command(
             check=check,
             digits=digits,
             sympy_timeout=sympy_timeout,
+            hessian=hessian,
+            hvp=hvp,
+            jvp=jvp,
+            order=order,
+            taylor=taylor,
         )
         if fmt is EvalFormat.table:
             raise AgradError(
@@ -164,6 +187,8 @@ def eval_command(
     chosen = pick_format(fmt and fmt.value, out, ONE_POINT_SUFFIXES, "table")
     if chosen == "json" and digits is not None:
         raise AgradError("--digits rounds tables; JSON always has every digit", None, None)
+    second = Second(hessian, hvp, jvp, order, taylor)
+    second.validate(split_names(wrt))
     _eval_point(
         graph,
         points,
@@ -179,6 +204,7 @@ def eval_command(
         check,
         sympy_timeout or 10.0,
         digits or 6,
+        second,
     )
 
 
@@ -205,6 +231,7 @@ def _eval_point(
     check,
     timeout,
     digits,
+    second: Second,
 ) -> None:
     """`agrad eval` at one point: tables or JSON, to stdout or -o."""
     from ..engines.evaluate import evaluate
@@ -220,12 +247,18 @@ def _eval_point(
         from ..verify.oracle import Tolerances, check_point
 
         results = check_point(ev, Tolerances(), timeout)
+    more = second.compute(ev)
     if fmt == "json":
         from ..render.jsondoc import dumps, evaluation_dict, result_dict
 
         doc = evaluation_dict(ev, nodes, edges)
         if check:
             doc["check"] = [result_dict(r) for r in results]
+        if more:
+            from ..render.higher import higher_json
+
+            for name, entry in higher_json(more, second.taylor).items():
+                doc["outputs"][name].update(entry)
         text = dumps(doc) + "\n"
         if out:
             with atomic_open(out, [file]) as fh:
@@ -237,6 +270,10 @@ def _eval_point(
 
         def show(con) -> None:
             con.print(evaluation_tables(ev, nodes, edges, digits))
+            if more:
+                from ..render.higher import higher_tables
+
+                con.print(higher_tables(more, ev.wrt, second.taylor, digits))
             if check:
                 con.print(eval_check_table(results, digits))
 

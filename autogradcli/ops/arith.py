@@ -52,7 +52,8 @@ def power(x, y):
 
 def _pow_vjp(g, out, x, y, needs=(True, True)):
     dx = dy = None
-    if needs[0] and np.ndim(y) == 0:  # a scalar exponent: no mask, NumPy's fast powers
+    known = isinstance(y, (float, int, np.number, np.ndarray))  # not a traced stand-in
+    if needs[0] and known and np.ndim(y) == 0:  # a scalar exponent: NumPy's fast powers
         exponent = float(y)
         dx = g * 0.0 if exponent == 0 else g * (exponent * power(x, exponent - 1.0))
     elif needs[0]:

@@ -1,0 +1,209 @@
+"""Second and higher derivatives at a point, by running the one reverse sweep over the graph of
+the first derivative (`graph/derivative.py`): Hessians, Hessian-vector and Jacobian-vector
+products, and the derivatives of one variable to any order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import AgradError
+from ..graph import Graph
+from ..graph.derivative import Derivative, check_recordable, derivative
+from ..graph.passes import Builder
+from ..ops import FORWARD
+from . import interpreter as engine
+
+
+@dataclass
+class Point:
+    """A graph with every node's value at one point."""
+
+    graph: Graph
+    values: list
+
+
+def at(graph: Graph, inputs: dict[str, np.ndarray]) -> Point:
+    """Evaluate every node at `inputs` (warnings silenced; callers report non-finite results)."""
+    check_recordable(graph)
+    with engine.fp_watch():
+        return Point(graph, engine.forward(graph, inputs))
+
+
+def _adjoints(d: Derivative, node: int, seed=None) -> list:
+    """Adjoints of every node of the derivative graph for `node`."""
+    g = d.graph
+    needs = engine.needs_grad(g, g.input_ids.values())
+    with engine.fp_watch():
+        return engine.backward(g, d.values, node, needs, seed=seed)
+
+
+def _zeros_or(adj, shape) -> np.ndarray:
+    return np.zeros(shape) if adj is None else np.asarray(adj, dtype=np.float64)
+
+
+def hessian(point: Point, output: int, wrt: list[str]) -> dict[str, dict[str, np.ndarray]]:
+    """`h[x][y]` = d2 f / dx dy, shaped (*shape(x), *shape(y)); f is the sum of the output's
+    elements, as for gradients."""
+    d = derivative(point.graph, point.values, output, wrt)
+    ids = point.graph.input_ids
+    shapes = {name: np.shape(point.values[ids[name]]) for name in wrt}
+    h: dict[str, dict[str, np.ndarray]] = {}
+    for x in wrt:
+        rows = {y: np.zeros(shapes[x] + shapes[y]) for y in wrt}
+        node = d.grads[x]
+        if node is not None:
+            for e in np.ndindex(shapes[x]):
+                seed = np.zeros(shapes[x])
+                seed[e] = 1.0
+                adj = _adjoints(d, node, seed)
+                for y in wrt:
+                    rows[y][e] = _zeros_or(adj[ids[y]], shapes[y])
+        h[x] = rows
+    return h
+
+
+def _inner(d: Derivative, vector: dict[str, np.ndarray]) -> int | None:
+    """Add s = sum over x of sum(d f/dx * v_x) to the derivative graph; its node, or None."""
+    g, total = d.graph, None
+    for name, v in vector.items():
+        node = d.grads.get(name)
+        if node is None:
+            continue
+        c = g.add_const(np.asarray(v, dtype=np.float64))
+        d.values.append(g.consts[c])
+        term = _append(d, "sum", (_append(d, "mul", (node, c)),))
+        total = term if total is None else _append(d, "add", (total, term))
+    return total
+
+
+def _append(d: Derivative, op: str, args: tuple[int, ...], **attrs) -> int:
+    """Add an op node to the derivative graph, with its value."""
+    i = d.graph.add_op(op, args, attrs=attrs or None)
+    with np.errstate(all="ignore"):
+        d.values.append(FORWARD[op](*[d.values[j] for j in args], **attrs))
+    return i
+
+
+def hvp(
+    point: Point, output: int, wrt: list[str], vector: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """H v without forming H: the gradient of <grad f, v>."""
+    d = derivative(point.graph, point.values, output, wrt)
+    ids = point.graph.input_ids
+    s = _inner(d, vector)
+    adj = _adjoints(d, s) if s is not None else [None] * len(d.graph)
+    return {x: _zeros_or(adj[ids[x]], np.shape(point.values[ids[x]])) for x in wrt}
+
+
+def jvp(point: Point, output: int, vector: dict[str, np.ndarray]) -> np.ndarray:
+    """J v, shaped like the output: the derivative along v, by differentiating the VJP
+    <J^T u, v> with respect to its seed u (linear in u, so u's value does not matter)."""
+    graph = _with_seed_input(point.graph)
+    u = graph.input_ids[SEED]
+    values = [*point.values, np.zeros(np.shape(point.values[output]))]
+    d = derivative(graph, values, output, list(vector), seed=u)
+    s = _inner(d, vector)
+    if s is None:
+        return np.zeros(np.shape(point.values[output]))
+    return _zeros_or(_adjoints(d, s)[u], np.shape(point.values[output]))
+
+
+SEED = "\x00seed"  # a name no file can use
+
+
+def _with_seed_input(graph: Graph) -> Graph:
+    """A copy of the graph with one more input, the symbolic seed."""
+    b = Builder(graph)
+    for i in range(len(graph)):
+        b.copy(i)
+    g = b.finish()
+    g.add_input(SEED)
+    return g
+
+
+def derivatives(point: Point, output: int, x: str, order: int) -> list[float]:
+    """d f/dx, d2 f/dx2, ... up to `order`, for a scalar input x and a scalar output."""
+    ids = point.graph.input_ids
+    if np.ndim(point.values[ids[x]]) or np.ndim(point.values[output]):
+        raise AgradError(
+            f"--order differentiates one scalar input of one scalar output; {x} or the output "
+            "is an array",
+            None,
+            "use --hessian for arrays",
+        )
+    out: list[float] = []
+    graph, values, node = point.graph, point.values, output
+    for _ in range(order):
+        d = derivative(graph, values, node, [x])
+        nxt = d.grads[x]
+        if nxt is None:
+            out.extend([0.0] * (order - len(out)))
+            break
+        out.append(float(d.values[nxt]))
+        graph, values, node = d.graph, d.values, nxt
+    return out
+
+
+@dataclass
+class Higher:
+    """What `agrad eval` reports beyond the gradient for one output."""
+
+    name: str
+    hessian: dict[str, dict[str, np.ndarray]] | None = None
+    hvp: dict[str, np.ndarray] | None = None
+    jvp: np.ndarray | None = None
+    derivatives: list[float] | None = None  # d f/dx ... d^n f/dx^n of one input
+
+
+def higher(
+    graph: Graph,
+    inputs: dict[str, np.ndarray],
+    outputs: list[tuple[str, int]],
+    wrt: list[str],
+    hessian_: bool = False,
+    hvp_: dict[str, np.ndarray] | None = None,
+    jvp_: dict[str, np.ndarray] | None = None,
+    order: int | None = None,
+) -> list[Higher]:
+    """Second and higher derivatives of each output at one point."""
+    point = at(graph, inputs)
+    results = []
+    for name, node in outputs:
+        r = Higher(name)
+        if hessian_:
+            r.hessian = hessian(point, node, wrt)
+        if hvp_ is not None:
+            r.hvp = hvp(point, node, wrt, hvp_)
+        if jvp_ is not None:
+            r.jvp = jvp(point, node, jvp_)
+        if order is not None:
+            r.derivatives = derivatives(point, node, wrt[0], order)
+        results.append(r)
+    return results
+
+
+def direction(graph: Graph, given: dict[str, np.ndarray], inputs: dict, flag: str) -> dict:
+    """A direction for --hvp/--jvp: each named input's entry, zeros for the rest, shapes
+    checked against the point."""
+    out = {}
+    for name, v in given.items():
+        if name not in graph.input_ids:
+            raise AgradError(
+                f"{flag} {name}=...: '{name}' is not an input of the file",
+                None,
+                f"the inputs are: {', '.join(graph.input_ids)}",
+            )
+        shape = np.shape(inputs[name])
+        if np.shape(v) != shape:
+            raise AgradError(
+                f"{flag} {name}: the direction has shape {np.shape(v)}, the input {shape}",
+                None,
+                "give one number per element of the input",
+            )
+        out[name] = np.asarray(v, dtype=np.float64)
+    for name in graph.input_ids:
+        out.setdefault(name, np.zeros(np.shape(inputs[name])))
+    return out
