@@ -15,6 +15,7 @@ _LAZY = {
     "Graph": "graph",
     "Plan": "engines.plan",
     "Tensor": "tensors.tensor",
+    "functional": "tensors.functional",
     "grad": "tensors.autograd",
     "is_grad_enabled": "tensors.grad_mode",
     "no_grad": "tensors.grad_mode",
@@ -26,7 +27,7 @@ _LAZY = {
     "to_text": "render.export",
     "trace": "tensors.autograd",
 }
-_MODULES = {"optim"}  # names that are modules, not attributes of one
+_MODULES = {"functional", "optim"}  # names that are modules, not attributes of one
 
 __all__ = ["__version__", *_LAZY]
 

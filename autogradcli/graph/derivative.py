@@ -51,6 +51,7 @@ class Derivative:
     values: list
     output: int
     grads: dict[str, int | None] = field(default_factory=dict)
+    adjoints: dict[int, int | None] = field(default_factory=dict)  # for `nodes` asked for
 
 
 class Traced:
@@ -74,6 +75,9 @@ class Traced:
     @property
     def T(self) -> Traced:
         return self.builder.op("transpose", [self])
+
+    def __agrad_op__(self, name: str, args: tuple, attrs: dict) -> Traced:
+        return self.builder.op(name, list(args), **attrs)
 
     def __array_ufunc__(self, ufunc, method, *args, **kwargs):
         if method != "__call__" or kwargs:
@@ -140,8 +144,7 @@ class _Recorder:
         return NotDifferentiable(
             f"the derivative of '{op}' cannot be recorded as a graph yet: its rule uses {what}",
             self.graph.span(self.node),
-            "higher derivatives cover elementwise ops, comparisons, where, sum, mean, dot, "
-            "norm and matmul of vectors and matrices",
+            "higher derivatives cover every op but prod; matmul of vectors and matrices",
         )
 
     def _add(self, i: int, value, depends: bool) -> Traced:
@@ -211,14 +214,17 @@ class _Recorder:
         raise self.unsupported(f"np.{name}")
 
 
-def derivative(graph: Graph, values: list, output: int, wrt: list[str], seed=None) -> Derivative:
+def derivative(
+    graph: Graph, values: list, output: int, wrt: list[str], seed=None, nodes: tuple = ()
+) -> Derivative:
     """The graph of d(output)/d(each input in `wrt`), beside the original nodes.
 
     `values` are the original nodes' values (the interpreter's forward pass); `seed` is the
-    output's adjoint (ones, so an array output gives the gradient of its sum) and may be a
-    node id of the graph, to keep it symbolic. The result's graph has one output per input,
-    named `d{output}/d{input}`; constant folding, CSE and dead-node passes apply to it as to
-    any graph.
+    output's adjoint (ones, so an array output gives the gradient of its sum), an array, or
+    a node id of the graph, to keep it symbolic. The adjoints of any other `nodes` are
+    reported too (the Tensor API asks for intermediate tensors). The result's graph has one
+    output per input, named `d{output}/d{input}`; constant folding, CSE and dead-node passes
+    apply to it as to any graph.
     """
     b = Builder(graph)
     for i in range(len(graph)):
@@ -253,11 +259,16 @@ def derivative(graph: Graph, values: list, output: int, wrt: list[str], seed=Non
         return grads
 
     rec.node = output
-    start = rec.lift(np.ones_like(values[output])) if seed is None else rec.traced(seed)
+    if seed is None:
+        start = rec.lift(np.ones_like(values[output]))
+    else:
+        start = rec.traced(seed) if isinstance(seed, int) else rec.lift(np.asarray(seed, float))
     adj = sweep(new, output, needs, start, vjp)
     out_name = dict((i, n) for n, i in graph.outputs).get(output) or new.names[output] or "f"
     result = Derivative(new, rec.values, output)
     new.outputs = []
+    for i in nodes:
+        result.adjoints[i] = adj[i].id if isinstance(adj[i], Traced) else None
     for name, i in zip(wrt, ids, strict=True):
         node = adj[i].id if isinstance(adj[i], Traced) else None
         result.grads[name] = node
@@ -268,9 +279,9 @@ def derivative(graph: Graph, values: list, output: int, wrt: list[str], seed=Non
 
 def check_recordable(graph: Graph, nodes: bytearray | None = None) -> None:
     """Refuse, with the node's position, an op whose rule needs what a graph cannot hold yet
-    (a running product, a scatter), before any work is done."""
+    (a running product), before any work is done."""
     for i, op in enumerate(graph.ops):
-        if op in ("prod", "index") and (nodes is None or nodes[i]):
+        if op == "prod" and (nodes is None or nodes[i]):
             raise NotDifferentiable(
                 f"second derivatives through '{op}' are not supported yet",
                 graph.span(i),

@@ -120,6 +120,16 @@ def register(op: Op) -> Op:
     return op
 
 
+def call(name: str, *args: Any, **attrs: Any) -> Any:
+    """Run registry op `name` from inside another op's rule. A stand-in among the arguments
+    (a value being recorded into a derivative graph) records the op instead of running it."""
+    for a in args:
+        hook = getattr(type(a), "__agrad_op__", None)
+        if hook is not None:
+            return hook(a, name, args, attrs)
+    return FORWARD[name](*args, **attrs)
+
+
 def unregister(name: str) -> None:
     """Remove an op (tests use this to plant and remove rules)."""
     for table in (REGISTRY, FORWARD, VJP):

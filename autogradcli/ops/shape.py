@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Kind, Op, R, register
+from . import Kind, Op, R, call, register
 from .numeric import unbroadcast
 
 
@@ -17,9 +17,23 @@ def _index(x, key):
 
 
 def _index_vjp(g, out, x, key):
-    grad = np.zeros(np.shape(x))
+    return (call("scatter", g, key=key, shape=np.shape(x)),)
+
+
+def _scatter(g, key, shape):
+    grad = np.zeros(shape)
     np.add.at(grad, key, g)  # scatter-add: repeated indices accumulate
-    return (grad,)
+    return grad
+
+
+def _scatter_vjp(gg, out, g, key, shape):
+    return (call("index", gg, key=key),)
+
+
+def _scatter_sympy(sp, g, key, shape):
+    grad = np.full(shape, sp.Integer(0), dtype=object)
+    np.add.at(grad, key, np.asarray(g, dtype=object))
+    return grad
 
 
 def _index_sympy(sp, x, key):
@@ -83,6 +97,10 @@ register(Op("index", 1, _index, _index_vjp, _index_sympy, "1 at the chosen eleme
             "x[key]: elements chosen by a basic or advanced index", kind=Kind.SHAPE,
             shapes=((3, 4),), example_attrs={"key": (np.array([0, 2, 0]), slice(1, 3))},
             saves_nothing=True))
+register(Op("scatter", 1, _scatter, _scatter_vjp, _scatter_sympy, "picked back", (R,),
+            "g added into zeros of a shape at an index (the derivative of indexing)",
+            kind=Kind.SHAPE, shapes=((3,),), example_attrs={"key": np.array([0, 2, 0]),
+            "shape": (4,)}, torch_name="IndexPutBackward0", saves_nothing=True))
 register(Op("reshape", 1, _reshape, _reshape_vjp, _reshape_sympy, "reshaped back", (R,),
             "the same elements in another shape", kind=Kind.SHAPE, shapes=((2, 3),),
             example_attrs={"shape": (3, 2)}, torch_name="ViewBackward0", saves_nothing=True))

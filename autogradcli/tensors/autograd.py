@@ -16,7 +16,8 @@ import numpy as np
 from ..engines import interpreter as engine
 from ..errors import paused_gc
 from ..graph import Graph
-from .tensor import NOTHING_SAVED, Tensor, as_tensor
+from ..graph.derivative import derivative
+from .tensor import NOTHING_SAVED, Tensor, apply, as_tensor
 
 FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -93,10 +94,8 @@ def _seed(out: Tensor, gradient: Any) -> np.ndarray:
     return seed
 
 
-def _adjoints(
-    outputs: Sequence[Tensor], seeds: Sequence[Any], targets: Sequence[Tensor], retain_graph: bool
-) -> tuple[list, Graph, dict[int, int]]:
-    """Run the engine once per output and sum: d(sum of seed·output)/d(each node)."""
+def _start(outputs: Sequence[Tensor], seeds: Sequence[Any]) -> tuple[list, list]:
+    """PyTorch's checks before a backward pass; the grad_fns it runs, and each output's seed."""
     for out in outputs:
         if not out.requires_grad:
             raise RuntimeError(
@@ -105,7 +104,50 @@ def _adjoints(
     functions = _functions(outputs)
     if any(fn.freed and fn.op not in NOTHING_SAVED for fn in functions):
         raise RuntimeError(FREED)
-    seeds = [_seed(out, s) for out, s in zip(outputs, seeds, strict=True)]
+    return functions, [_seed(out, s) for out, s in zip(outputs, seeds, strict=True)]
+
+
+def _recorded(
+    outputs: Sequence[Tensor], seeds: Sequence[Any], targets: Sequence[Tensor]
+) -> dict[int, Tensor]:
+    """create_graph=True: id(target) -> its adjoint as a Tensor whose grad_fn records the
+    backward pass (the derivative graph, replayed through `apply`), so it can be
+    differentiated again."""
+    graph, vals, index = to_graph(outputs)
+    by_node = {index[id(t)]: t for t in _tensors(*outputs)}
+    wanted = tuple(index[id(t)] for t in targets if id(t) in index)
+    total: dict[int, Tensor] = {}
+    for out, seed in zip(outputs, seeds, strict=True):
+        d = derivative(graph, vals, index[id(out)], [], seed=seed, nodes=wanted)
+        made = _replay(d.graph, len(graph), by_node, [a for a in d.adjoints.values() if a])
+        for node in wanted:
+            a = d.adjoints[node]
+            if a is not None:
+                t = made[a] if a in made else by_node[a]
+                total[node] = t if node not in total else total[node] + t
+    return {id(t): total[index[id(t)]] for t in targets if index.get(id(t)) in total}
+
+
+def _replay(g: Graph, first: int, by_node: dict[int, Tensor], wanted: list[int]) -> dict:
+    """Tensors for the nodes from `first` on that `wanted` depends on, made with `apply`."""
+    live = g.ancestors(wanted)
+    made: dict[int, Tensor] = {}
+    for k in range(first, len(g)):
+        if not live[k]:
+            continue
+        if g.ops[k] == "const":
+            made[k] = Tensor(g.consts[k])
+        else:
+            args = [made[j] if j >= first else by_node[j] for j in g.inputs[k]]
+            made[k] = apply(g.ops[k], *args, attrs=g.attrs[k])
+    return made
+
+
+def _adjoints(
+    outputs: Sequence[Tensor], seeds: Sequence[Any], targets: Sequence[Tensor], retain_graph: bool
+) -> tuple[list, Graph, dict[int, int]]:
+    """Run the engine once per output and sum: d(sum of seed·output)/d(each node)."""
+    functions, seeds = _start(outputs, seeds)
     graph, vals, index = to_graph(outputs)
     wanted = [index[id(t)] for t in targets if id(t) in index]
     leaves = [i for i, op in enumerate(graph.ops) if op == "input"]
@@ -123,10 +165,18 @@ def _adjoints(
     return total, graph, index
 
 
-def backward(out: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
-    """Accumulate gradients into the .grad of leaves (and of tensors that retain_grad())."""
+def backward(
+    out: Tensor, gradient: Any = None, retain_graph: bool | None = None, create_graph=False
+) -> None:
+    """Accumulate gradients into the .grad of leaves (and of tensors that retain_grad());
+    with create_graph, the gradients are tensors that record how they were computed."""
     holders = [t for t in _tensors(out) if (t.is_leaf and t.requires_grad) or t.retains_grad]
-    total, _, index = _adjoints([out], [gradient], holders, retain_graph)
+    if create_graph:
+        _, seeds = _start([out], [gradient])
+        for t, g in _recorded_items([out], seeds, holders):
+            t._grad = g if t._grad is None else t._grad + g
+        return
+    total, _, index = _adjoints([out], [gradient], holders, bool(retain_graph))
     for t in holders:
         a = total[index[id(t)]]
         if a is None:
@@ -135,10 +185,16 @@ def backward(out: Tensor, gradient: Any = None, retain_graph: bool = False) -> N
         t._grad = Tensor(a.copy()) if t._grad is None else Tensor(t._grad.data + a)
 
 
-def _tensors(out: Tensor) -> list[Tensor]:
-    """Every tensor the graph behind `out` reaches (iteratively)."""
+def _recorded_items(outputs, seeds, targets) -> list[tuple[Tensor, Tensor]]:
+    """(target, recorded adjoint) for the targets the outputs reach."""
+    total = _recorded(outputs, seeds, targets)
+    return [(t, total[id(t)]) for t in targets if id(t) in total]
+
+
+def _tensors(*outs: Tensor) -> list[Tensor]:
+    """Every tensor the graph behind `outs` reaches (iteratively)."""
     seen: dict[int, Tensor] = {}
-    stack = [out]
+    stack = list(outs)
     while stack:
         t = stack.pop()
         if id(t) in seen:
@@ -150,9 +206,15 @@ def _tensors(out: Tensor) -> list[Tensor]:
 
 
 def grad(
-    outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, allow_unused: bool = False
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
 ) -> tuple:
-    """d(outputs)/d(inputs) as a tuple, like torch.autograd.grad (nothing goes into .grad)."""
+    """d(outputs)/d(inputs) as a tuple, like torch.autograd.grad (nothing goes into .grad);
+    with create_graph, tensors that can be differentiated again."""
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
@@ -162,10 +224,15 @@ def grad(
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    total, _, index = _adjoints(outputs, list(grad_outputs), inputs, bool(retain_graph))
-    result = []
+    if create_graph:
+        _, seeds = _start(outputs, list(grad_outputs))
+        found = _recorded(outputs, seeds, inputs)
+    else:
+        total, _, index = _adjoints(outputs, list(grad_outputs), inputs, bool(retain_graph))
+        found = {id(t): total[index[id(t)]] for t in inputs if id(t) in index}
+    result: list = []
     for k, t in enumerate(inputs):
-        a = total[index[id(t)]] if id(t) in index else None
+        a = found.get(id(t))
         if a is None:
             if not allow_unused:
                 raise RuntimeError(
@@ -173,6 +240,8 @@ def grad(
                     "the graph. Set allow_unused=True if this is the desired behavior."
                 )
             result.append(None)
+        elif create_graph:
+            result.append(a)
         else:
             result.append(Tensor(np.broadcast_to(np.asarray(a, dtype=float), t.shape).copy()))
     return tuple(result)

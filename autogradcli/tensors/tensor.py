@@ -144,11 +144,13 @@ class Tensor:
             self._acc = AccumulateGrad(self)
         return self._acc
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into each leaf's .grad (see autograd.backward)."""
         from .autograd import backward
 
-        backward(self, gradient, retain_graph)
+        backward(self, gradient, retain_graph, create_graph)
 
     def graph(self, names: dict | None = None):
         """The recorded graph ending at this tensor, as a static Graph."""
@@ -328,6 +330,8 @@ def _op_method(name: str):
 
 for _name, _op in REGISTRY.items():
     if _op.symbol is None and _op.kind is not Kind.SHAPE and not hasattr(Tensor, _name):
+        if _name == "where":  # PyTorch's x.where(cond, y) means something else
+            continue
         setattr(Tensor, _name, _op_method(_name))
 Tensor.maximum = _op_method("max")
 Tensor.minimum = _op_method("min")
