@@ -80,12 +80,18 @@ def atomic_open(
                 yield fh
             return
         target = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except BrokenPipeError:
         raise
     except OSError as exc:
         raise write_error(path, exc) from None
+    tmp = ""  # set as soon as the file exists, so an interrupt at any point removes it
     try:
+        try:
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".part", dir=target.parent
+            )
+        except OSError as exc:
+            raise write_error(path, exc) from None
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
         os.chmod(tmp, _mode())
@@ -102,8 +108,9 @@ def atomic_open(
 
 
 def _remove(path: str) -> None:
-    with suppress(OSError):
-        os.unlink(path)
+    if path:
+        with suppress(OSError):
+            os.unlink(path)
 
 
 def write_text(path: str, text: str, inputs: Iterable[str | None] = ()) -> None:

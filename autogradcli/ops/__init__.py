@@ -17,7 +17,7 @@ from enum import Enum
 from typing import Any
 
 # Binding strength, loosest to tightest.
-ADD, MUL, UNARY, POW, ATOM = 1, 2, 3, 4, 5
+CMP, ADD, MUL, UNARY, POW, ATOM = 0, 1, 2, 3, 4, 5
 
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
@@ -144,7 +144,9 @@ FUNCTIONS = {
     name: name for name, op in REGISTRY.items() if op.symbol is None and op.kind is not Kind.SHAPE
 }
 FUNCTIONS["pow"] = "pow"
-INFIX = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow", "**": "pow"}
+# Infix operators, from the records of two-argument ops with a symbol (`**` is `^` too).
+INFIX = {op.symbol: name for name, op in REGISTRY.items() if op.arity == 2 and op.symbol}
+INFIX["**"] = "pow"
 # Prefix operators (unary minus), from the records of one-argument ops with a symbol.
 PREFIX = {op.symbol: name for name, op in REGISTRY.items() if op.arity == 1 and op.symbol}
 # How tightly each infix operator binds, from its op's record.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Op, R, register
+from . import CMP, Op, R, register
 
 
 def _at_tie(tol, x, y):
@@ -57,23 +57,24 @@ def _ne(x, y):
     return np.not_equal(x, y) * 1.0
 
 
-def _compare(name: str, forward, relation: str, sympy_relation) -> None:
+def _compare(name: str, forward, relation: str, sympy_relation, symbol: str | None) -> None:
     def sympy(sp, x, y):
         return sp.Piecewise((1, sympy_relation(sp, x, y)), (0, True))
 
     register(
         Op(name, 2, forward, _no_vjp, sympy, "0, 0", (R, R), f"1 if {relation} else 0",
            kink="jumps where x = y; the derivative is 0 on both sides", near_kink=_at_tie,
-           no_grad=(0, 1))
+           no_grad=(0, 1), symbol=symbol, precedence=CMP)
     )  # fmt: skip
 
 
-_compare("gt", _gt, "x > y", lambda sp, x, y: sp.StrictGreaterThan(x, y))
-_compare("ge", _ge, "x >= y", lambda sp, x, y: sp.GreaterThan(x, y))
-_compare("lt", _lt, "x < y", lambda sp, x, y: sp.StrictLessThan(x, y))
-_compare("le", _le, "x <= y", lambda sp, x, y: sp.LessThan(x, y))
-_compare("eq", _eq, "x == y", lambda sp, x, y: sp.Eq(x, y))
-_compare("ne", _ne, "x != y", lambda sp, x, y: sp.Ne(x, y))
+# `==` separates the two sides of an `expect` claim, so equality is written eq(x, y).
+_compare("gt", _gt, "x > y", lambda sp, x, y: sp.StrictGreaterThan(x, y), ">")
+_compare("ge", _ge, "x >= y", lambda sp, x, y: sp.GreaterThan(x, y), ">=")
+_compare("lt", _lt, "x < y", lambda sp, x, y: sp.StrictLessThan(x, y), "<")
+_compare("le", _le, "x <= y", lambda sp, x, y: sp.LessThan(x, y), "<=")
+_compare("eq", _eq, "x == y", lambda sp, x, y: sp.Eq(x, y), None)
+_compare("ne", _ne, "x != y", lambda sp, x, y: sp.Ne(x, y), "!=")
 register(
     Op("where", 3, _where, _where_vjp, _where_sympy, "0, [c != 0], [c == 0]", (R, R, R),
        "a where c is not 0, else b (c is usually a comparison)", params=("c", "a", "b"),

@@ -64,8 +64,8 @@ PROGRAMS = [
     ("f = atan2(y, x) + hypot(x, y) + sqrt(x) * cbrt(y)", {"x": 1.5, "y": 0.8}),
     ("f = max(x, y)^2 + min(x, y)^3 + abs(x - 2 * y)", {"x": 0.3, "y": -0.9}),
     ("f = x^y + asinh(x) * acosh(1 + y^2) + atanh(x / 2)", {"x": 0.6, "y": 1.7}),
-    ("f = where(gt(x, y), x^3, y^2 * x)", {"x": 0.5, "y": 0.2}),
-    ("f = where(gt(x, y), x^3, y^2 * x)", {"x": 0.1, "y": 0.2}),
+    ("f = where(x > y, x^3, y^2 * x)", {"x": 0.5, "y": 0.2}),
+    ("f = where(x > y, x^3, y^2 * x)", {"x": 0.1, "y": 0.2}),
     ("f = log2(x) * log10(y) + expm1(x) * log1p(y) + erf(x * y)", {"x": 1.2, "y": 0.5}),
 ]
 
