@@ -29,6 +29,7 @@ class OptimizerName(str, Enum):
     sgd = "sgd"
     momentum = "momentum"
     adam = "adam"
+    newton = "newton"
 
 
 @app.command(
@@ -56,7 +57,9 @@ def minimize_command(
         typer.Option("--fix", metavar="NAME", help="Inputs that stay fixed (data, targets)."),
     ] = None,
     steps: Annotated[int, typer.Option("--steps", min=0, help="Most steps to take.")] = 1000,
-    lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.01,
+    lr: Annotated[
+        float | None, typer.Option("--lr", help="Learning rate [default: 0.01].")
+    ] = None,
     optimizer: Annotated[
         OptimizerName, typer.Option("--optimizer", help="Update rule.")
     ] = OptimizerName.adam,
@@ -77,7 +80,7 @@ def minimize_command(
         str | None, typer.Option("--plot", metavar="FILE", help="Draw the loss curve (PNG).")
     ] = None,
 ) -> None:
-    """Minimize a file's scalar output by gradient descent (SGD, momentum or Adam)."""
+    """Minimize a file's scalar output: SGD, momentum, Adam, or Newton's method."""
     from ..io.outfile import check_target, write_bytes, write_text
     from ..language.values import bind, parse_assignments
     from ..render.table import minimize_table
@@ -90,6 +93,13 @@ def minimize_command(
             None,
             "add --optimizer momentum, or drop --momentum",
         )
+    if lr is not None and optimizer is OptimizerName.newton:
+        raise AgradError(
+            "--lr sets gradient methods' step; Newton's method finds its own by line search",
+            None,
+            "drop --lr",
+        )
+    lr = 0.01 if lr is None else lr
     momentum = 0.9 if momentum is None else momentum
     for path in (trace, plot):
         if path:

@@ -13,7 +13,7 @@ from ..graph import Graph
 from .optim import SGD, Adam
 from .tensor import Tensor
 
-OPTIMIZERS = ("sgd", "momentum", "adam")
+OPTIMIZERS = ("sgd", "momentum", "adam", "newton")
 
 
 @dataclass
@@ -66,6 +66,8 @@ def minimize(
     name, _ = pick_outputs(graph, [output] if output else None)[0]
     names = list(start) if wrt is None else list(dict.fromkeys(wrt))
     fixed = {n: v for n, v in start.items() if n not in names}
+    if optimizer == "newton":
+        return newton(graph, start, name, names, steps, tol, progress)
     params = [Tensor(np.array(start[n], dtype=float), requires_grad=True) for n in names]
     opt = make_optimizer(optimizer, params, lr, momentum)
     run = Run(names, list(fixed))
@@ -98,6 +100,87 @@ def minimize(
         for p, g in zip(params, grads, strict=True):
             p.grad = Tensor(g)
         opt.step()
+    return run
+
+
+def _loss_and_gradient(graph: Graph, point: dict, name: str, names: list[str]):
+    """The scalar loss at a point, and its gradient flattened in `names` order."""
+    result = evaluate(graph, point, [name], names).outputs[0]
+    if result.value.size != 1:
+        raise AgradError(
+            f"minimize needs a scalar output; '{name}' has shape {result.value.shape}",
+            None,
+            "wrap it in sum(...) or mean(...)",
+        )
+    flat = [np.ravel(result.gradient[n]) for n in names]
+    return float(result.value), np.concatenate(flat) if flat else np.zeros(0)
+
+
+def _hessian(graph: Graph, point: dict, name: str, names: list[str]) -> np.ndarray:
+    """The Hessian of the loss as one matrix over every element of `names`."""
+    from ..engines import higher
+
+    p = higher.at(graph, {k: np.asarray(v, dtype=float) for k, v in point.items()})
+    node = dict(graph.outputs).get(name, graph.lookup(name))
+    h = higher.hessian(p, node, names)
+    sizes = {n: int(np.size(point[n])) for n in names}
+    return np.block([[h[x][y].reshape(sizes[x], sizes[y]) for y in names] for x in names])
+
+
+def _move(point: dict, names: list[str], step: np.ndarray) -> dict:
+    """The point moved by a flat step."""
+    out, k = dict(point), 0
+    for n in names:
+        size = int(np.size(point[n]))
+        out[n] = np.asarray(point[n], dtype=float) + step[k : k + size].reshape(np.shape(point[n]))
+        k += size
+    return out
+
+
+def newton(
+    graph: Graph,
+    start: dict[str, np.ndarray],
+    name: str,
+    names: list[str],
+    steps: int,
+    tol: float,
+    progress: Callable[[int, float], None] | None = None,
+) -> Run:
+    """Damped Newton: solve H d = -g where H is positive definite (else step along -g), then
+    halve the step until the loss falls enough (Armijo's rule)."""
+    run = Run(names, [n for n in start if n not in names])
+    point = {n: np.asarray(v, dtype=float) for n, v in start.items()}
+    for step in range(steps + 1):
+        loss, g = _loss_and_gradient(graph, point, name, names)
+        norm = float(np.linalg.norm(g))
+        run.rows.append((step, loss, norm, {n: point[n].copy() for n in names}))
+        if progress:
+            progress(step, loss)
+        if not np.isfinite(loss) or not np.isfinite(norm):
+            run.reason = f"stopped: the loss or gradient became non-finite at step {step}"
+            break
+        if norm <= tol:
+            run.reason = f"converged: gradient norm {norm:.3g} <= tol {tol:g}"
+            break
+        if step == steps:
+            run.reason = f"reached --steps {steps}"
+            break
+        hess = _hessian(graph, point, name, names)
+        try:
+            np.linalg.cholesky(hess)  # positive definite: a Newton step is a descent step
+            d = -np.linalg.solve(hess, g)
+        except np.linalg.LinAlgError:
+            d = -g
+        t, slope = 1.0, float(g @ d)
+        for _ in range(60):
+            trial = _move(point, names, t * d)
+            if _loss_and_gradient(graph, trial, name, names)[0] <= loss + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            run.reason = f"stopped: no step along the search direction lowers the loss at {step}"
+            break
+        point = trial
     return run
 
 
