@@ -65,7 +65,7 @@ def hessian(point: Point, output: int, wrt: list[str]) -> dict[str, dict[str, np
     return h
 
 
-def _inner(d: Derivative, vector: dict[str, np.ndarray]) -> int | None:
+def inner(d: Derivative, vector: dict[str, np.ndarray]) -> int | None:
     """Add s = sum over x of sum(d f/dx * v_x) to the derivative graph; its node, or None."""
     g, total = d.graph, None
     for name, v in vector.items():
@@ -93,7 +93,7 @@ def hvp(
     """H v without forming H: the gradient of <grad f, v>."""
     d = derivative(point.graph, point.values, output, wrt)
     ids = point.graph.input_ids
-    s = _inner(d, vector)
+    s = inner(d, vector)
     adj = _adjoints(d, s) if s is not None else [None] * len(d.graph)
     return {x: _zeros_or(adj[ids[x]], np.shape(point.values[ids[x]])) for x in wrt}
 
@@ -105,7 +105,7 @@ def jvp(point: Point, output: int, vector: dict[str, np.ndarray]) -> np.ndarray:
     u = graph.input_ids[SEED]
     values = [*point.values, np.zeros(np.shape(point.values[output]))]
     d = derivative(graph, values, output, list(vector), seed=u)
-    s = _inner(d, vector)
+    s = inner(d, vector)
     if s is None:
         return np.zeros(np.shape(point.values[output]))
     return _zeros_or(_adjoints(d, s)[u], np.shape(point.values[output]))

@@ -98,6 +98,9 @@ class Traced:
             return self.builder.op("reshape", [self], shape=np.shape(value))
         return self.builder.op("index", [self], key=key)
 
+    def __array__(self, *args, **kwargs):
+        raise self.builder.unsupported("a conversion of a recorded value to an array")
+
     def __bool__(self):
         raise self.builder.unsupported("a branch on a value that depends on the inputs")
 

@@ -27,6 +27,7 @@ from .oracle import (
     sample,
     sample_domains,
 )
+from .second_rules import check_second
 from .symbolic import Budget, SympyTimeout, time_budget
 
 
@@ -230,7 +231,29 @@ def check_ops(points: int = 200, tol: Tolerances | None = None) -> list[Result]:
         )
         for inputs, value, partials in op.conventions:
             results.append(_convention(op, inputs, value, partials))
+    for op in REGISTRY.values():
+        results.append(_second(op, max(points // 4, 1), tol))
     return results
+
+
+def _second(op, points: int, tol: Tolerances) -> Result:
+    """One op's second derivative, as the recorded backward graph gives it."""
+    r = check_second(
+        op, sample_inputs(op, points), tol.rtol, tol.atol, tol.fd_rtol, tol.fd_atol,
+        attrs=op.example_attrs,
+    )  # fmt: skip
+    status, detail = (PASS if r.passed else FAIL), ""
+    if r.worst and r.worst[0] == "not recorded":
+        status = "skipped: its rule cannot be recorded as a graph yet"
+    elif r.worst:
+        oracle, x, got, want = r.worst
+        detail = f"against {oracle} at {x}: recorded {got}, expected {want}"
+    elif r.sympy_error is None:
+        status = "skipped: SymPy too slow (finite differences agree)"
+    error = max(r.fd_error, r.sympy_error or 0.0)
+    label = f"{op.name}''"
+    return Result("second derivatives", label, "", "second", r.points, status, error, 0, detail,
+                  kinks=r.kinks)  # fmt: skip
 
 
 def _convention(op, inputs, value, partials) -> Result:
