@@ -35,13 +35,20 @@ class NodeView:
 
 @dataclass(frozen=True)
 class Claim:
-    """`expect f == expr` (kind "value") or `expect diff(f, x) == expr` (kind "diff")."""
+    """`expect f == expr` (kind "value") or `expect diff(f, x) == expr` (kind "diff");
+    `diff(f, x, y, ...)` differentiates by x, then by each name in `then`."""
 
     kind: str
     target: str
     wrt: str | None
     node: int
     span: Span
+    then: tuple[str, ...] = ()
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Every name differentiated by, in order."""
+        return () if self.wrt is None else (self.wrt, *self.then)
 
     @property
     def text(self) -> str:

@@ -56,7 +56,9 @@ class Builder:
         new.outputs = [(name, m[i]) for name, i in g.outputs]
         new.symbols = {name: m[i] for name, i in g.symbols.items() if m[i] >= 0}
         new.claims = [
-            Claim(c.kind, c.target, c.wrt, m[c.node], c.span) for c in g.claims if m[c.node] >= 0
+            Claim(c.kind, c.target, c.wrt, m[c.node], c.span, c.then)
+            for c in g.claims
+            if m[c.node] >= 0
         ]
         new.ranges = dict(g.ranges)
         new.shapes = dict(g.shapes)

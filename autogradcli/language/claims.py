@@ -20,16 +20,18 @@ def read_claim(p, stmt: list) -> None:
         )
     lhs = stmt[1:split]
     texts = [t[1] for t in lhs]
+    order = (len(lhs) - 4) // 2  # diff(f, x1, ..., xk): 4 + 2k tokens
+    shape = ["(", *[","] * order, ")"]
     if len(lhs) == 1 and lhs[0][0] == "name":
-        kind, target, wrt = "value", texts[0], None
-    elif len(lhs) == 6 and texts[0] == "diff" and texts[1::2] == ["(", ",", ")"]:
-        kind, target, wrt = "diff", texts[2], texts[4]
+        kind, target, names = "value", texts[0], []
+    elif order >= 1 and len(lhs) == 4 + 2 * order and texts[0] == "diff" and texts[1::2] == shape:
+        kind, target, names = "diff", texts[2], texts[4::2]
     else:
         p.fail(
-            "the left side of expect must be a name or diff(name, input)",
+            "the left side of expect must be a name, diff(name, input) or diff(name, x, y)",
             lhs[0][2] if lhs else start,
             lhs[-1][3] if lhs else end,
-            "write: expect diff(f, x) == cos(x)",
+            "write: expect diff(f, x) == cos(x)   or   expect diff(f, x, x) == -sin(x)",
         )
     if target not in g.symbols and target not in g.input_ids:
         i = lhs[2 if kind == "diff" else 0]
@@ -39,14 +41,15 @@ def read_claim(p, stmt: list) -> None:
             i[3],
             suggest(target, [*g.symbols, *g.input_ids]) or "claims follow the lines they check",
         )
-    if wrt is not None and wrt not in g.input_ids:
-        i = lhs[4]
-        p.fail(
-            f"expect: '{wrt}' is not an input of the formula",
-            i[2],
-            i[3],
-            suggest(wrt, list(g.input_ids)) or "diff(f, x) differentiates by an input",
-        )
+    for k, wrt in enumerate(names):
+        if wrt not in g.input_ids:
+            i = lhs[4 + 2 * k]
+            p.fail(
+                f"expect: '{wrt}' is not an input of the formula",
+                i[2],
+                i[3],
+                suggest(wrt, list(g.input_ids)) or "diff(f, x) differentiates by an input",
+            )
     if split + 1 >= len(stmt):
         p.fail("expected an expression after '=='", stmt[split][2], stmt[split][3])
     known = len(g.input_ids)
@@ -60,4 +63,5 @@ def read_claim(p, stmt: list) -> None:
             g.ends[i],
             "a claim may only use names the formula defines or uses",
         )
-    g.claims.append(Claim(kind, target, wrt, node, p.span(start, end)))
+    wrt, then = (names[0], tuple(names[1:])) if names else (None, ())
+    g.claims.append(Claim(kind, target, wrt, node, p.span(start, end), then))

@@ -98,7 +98,7 @@ def check_graph(
             graph,
             path,
             claim.text,
-            claim.wrt or "",
+            ", ".join(claim.variables),
             "claim",
             line,
             lhs,

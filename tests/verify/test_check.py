@@ -61,6 +61,22 @@ def test_claims_prove_and_fail_with_their_line(tmp_path):
     assert f"{path}:4:" in result.stdout
 
 
+def test_second_and_mixed_derivative_claims(tmp_path):
+    path = write(
+        tmp_path,
+        "# range: x in [0.1, 2], y in [-1, 1]\nf = x^3 * sin(y)\n"
+        "expect diff(f, x, y) == 3*x^2*cos(y)\n"
+        "expect diff(f, x, x) == 6*x*sin(y)\n"
+        "expect diff(f, y, y, x) == -3*x^2*sin(y)\n"
+        "expect diff(f, x, x) == 5*x*sin(y)\n",
+    )
+    rows = [r for r in check_file(path, points=8) if r.kind == "claim"]
+    assert [(r.line, r.wrt, r.status) for r in rows] == [
+        (3, "x, y", "pass"), (4, "x, x", "pass"), (5, "y, y, x", "pass"), (6, "x, x", "fail"),
+    ]  # fmt: skip
+    assert rows[0].proof == "proved"
+
+
 def test_planted_wrong_rule_is_caught_and_located(tmp_path, wrong_sin):
     path = write(tmp_path, "u = x^2 + y\nv = exp(u) * 0.5\nf = v + sin(u) * y\n")
     rows = check_file(path, points=5)
@@ -149,6 +165,8 @@ def test_range_option_and_directive(tmp_path):
         ("f = x\nexpect g == x\n", "'g' is not defined above", "2:8"),
         ("f = x\nexpect diff(f, q) == 1\n", "'q' is not an input", "2:16"),
         ("f = x\nexpect diff(f) == 1\n", "left side of expect", "2:8"),
+        ("f = x\nexpect diff(f, x, q) == 1\n", "'q' is not an input", "2:19"),
+        ("f = x\nexpect diff(f, x, ) == 1\n", "left side of expect", "2:8"),
         ("f = x\nexpect f == x + w\n", "'w' is not an input", "2:17"),
         ("f = x == 1\n", "unexpected '=='", "1:7"),
         ("f = sum(x)\n# shape: x [2]\n", "malformed shape directive", "2:10"),
