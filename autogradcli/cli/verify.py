@@ -68,6 +68,9 @@ def diff_command(
         bool, typer.Option("--simplify/--no-simplify", help="Simplify each derivative.")
     ] = True,
     sympy_timeout: TimeoutOpt = 10.0,
+    order: Annotated[
+        int, typer.Option("--order", min=1, max=2, help="2: the Hessian (upper triangle).")
+    ] = 1,
 ) -> None:
     """Print the symbolic derivative of each output with respect to each input (SymPy)."""
     from ..engines.evaluate import pick_outputs, pick_wrt
@@ -92,7 +95,7 @@ def diff_command(
     if deep:
         raise AgradError(deep.removeprefix("skipped: "), None, "check it numerically: agrad check")
     try:
-        pairs = derivatives(graph, outs, names, simplify, sympy_timeout)
+        pairs = derivatives(graph, outs, names, simplify, sympy_timeout, order)
     except SympyTimeout:
         raise AgradError(
             f"SymPy did not finish within {sympy_timeout:g} s",
@@ -124,21 +127,38 @@ def _diff_text(pairs, fmt: DiffFormat) -> str:
                 body = agrad_text(simple)
             except AgradError:
                 body = agrad_text(raw)
-            names.append(f"d{out}_d{w}")
+            names.append(f"d2{out}_d{w[0]}_d{w[1]}" if isinstance(w, tuple) else f"d{out}_d{w}")
             lines.append(f"{names[-1]} = {body}")
         return "\n".join(lines + names)
     for out, w, _, simple in pairs:
         if fmt is DiffFormat.latex:
-            lines.append(f"\\frac{{\\partial {out}}}{{\\partial {w}}} = {sp.latex(simple)}")
+            lines.append(f"{_latex_name(out, w)} = {sp.latex(simple)}")
         else:
             pretty = sp.pretty(simple, use_unicode=True)
-            lead = f"∂{out}/∂{w} = "
+            lead = f"{_text_name(out, w)} = "
             pad = " " * len(lead)
             body = pretty.splitlines()
             mid = len(body) // 2
             lines.append("\n".join((lead if k == mid else pad) + row for k, row in enumerate(body)))
             lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _text_name(out: str, w) -> str:
+    """∂f/∂x, ∂²f/∂x², ∂²f/∂x∂y."""
+    if not isinstance(w, tuple):
+        return f"∂{out}/∂{w}"
+    x, y = w
+    return f"∂²{out}/∂{x}²" if x == y else f"∂²{out}/∂{x}∂{y}"
+
+
+def _latex_name(out: str, w) -> str:
+    """The same in LaTeX."""
+    if not isinstance(w, tuple):
+        return f"\\frac{{\\partial {out}}}{{\\partial {w}}}"
+    x, y = w
+    below = f"\\partial {x}^{{2}}" if x == y else f"\\partial {x} \\partial {y}"
+    return f"\\frac{{\\partial^{{2}} {out}}}{{{below}}}"
 
 
 def _tolerance(value: float) -> float:

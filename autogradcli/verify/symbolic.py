@@ -241,8 +241,10 @@ def derivatives(
     wrt: list[str],
     simplify: bool = True,
     timeout: float | None = 10.0,
+    order: int = 1,
 ) -> list[tuple]:
-    """(output, input, derivative, simplified derivative) for each pair.
+    """(output, input, derivative, simplified derivative) for each pair; with `order` 2 the
+    input is a pair (x, y) for each entry of the Hessian's upper triangle.
 
     The simplified form is the plain one when simplify is off or runs out of time. `timeout`
     is one budget for all of it.
@@ -251,11 +253,15 @@ def derivatives(
     sp = sympy()
     with time_budget(timeout):
         sym = to_sympy(graph)
-        pairs = [
-            (name, w, gradient(sp, sym.exprs[node], sym.symbols[w]))
-            for name, node in outputs
-            for w in wrt
-        ]
+        pairs = []
+        for name, node in outputs:
+            for k, w in enumerate(wrt):
+                first = gradient(sp, sym.exprs[node], sym.symbols[w])
+                if order == 1:
+                    pairs.append((name, w, first))
+                    continue
+                for v in wrt[k:]:
+                    pairs.append((name, (w, v), gradient(sp, first, sym.symbols[v])))
     out = []
     for name, w, d in pairs:
         simple = d

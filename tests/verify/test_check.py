@@ -263,6 +263,38 @@ def test_diff_agrad_format_round_trips_through_eval(tmp_path, text, at):
         assert back["outputs"][f"df_d{name}"]["value"] == pytest.approx(g, rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        ("f = (1 - x)^2 + 100 * (y - x^2)^2", {"x": -1.2, "y": 1.0}),
+        ("f = exp(sin(x)) / (1 + y^2) + log1p(x^2) * y", {"x": 0.4, "y": 1.7}),
+    ],
+)
+def test_diff_order_2_round_trips_to_the_engines_hessian(tmp_path, text, at):
+    src = write(tmp_path, text + "\n")
+    result = agrad("diff", src, "--order", "2", "--format", "agrad", "--no-simplify")
+    assert result.exit_code == 0, result.output
+    hessian = write(tmp_path, result.stdout, "h.txt")
+    values = [f"{k}={v}" for k, v in at.items()]
+    back = json.loads(agrad("eval", hessian, "--at", *values, "-f", "json").stdout)["outputs"]
+    engine = json.loads(agrad("eval", src, "--at", *values, "--hessian", "-f", "json").stdout)
+    h = engine["outputs"]["f"]["hessian"]
+    assert set(back) == {"d2f_dx_dx", "d2f_dx_dy", "d2f_dy_dy"}
+    for (x, y), name in [(("x", "x"), "d2f_dx_dx"), (("x", "y"), "d2f_dx_dy"),
+                         (("y", "y"), "d2f_dy_dy")]:  # fmt: skip
+        assert back[name]["value"] == pytest.approx(h[x][y], rel=1e-12)
+
+
+def test_diff_order_2_text_and_latex():
+    seed = str(ROOT / "samples" / "seed.txt")
+    text = agrad("diff", seed, "--order", "2", "--wrt", "a,b")
+    assert [line for line in text.stdout.splitlines() if line] == [
+        "∂²f/∂a² = 0", "∂²f/∂a∂b = 2⋅b", "∂²f/∂b² = 2⋅a + 6⋅b",
+    ]  # fmt: skip
+    latex = agrad("diff", seed, "--order", "2", "--wrt", "c,d", "--latex")
+    assert r"\frac{\partial^{2} f}{\partial c \partial d} = 2 d" in latex.stdout
+
+
 def test_diff_text_and_latex():
     seed = str(ROOT / "samples" / "seed.txt")
     text = agrad("diff", seed, "--wrt", "a")
