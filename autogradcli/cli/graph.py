@@ -94,8 +94,16 @@ def graph_command(
         int | None, typer.Option("--dpi", min=10, max=2400, help="Resolution of png output.")
     ] = None,
     backward: Annotated[
-        bool, typer.Option("--backward", help="Draw how each gradient accumulates (needs --at).")
+        bool,
+        typer.Option("--backward", help="Draw the recorded backward pass as a graph (needs --at)."),
     ] = False,
+    adjoints: Annotated[
+        bool, typer.Option("--adjoints", help="Draw how each gradient accumulates (needs --at).")
+    ] = False,
+    order: Annotated[
+        int | None,
+        typer.Option("--order", min=1, max=2, help="With --backward, 2: the pass after it too."),
+    ] = None,
     collapse: Annotated[
         bool, typer.Option("--collapse", help="One box per named intermediate.")
     ] = False,
@@ -144,9 +152,10 @@ def graph_command(
     if points:
         inputs = bind(graph, parse_assignments(points))
         ev = evaluate(graph, inputs, output, None, edges=True)
-    elif backward:
+    elif backward or adjoints:
+        flag = "--backward" if backward else "--adjoints"
         raise AgradError(
-            "--backward draws gradients, which need values", None, "pass the inputs: --at a=1 b=2"
+            f"{flag} draws gradients, which need values", None, "pass the inputs: --at a=1 b=2"
         )
     elif output:
         from ..engines.evaluate import pick_outputs
@@ -157,11 +166,30 @@ def graph_command(
             None,
             "pass the inputs: --at a=1 b=2",
         )
-    view = build(graph, ev, focus, depth, collapse, backward)
+    if order is not None and not backward:
+        raise AgradError("--order draws further backward passes", None, "add --backward")
+    if backward and adjoints:
+        raise AgradError("--backward and --adjoints are two drawings", None, "choose one")
+    if backward:
+        view = _backward_view(graph, ev, focus, depth, collapse, order or 1)
+    else:
+        view = build(graph, ev, focus, depth, collapse, adjoints)
     big = warn_if_big(view)
     if big:
         typer.echo(big, err=True)
     _write_graph(view, chosen, digits, out, file, dpi)
+
+
+def _backward_view(graph, ev, focus, depth, collapse, order: int):
+    """The recorded backward pass of the first output (or --output) as its own graph."""
+    from ..engines.evaluate import Evaluation
+    from ..engines.higher import backward_graph
+    from ..render.view import build
+
+    out = ev.outputs[0].node
+    g2, values, first = backward_graph(graph, ev.inputs, out, order)
+    shown = Evaluation(g2, ev.inputs, values, [], [], None, [])
+    return build(g2, shown, focus, depth, collapse, first_backward=first)
 
 
 def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None, dpi) -> None:

@@ -147,6 +147,24 @@ def derivatives(point: Point, output: int, x: str, order: int) -> list[float]:
     return out
 
 
+def backward_graph(
+    graph: Graph, inputs: dict[str, np.ndarray], output: int, order: int = 1
+) -> tuple[Graph, list, int]:
+    """The graph to draw for `agrad graph --backward`: the forward nodes, then the recorded
+    backward pass of `output` (with `order` 2, then the pass of the Hessian along ones: H·1).
+    Returns the graph, every node's value, and the first backward node's id."""
+    point = at(graph, inputs)
+    names = list(graph.input_ids)
+    d = derivative(point.graph, point.values, output, names)
+    if order == 2:
+        ones = {n: np.ones(np.shape(point.values[i])) for n, i in graph.input_ids.items()}
+        s = inner(d, ones)
+        if s is not None:
+            d.graph.names[s] = "∇f·1"
+            d = derivative(d.graph, d.values, s, names)
+    return d.graph, d.values, len(graph)
+
+
 @dataclass
 class Higher:
     """What `agrad eval` reports beyond the gradient for one output."""

@@ -65,6 +65,11 @@ class Traced:
         self.builder, self.id, self.value = builder, i, value
 
     @property
+    def constant(self) -> bool:
+        """True when no input reaches this node: its value may be used as a number."""
+        return self.builder.constant(self.id)
+
+    @property
     def shape(self) -> tuple[int, ...]:
         return np.shape(self.value)
 
@@ -277,6 +282,8 @@ def derivative(
         result.grads[name] = node
         if node is not None:
             new.add_output(f"d{out_name}/d{name}", node)
+            if new.names[node] is None and node >= len(graph):
+                new.names[node] = f"d{out_name}/d{name}"
     return result
 
 

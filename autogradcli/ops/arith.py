@@ -52,10 +52,12 @@ def power(x, y):
 
 def _pow_vjp(g, out, x, y, needs=(True, True)):
     dx = dy = None
-    known = isinstance(y, (float, int, np.number, np.ndarray))  # not a traced stand-in
+    # A number, or a recorded value that is a constant of the graph (not a traced stand-in).
+    known = isinstance(y, (float, int, np.number, np.ndarray)) or getattr(y, "constant", False)
     if needs[0] and known and np.ndim(y) == 0:  # a scalar exponent: NumPy's fast powers
         exponent = float(y)
-        dx = g * 0.0 if exponent == 0 else g * (exponent * power(x, exponent - 1.0))
+        base = x if exponent == 2.0 else power(x, exponent - 1.0)  # x^1 is x, exactly
+        dx = g * 0.0 if exponent == 0 else g * (exponent * base)
     elif needs[0]:
         dx = g * np.where(y == 0, 0.0, y * np.power(x, y - 1.0))
     if needs[1]:

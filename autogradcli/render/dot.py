@@ -15,6 +15,7 @@ STYLE = {
     "op": 'shape=box, style="rounded,filled", fillcolor="#fef9c3", color="#a16207"',
     "output": 'shape=box, style="rounded,filled,bold", fillcolor="#dcfce7", color="#15803d", '
     "penwidth=2",
+    "adjoint": 'shape=box, style="rounded,filled", fillcolor="#fee2e2", color="#b91c1c"',
 }
 
 
@@ -40,7 +41,7 @@ def dot_lines(view: View, digits: int = 4) -> Iterator[str]:
 
 
 def _dot(view: View, digits: int) -> Iterator[str]:
-    title = "adjoints" if view.backward else "agrad"
+    title = "adjoints" if view.backward else "backward" if view.first_backward else "agrad"
     yield (
         f"digraph {title} {{\n"
         '  graph [rankdir=LR, fontname="Helvetica", fontsize=11];\n'

@@ -9,12 +9,14 @@ SHAPES = {
     "const": ('["', '"]'),
     "op": ('("', '")'),
     "output": ('[["', '"]]'),
+    "adjoint": ('("', '")'),
 }
 CLASSES = {
     "input": "fill:#dbeafe,stroke:#1d4ed8",
     "const": "fill:#f3f4f6,stroke:#9ca3af",
     "op": "fill:#fef9c3,stroke:#a16207",
     "output": "fill:#dcfce7,stroke:#15803d",
+    "adjoint": "fill:#fee2e2,stroke:#b91c1c",
 }
 
 
@@ -28,7 +30,8 @@ def mermaid(view: View, digits: int = 4) -> str:
     """The Mermaid text of a view."""
     lines = ["flowchart LR"]
     for kind, style in CLASSES.items():
-        lines.append(f"  classDef {kind} {style}")
+        if kind != "adjoint" or view.first_backward is not None:
+            lines.append(f"  classDef {kind} {style}")
     for item in view.items:
         left, right = SHAPES[item.kind]
         label = "<br/>".join(escape(t) for t in label_lines(view, item, digits))

@@ -50,6 +50,7 @@ class View:
     links: list[Link]
     ev: Evaluation | None = None
     backward: bool = False
+    first_backward: int | None = None  # drawing a recorded backward pass: its first node
 
     def value(self, i: int):
         """The value of node i, when evaluated."""
@@ -124,10 +125,18 @@ def build(
     depth: int | None = None,
     collapse: bool = False,
     backward: bool = False,
+    first_backward: int | None = None,
 ) -> View:
-    """Choose, group and label the nodes to draw."""
+    """Choose, group and label the nodes to draw; nodes from `first_backward` on are the
+    recorded backward pass (drawn as adjoints)."""
     with paused_gc():
-        return _build(graph, ev, focus, depth, collapse, backward)
+        view = _build(graph, ev, focus, depth, collapse, backward)
+    if first_backward is not None:
+        view.first_backward = first_backward
+        for item in view.items:
+            if item.id >= first_backward and item.kind == "op":
+                item.kind = "adjoint"
+    return view
 
 
 def _build(graph, ev, focus, depth, collapse, backward) -> View:
@@ -269,7 +278,7 @@ def label_lines(view: View, item: Item, digits: int = 4) -> list[str]:
     if value is not None and item.kind != "const":
         lines.append(f"value {fmt(value, digits)}")
     adjoint = view.adjoint(item.id)
-    if view.ev is not None and item.kind != "const":
+    if view.ev is not None and view.ev.outputs and item.kind != "const":
         lines.append("grad " + ("0" if adjoint is None else fmt(adjoint, digits)))
     return lines
 

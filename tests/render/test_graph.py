@@ -86,7 +86,15 @@ def test_dot_is_deterministic_and_shapes_differ_by_kind():
 @needs_dot
 @pytest.mark.parametrize("sample", SAMPLES)
 @pytest.mark.parametrize(
-    "options", [[], ["values"], ["values", "--backward"], ["--collapse"], ["--optimize"]]
+    "options",
+    [
+        [],
+        ["values"],
+        ["values", "--adjoints"],
+        ["values", "--backward"],
+        ["--collapse"],
+        ["--optimize"],
+    ],
 )
 def test_every_sample_is_accepted_by_graphviz(sample, options):
     args = ["graph", f"samples/{sample}"]
@@ -130,9 +138,24 @@ def test_labels_and_tooltips_are_escaped(tmp_path):
     assert escape('say "hi" <b> & more') == "say #quot;hi#quot; &lt;b&gt; &amp; more"
 
 
-def test_backward_needs_values_and_reverses_edges():
+def test_the_backward_pass_drawn_as_its_own_graph():
     assert agrad("graph", "samples/seed.txt", "--backward").exit_code == 2
-    out = agrad("graph", "samples/seed.txt", *SEED_AT, "--backward").stdout
+    args = ["graph", "samples/seed.txt", *SEED_AT, "--backward", "-f", "json"]
+    doc = json.loads(agrad(*args).stdout)
+    kinds = {n["id"]: n["kind"] for n in doc["nodes"]}
+    grads = {n["name"]: n["value"] for n in doc["nodes"] if n["kind"] == "output"}
+    assert grads == {"df/da": 4.0, "df/db": 16.0, "df/dc": 16.0, "df/dd": -24.0}
+    assert sum(k == "adjoint" for k in kinds.values()) >= 6  # the chain rule's products
+    assert all(int(i[1:]) >= 12 for i, k in kinds.items() if k == "adjoint")  # after forward
+    second = json.loads(agrad(*args, "--order", "2").stdout)
+    rows = {n["name"]: n["value"] for n in second["nodes"] if n["kind"] == "output"}
+    assert rows == {"d∇f·1/da": 4.0, "d∇f·1/db": 18.0, "d∇f·1/dc": 8.0, "d∇f·1/dd": -10.0}
+    assert agrad("graph", "samples/seed.txt", *SEED_AT, "--order", "2").exit_code == 2
+
+
+def test_adjoints_need_values_and_reverse_edges():
+    assert agrad("graph", "samples/seed.txt", "--adjoints").exit_code == 2
+    out = agrad("graph", "samples/seed.txt", *SEED_AT, "--adjoints").stdout
     assert 'n5 -> n2 [label="+4"' in out and 'n8 -> n7 [label="+(-16)"' in out
     assert "n3 [" not in out  # no gradient flows into a constant
 
