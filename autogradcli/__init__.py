@@ -17,6 +17,7 @@ _LAZY = {
     "Tensor": "tensors.tensor",
     "functional": "tensors.functional",
     "grad": "tensors.autograd",
+    "hessian_plan": "engines.higher",
     "is_grad_enabled": "tensors.grad_mode",
     "no_grad": "tensors.grad_mode",
     "optim": "tensors.optim",

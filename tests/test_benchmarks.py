@@ -35,3 +35,10 @@ def test_million_prints_a_row_per_size():
 def test_startup_prints_the_three_commands():
     text = bench("benchmarks/startup.py", "--runs", "1")
     assert "import floor" in text and "(table)" in text and "(json)" in text
+
+
+def test_hessian_prints_its_three_tables():
+    text = bench("benchmarks/hessian.py", "--points", "2000", "--dims", "4", "--repeat", "1")
+    assert "agrad Hessian plan" in text and "Rosenbrock, n = 4" in text
+    assert "| value + gradient + Hessian |" in text
+    assert "failed" not in text

@@ -147,6 +147,20 @@ def derivatives(point: Point, output: int, x: str, order: int) -> list[float]:
     return out
 
 
+def hessian_plan(graph: Graph, output: int | None = None):
+    """A compiled plan whose values are the gradient of `output` (named `d{f}/d{x}`) and whose
+    gradients are the Hessian's rows: the recorded backward graph, traced once into the flat
+    ufunc program (NumPy blocks for many points, Python floats for one). Elementwise graphs
+    of scalar inputs only (tracer.NotTraceable otherwise)."""
+    from .plan import Plan
+
+    node = graph.outputs[0][1] if output is None else output
+    example = {name: np.array(0.5) for name in graph.input_ids}  # shapes are all that count
+    point = at(graph, example)
+    d = derivative(point.graph, point.values, node, list(graph.input_ids))
+    return Plan.of(d.graph, [(n, i) for n, i in d.graph.outputs])
+
+
 def backward_graph(
     graph: Graph, inputs: dict[str, np.ndarray], output: int, order: int = 1
 ) -> tuple[Graph, list, int]:

@@ -237,3 +237,17 @@ def test_the_eval_flags_are_checked_before_any_work():
     Second(True, None, None, None, False).validate(None)
     with pytest.raises(AgradError, match="one input"):
         Second(False, None, None, 3, False).validate(["x", "y"])
+
+
+@pytest.mark.parametrize(("text", "at"), [p for p in PROGRAMS if "erf" not in p[0]])
+def test_the_hessian_plan_agrees_with_the_interpreter(text, at):
+    graph, p, out = point(text + "\n", **at)
+    want = higher.hessian(p, out, list(at))
+    grads, rows = higher.hessian_plan(graph).value_and_grad(**at)
+    for x in at:
+        assert grads[f"df/d{x}"] == pytest.approx(float(_gradient(graph, at)[x]), rel=1e-12)
+        for y in at:
+            assert rows[f"df/d{x}"][y] == pytest.approx(float(want[x][y]), rel=1e-10, abs=1e-12)
+    many = {k: np.full(5, v) for k, v in at.items()}
+    _, batch = higher.hessian_plan(graph).value_and_grad(**many)
+    np.testing.assert_allclose(batch["df/dx"]["y"], float(want["x"]["y"]), rtol=1e-10, atol=1e-12)
