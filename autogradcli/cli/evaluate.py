@@ -148,7 +148,6 @@ def eval_command(
             check=check,
             digits=digits,
             sympy_timeout=sympy_timeout,
-            hessian=hessian,
             hvp=hvp,
             jvp=jvp,
             order=order,
@@ -170,6 +169,7 @@ def eval_command(
             engine.value,
             output,
             split_names(wrt),
+            hessian,
         )
         return
     _refuse(
@@ -304,6 +304,7 @@ def _eval_batch(
     engine: str,
     output,
     wrt,
+    hessian: bool = False,
 ) -> None:
     """`agrad eval --at-file`: every row's values and gradients, as CSV or JSON."""
     import contextlib
@@ -332,7 +333,9 @@ def _eval_batch(
             stack.enter_context(bar)
             task = bar.add_task("evaluating", total=count_rows(points))
             tick = lambda n: bar.advance(task, n)  # noqa: E731
-        result = run_batch(graph, points, given, chunk, writer.write, tick, engine, outs, wrt)
+        result = run_batch(
+            graph, points, given, chunk, writer.write, tick, engine, outs, wrt, hessian
+        )
         writer.close(result)
     if result.nonfinite_rows:
         typer.echo(

@@ -54,6 +54,7 @@ def run_batch(
     engine: str = "auto",
     outputs: list[tuple[str, int]] | None = None,
     wrt: list[str] | None = None,
+    hessian: bool = False,
 ) -> BatchResult:
     """Evaluate every row of a points file; `write` receives each block of output rows.
 
@@ -61,25 +62,34 @@ def run_batch(
     PLAN_ROWS rows (tracing costs about as much as interpreting a few hundred rows) and the
     graph traces (every op elementwise, constants scalar). "compiled" insists on the plan,
     "interpreted" never uses it. `outputs` picks outputs (default: the file's), `wrt`
-    the inputs whose gradient columns are written (default: all).
+    the inputs whose gradient columns are written (default: all). With `hessian` (one output)
+    the second derivatives follow, as columns `d2f/dxdy`, computed from the recorded backward
+    graph (on the plan when it traces).
     """
     outs = list(graph.outputs) if outputs is None else outputs
     chosen = _wrt_inputs(graph, wrt)
+    layout = None
+    if hessian:
+        graph, outs, layout = _second_order(graph, outs, chosen)
     names, blocks = read_points(path, list(graph.input_ids), chunk)
     try:
-        return _run(graph, path, fixed, write, tick, engine, outs, chosen, names, blocks)
+        return _run(graph, path, fixed, write, tick, engine, outs, chosen, names, blocks, layout)
     finally:
         close = getattr(blocks, "close", None)
         if close is not None:
             close()
 
 
-def _run(graph, path, fixed, write, tick, engine, outs, chosen, names, blocks) -> BatchResult:
-    """run_batch once the points file is open."""
+def _run(
+    graph, path, fixed, write, tick, engine, outs, chosen, names, blocks, layout=None
+) -> BatchResult:
+    """run_batch once the points file is open; `layout` gives second-order columns."""
     _check_columns(graph, path, fixed, names)
     inputs = list(graph.input_ids)
     columns = [*inputs, *[o for o, _ in outs], *[f"d{o}/d{w}" for o, _ in outs for w in chosen]]
     keep = _keep(len(inputs), len(outs), [inputs.index(w) for w in chosen])
+    if layout is not None:
+        columns, keep = layout
     result = BatchResult(columns=columns, engine="interpreted")
     plan = None
     needs = engine_mod.needs_grad(graph, graph.input_ids.values())
@@ -168,6 +178,33 @@ def _wrt_inputs(graph: Graph, wrt: list[str] | None) -> list[str]:
             suggest(w, list(graph.input_ids)) or f"the inputs are: {', '.join(graph.input_ids)}",
         )
     return list(dict.fromkeys(wrt))
+
+
+def _second_order(graph: Graph, outs, chosen: list[str]):
+    """The graph of the output's gradient, its outputs (the value, then d f/dx for each chosen
+    x), and the columns to write: inputs, f, df/dx..., then d2f/dxdy for x, y chosen."""
+    from ..graph.derivative import check_recordable, derivative
+
+    if len(outs) != 1:
+        raise AgradError(
+            f"--hessian with --at-file writes one output's second derivatives; the file has "
+            f"{len(outs)}: {', '.join(o for o, _ in outs)}",
+            None,
+            "pick one with --output NAME",
+        )
+    check_recordable(graph)
+    (name, node), inputs = outs[0], list(graph.input_ids)
+    example = {n: np.array(0.5) for n in inputs}  # shapes are all a derivative graph keeps
+    with engine_mod.fp_watch():
+        d = derivative(graph, engine_mod.forward(graph, example), node, chosen)
+    zero = d.graph.add_const(0.0)  # an input the output does not depend on: d f/dx = 0
+    outs2 = [(name, node)] + [(f"d{name}/d{x}", d.grads[x] or zero) for x in chosen]
+    n_in, n_out, k = len(inputs), len(outs2), [inputs.index(x) for x in chosen]
+    head = list(range(n_in + n_out))
+    second = [n_in + n_out + o * n_in + j for o in range(1, n_out) for j in k]
+    columns = [*inputs, *[o for o, _ in outs2]]
+    columns += [f"d2{name}/d{x}d{y}" for x in chosen for y in chosen]
+    return d.graph, outs2, (columns, head + second)
 
 
 def _keep(n_inputs: int, n_outs: int, chosen: list[int]) -> list[int] | None:

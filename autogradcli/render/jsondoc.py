@@ -218,15 +218,20 @@ class BatchJson:
             return f"\x00{len(order) - 1}\x00"
 
         inputs = list(self.graph.input_ids)
-        outputs = {
-            o: {
+        have = set(result.columns)
+        outputs: dict = {}
+        for o, _ in self.outs:
+            entry = outputs[o] = {
                 "value": ref(o),
-                "gradient": {
-                    w: ref(f"d{o}/d{w}") for w in inputs if f"d{o}/d{w}" in result.columns
-                },
+                "gradient": {w: ref(f"d{o}/d{w}") for w in inputs if f"d{o}/d{w}" in have},
             }
-            for o, _ in self.outs
-        }
+            second = {
+                x: {y: ref(f"d2{o}/d{x}d{y}") for y in inputs if f"d2{o}/d{x}d{y}" in have}
+                for x in inputs
+                if f"d2{o}/d{x}d{x}" in have
+            }
+            if second:
+                entry["hessian"] = second
         warnings = (
             []
             if not result.nonfinite_rows

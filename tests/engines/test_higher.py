@@ -220,7 +220,7 @@ def test_eval_hvp_jvp_and_order_from_the_command_line(tmp_path):
         (["--order", "2"], "--order differentiates with respect to one input"),
         (["--hvp", "q=1"], "--hvp q=...: 'q' is not an input of the file"),
         (["--jvp", "a=[1,2]"], "--jvp a: the direction has shape (2,), the input ()"),
-        (["--at-file", "p.csv", "--hessian"], "--hessian cannot be used here"),
+        (["--at-file", "p.csv", "--hvp", "a=1"], "--hvp cannot be used here"),
     ],
 )
 def test_second_order_flags_that_cannot_be_honoured_are_errors(tmp_path, extra, message):
@@ -251,3 +251,33 @@ def test_the_hessian_plan_agrees_with_the_interpreter(text, at):
     many = {k: np.full(5, v) for k, v in at.items()}
     _, batch = higher.hessian_plan(graph).value_and_grad(**many)
     np.testing.assert_allclose(batch["df/dx"]["y"], float(want["x"]["y"]), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["interpreted", "compiled"])
+def test_at_file_hessian_matches_each_point(tmp_path, engine):
+    path = write(tmp_path, SEED, "seed.txt")
+    rng = np.random.default_rng(3)
+    rows = rng.uniform(-2, 2, size=(1500, 4))
+    points = tmp_path / "p.csv"
+    points.write_text("a,b,c,d\n" + "\n".join(",".join(map(repr, r.tolist())) for r in rows) + "\n")
+    result = agrad("eval", path, "--at-file", str(points), "--hessian", "--engine", engine,
+                   "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["engine"] == engine
+    graph = parse(SEED, "seed.txt")
+    for k in (0, 700, 1499):
+        at = dict(zip("abcd", rows[k], strict=True))
+        h = higher.hessian(higher.at(graph, {n: np.array(v) for n, v in at.items()}),
+                           graph.outputs[0][1], list("abcd"))  # fmt: skip
+        for x in "abcd":
+            for y in "abcd":
+                got = doc["outputs"]["f"]["hessian"][x][y][k]
+                assert got == pytest.approx(float(h[x][y]), rel=1e-12, abs=1e-12)
+
+
+def test_at_file_hessian_needs_one_output(tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text("x,y\n1,2\n")
+    result = agrad("eval", "samples/polar.txt", "--at-file", str(points), "--hessian")
+    assert result.exit_code == 2 and "pick one with --output NAME" in result.stderr
