@@ -38,6 +38,7 @@ class OutputResult:
     adjoints: list
     contributions: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     jacobian: dict[str, np.ndarray] | None = None
+    mode: str | None = None  # how the Jacobian was computed: "forward" or "reverse"
 
 
 @dataclass
@@ -118,7 +119,7 @@ def evaluate(
             grad = {w: _adjoint(adj, vals, j) for w, j in targets}
             result = OutputResult(name, node, np.asarray(vals[node]), grad, adj, record or {})
             if jacobian:
-                result.jacobian = _jacobian(graph, vals, node, needs, targets)
+                result.jacobian, result.mode = _jacobian(graph, vals, node, needs, targets)
             results.append(result)
     partials = engine.local_partials(graph, vals) if edges else None
     notices = _notices(graph, vals, results, needs, bool(events))
@@ -172,8 +173,36 @@ def _adjoint(adj: list, vals: list, j: int) -> np.ndarray:
     return np.zeros(np.shape(vals[j])) if adj[j] is None else np.asarray(adj[j], dtype=float)
 
 
-def _jacobian(graph, vals, node, needs, targets) -> dict[str, np.ndarray]:
-    """The full Jacobian: one reverse pass per element of the output."""
+def _jacobian(graph, vals, node, needs, targets) -> tuple[dict[str, np.ndarray], str]:
+    """The full Jacobian and the mode used: forward mode (one pass per input element) when
+    the inputs have fewer elements than the output and are all inputs, else reverse mode (one
+    pass per output element)."""
+    shape = np.shape(vals[node])
+    columns = sum(int(np.size(vals[j])) for _, j in targets)
+    if columns < int(np.prod(shape, dtype=int)) and all(w in graph.input_ids for w, _ in targets):
+        return _forward_jacobian(graph, vals, node, targets), "forward"
+    return _reverse_jacobian(graph, vals, node, needs, targets), "reverse"
+
+
+def _forward_jacobian(graph, vals, node, targets) -> dict[str, np.ndarray]:
+    """J e for each input element e, by differentiating the VJP with respect to its seed."""
+    from .higher import Point, jvp
+
+    point = Point(graph, vals)
+    out: dict[str, np.ndarray] = {}
+    for w, j in targets:
+        cols = []
+        for e in np.ndindex(np.shape(vals[j])):
+            direction = {n: np.zeros(np.shape(vals[i])) for n, i in graph.input_ids.items()}
+            direction[w][e] = 1.0
+            cols.append(jvp(point, node, direction))
+        stacked = np.stack(cols, axis=-1) if cols else np.zeros((*np.shape(vals[node]), 0))
+        out[w] = stacked.reshape(np.shape(vals[node]) + np.shape(vals[j]))
+    return out
+
+
+def _reverse_jacobian(graph, vals, node, needs, targets) -> dict[str, np.ndarray]:
+    """One reverse pass per element of the output."""
     shape = np.shape(vals[node])
     rows: dict[str, list] = {w: [] for w, _ in targets}
     for k in range(int(np.prod(shape, dtype=int))):

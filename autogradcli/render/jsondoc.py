@@ -36,6 +36,7 @@ def evaluation_dict(ev: Evaluation, nodes: bool = False, edges: bool = False) ->
         }
         if r.jacobian is not None:
             entry["jacobian"] = {w: jsonable(v) for w, v in r.jacobian.items()}
+            entry["mode"] = r.mode
         outputs[r.name] = entry
     doc: dict[str, Any] = {
         "file": g.source.name if g.source else None,

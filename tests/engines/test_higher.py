@@ -281,3 +281,21 @@ def test_at_file_hessian_needs_one_output(tmp_path):
     points.write_text("x,y\n1,2\n")
     result = agrad("eval", "samples/polar.txt", "--at-file", str(points), "--hessian")
     assert result.exit_code == 2 and "pick one with --output NAME" in result.stderr
+
+
+def test_jacobian_mode_follows_the_shapes_and_both_modes_agree():
+    from autogradcli.engines import evaluate as ev_mod
+
+    graph = parse("x = [1, 2, 3, 4]\nf = sin(x * a) * b + x * b^2\n", "t.txt")
+    inputs = {"a": np.array(0.4), "b": np.array(-1.3)}
+    ev = evaluate(graph, inputs, jacobian=True)
+    r = ev.outputs[0]
+    assert r.mode == "forward"  # 2 input elements, 4 output elements
+    targets = [(w, graph.input_ids[w]) for w in "ab"]
+    needs = higher.engine.needs_grad(graph, graph.input_ids.values())
+    reverse = ev_mod._reverse_jacobian(graph, ev.values, r.node, needs, targets)
+    for w in "ab":
+        np.testing.assert_allclose(r.jacobian[w], reverse[w], rtol=1e-13, atol=1e-15)
+    wide = parse("f = sum(w * w) * w\n", "t.txt")  # 3 inputs elements, 3 output elements
+    out = evaluate(wide, {"w": np.array([1.0, 2.0, 3.0])}, jacobian=True).outputs[0]
+    assert out.mode == "reverse"
