@@ -343,6 +343,10 @@ def compile_command(
     file: FileArg = None,
     expr: ExprOpt = None,
     out: Annotated[str | None, out_option("the module (a .py file)")] = None,
+    hessian: Annotated[
+        bool,
+        typer.Option("--hessian", help="Compile the gradient instead: its grads are the Hessian."),
+    ] = False,
 ) -> None:
     """Write a standalone NumPy module with value_and_grad(**inputs) for a formula file."""
     from ..codegen.compile import compile_graph
@@ -353,7 +357,12 @@ def compile_command(
     if out:
         check_target(out, [file])
     graph = formula(file, expr)
-    source = compile_graph(graph, _origin(graph))
+    origin = _origin(graph)
+    if hessian:
+        from ..engines.higher import gradient_graph
+
+        graph = gradient_graph(graph)
+    source = compile_graph(graph, origin)
     write_text(out or "-", source, [file])
     if out and out != "-":
         note(f"wrote {out}")

@@ -147,6 +147,25 @@ def derivatives(point: Point, output: int, x: str, order: int) -> list[float]:
     return out
 
 
+def gradient_graph(graph: Graph, output: int | None = None) -> Graph:
+    """The recorded backward graph of `output` (default: the first) for scalar inputs, whose
+    outputs are the gradient `d{f}/d{x}`: evaluating it gives the gradient, and its own
+    gradients are the Hessian's rows. Rules branch only on constants and shapes, so one
+    recording serves every point of the same shapes."""
+    node = graph.outputs[0][1] if output is None else output
+    shapes = getattr(graph, "shapes", None) or {}  # `# shape:` directives; scalars otherwise
+    example = {name: np.full(shapes.get(name, ()), 0.5) for name in graph.input_ids}
+    try:
+        point = at(graph, example)
+    except AgradError as exc:
+        raise AgradError(
+            f"the gradient graph is recorded for fixed shapes, and these do not fit: {exc.message}",
+            exc.span,
+            "give each array input its shape in the file: # shape: W (3, 2), x (2)",
+        ) from None
+    return derivative(point.graph, point.values, node, list(graph.input_ids)).graph
+
+
 def hessian_plan(graph: Graph, output: int | None = None):
     """A compiled plan whose values are the gradient of `output` (named `d{f}/d{x}`) and whose
     gradients are the Hessian's rows: the recorded backward graph, traced once into the flat
@@ -154,11 +173,7 @@ def hessian_plan(graph: Graph, output: int | None = None):
     of scalar inputs only (tracer.NotTraceable otherwise)."""
     from .plan import Plan
 
-    node = graph.outputs[0][1] if output is None else output
-    example = {name: np.array(0.5) for name in graph.input_ids}  # shapes are all that count
-    point = at(graph, example)
-    d = derivative(point.graph, point.values, node, list(graph.input_ids))
-    return Plan.of(d.graph, [(n, i) for n, i in d.graph.outputs])
+    return Plan.of(gradient_graph(graph, output))
 
 
 def backward_graph(
