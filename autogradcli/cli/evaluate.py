@@ -140,37 +140,16 @@ def eval_command(
     points = assignments(ctx, at, values)
     graph = formula(file, expr, points)
     if at_file is not None:
-        _refuse(
-            "--at-file writes one row per point",
-            nodes=nodes,
-            edges=edges,
-            jacobian=jacobian,
-            check=check,
-            digits=digits,
-            sympy_timeout=sympy_timeout,
-            hvp=hvp,
-            jvp=jvp,
-            order=order,
-            taylor=taylor,
-        )
+        _refuse("--at-file writes one row per point", nodes=nodes, edges=edges,
+                jacobian=jacobian, check=check, digits=digits, sympy_timeout=sympy_timeout,
+                hvp=hvp, jvp=jvp, order=order, taylor=taylor)  # fmt: skip
         if fmt is EvalFormat.table:
             raise AgradError(
                 "--format table shows one point; --at-file writes csv or json", None, None
             )
         chosen = pick_format(fmt and fmt.value, out, BATCH_SUFFIXES, "csv")
-        _eval_batch(
-            graph,
-            at_file,
-            points,
-            chosen,
-            chunk or 100_000,
-            out,
-            strict,
-            engine.value,
-            output,
-            split_names(wrt),
-            hessian,
-        )
+        _eval_batch(graph, at_file, points, chosen, chunk or 100_000, out, strict,
+                    engine.value, output, split_names(wrt), hessian)  # fmt: skip
         return
     _refuse(
         "one point (--at) runs the interpreter; --engine and --chunk are for --at-file",
@@ -189,23 +168,8 @@ def eval_command(
         raise AgradError("--digits rounds tables; JSON always has every digit", None, None)
     second = Second(hessian, hvp, jvp, order, taylor)
     second.validate(split_names(wrt))
-    _eval_point(
-        graph,
-        points,
-        chosen,
-        out,
-        file,
-        output,
-        split_names(wrt),
-        nodes,
-        edges,
-        jacobian,
-        strict,
-        check,
-        sympy_timeout or 10.0,
-        digits or 6,
-        second,
-    )
+    _eval_point(graph, points, chosen, out, file, output, split_names(wrt), nodes, edges,
+                jacobian, strict, check, sympy_timeout or 10.0, digits or 6, second)  # fmt: skip
 
 
 def _refuse(why: str, **flags) -> None:

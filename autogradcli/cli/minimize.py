@@ -57,9 +57,7 @@ def minimize_command(
         typer.Option("--fix", metavar="NAME", help="Inputs that stay fixed (data, targets)."),
     ] = None,
     steps: Annotated[int, typer.Option("--steps", min=0, help="Most steps to take.")] = 1000,
-    lr: Annotated[
-        float | None, typer.Option("--lr", help="Learning rate [default: 0.01].")
-    ] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate [default: 0.01].")] = None,
     optimizer: Annotated[
         OptimizerName, typer.Option("--optimizer", help="Update rule.")
     ] = OptimizerName.adam,

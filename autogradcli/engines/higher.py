@@ -124,6 +124,18 @@ def _with_seed_input(graph: Graph) -> Graph:
     return g
 
 
+def nested_derivative(graph: Graph, values: list, node: int, names: tuple[str, ...]):
+    """d/d names[-1] ... d/d names[0] of the sum of a node's elements, by differentiating the
+    recorded backward graph once per name (each step sums the previous result's elements)."""
+    g, vals = graph, values
+    for name in names:
+        d = derivative(g, vals, node, [name])
+        if d.grads[name] is None:
+            return np.zeros(np.shape(values[graph.input_ids[names[-1]]]))
+        g, vals, node = d.graph, d.values, d.grads[name]
+    return np.asarray(vals[node], dtype=float)
+
+
 def derivatives(point: Point, output: int, x: str, order: int) -> list[float]:
     """d f/dx, d2 f/dx2, ... up to `order`, for a scalar input x and a scalar output."""
     ids = point.graph.input_ids

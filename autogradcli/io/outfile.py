@@ -87,9 +87,7 @@ def atomic_open(
     tmp = ""  # set as soon as the file exists, so an interrupt at any point removes it
     try:
         try:
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".part", dir=target.parent
-            )
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         except OSError as exc:
             raise write_error(path, exc) from None
         with os.fdopen(fd, mode, **kwargs) as fh:

@@ -85,22 +85,27 @@ def minimize(
         loss = float(result.value)
         grads = [result.gradient[n] for n in names]
         norm = float(np.sqrt(sum(np.sum(g * g) for g in grads)))
-        run.rows.append((step, loss, norm, point))
-        if progress:
-            progress(step, loss)
-        if not np.isfinite(loss) or not np.isfinite(norm):
-            run.reason = f"stopped: the loss or gradient became non-finite at step {step}"
-            break
-        if norm <= tol:
-            run.reason = f"converged: gradient norm {norm:.3g} <= tol {tol:g}"
-            break
-        if step == steps:
-            run.reason = f"reached --steps {steps}"
+        if _record(run, (step, loss, norm, point), steps, tol, progress):
             break
         for p, g in zip(params, grads, strict=True):
             p.grad = Tensor(g)
         opt.step()
     return run
+
+
+def _record(run: Run, row: tuple, steps: int, tol: float, progress) -> bool:
+    """Add a step's row; True (with the reason set) when the run ends there."""
+    step, loss, norm, _ = row
+    run.rows.append(row)
+    if progress:
+        progress(step, loss)
+    if not np.isfinite(loss) or not np.isfinite(norm):
+        run.reason = f"stopped: the loss or gradient became non-finite at step {step}"
+    elif norm <= tol:
+        run.reason = f"converged: gradient norm {norm:.3g} <= tol {tol:g}"
+    elif step == steps:
+        run.reason = f"reached --steps {steps}"
+    return bool(run.reason)
 
 
 def _loss_and_gradient(graph: Graph, point: dict, name: str, names: list[str]):
@@ -153,17 +158,8 @@ def newton(
     for step in range(steps + 1):
         loss, g = _loss_and_gradient(graph, point, name, names)
         norm = float(np.linalg.norm(g))
-        run.rows.append((step, loss, norm, {n: point[n].copy() for n in names}))
-        if progress:
-            progress(step, loss)
-        if not np.isfinite(loss) or not np.isfinite(norm):
-            run.reason = f"stopped: the loss or gradient became non-finite at step {step}"
-            break
-        if norm <= tol:
-            run.reason = f"converged: gradient norm {norm:.3g} <= tol {tol:g}"
-            break
-        if step == steps:
-            run.reason = f"reached --steps {steps}"
+        if _record(run, (step, loss, norm, {n: point[n].copy() for n in names}), steps, tol,
+                   progress):  # fmt: skip
             break
         hess = _hessian(graph, point, name, names)
         try:

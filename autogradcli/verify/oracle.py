@@ -14,6 +14,7 @@ import numpy as np
 
 from ..engines import interpreter as engine
 from ..engines.evaluate import Evaluation, evaluate
+from ..engines.higher import nested_derivative
 from ..errors import paused_gc
 from ..graph import Claim, Graph
 from ..ops import REGISTRY
@@ -363,7 +364,7 @@ def _claim_values(graph: Graph, ev: Evaluation) -> list[tuple[np.ndarray, np.nda
     for c in graph.claims:
         node = graph.symbols.get(c.target, graph.input_ids.get(c.target))
         if c.then:
-            lhs = _higher_claim(graph, ev.values, node, c.variables)
+            lhs = nested_derivative(graph, ev.values, node, c.variables)
         elif c.kind == "diff":
             wrt = graph.input_ids[c.wrt]
             adj = engine.backward(graph, ev.values, node, engine.needs_grad(graph, [wrt]))
@@ -372,20 +373,6 @@ def _claim_values(graph: Graph, ev: Evaluation) -> list[tuple[np.ndarray, np.nda
             lhs = np.asarray(np.sum(ev.values[node]), dtype=float)
         out.append((lhs, np.asarray(np.sum(ev.values[c.node]), dtype=float)))
     return out
-
-
-def _higher_claim(graph: Graph, values: list, node: int, names: tuple[str, ...]) -> np.ndarray:
-    """d/d names[-1] ... d/d names[0] of the sum of a node's elements, by differentiating the
-    recorded backward graph once per name (each step sums the previous result's elements)."""
-    from ..graph.derivative import derivative
-
-    g, vals = graph, values
-    for name in names:
-        d = derivative(g, vals, node, [name])
-        if d.grads[name] is None:
-            return np.zeros(np.shape(values[graph.input_ids[names[-1]]]))
-        g, vals, node = d.graph, d.values, d.grads[name]
-    return np.asarray(vals[node], dtype=float)
 
 
 def sample(graph: Graph, domains: dict, points: int, seed: int) -> Sample:

@@ -76,6 +76,21 @@ def _symbolic(op: Op, shapes: tuple, out_shape: tuple, attrs: dict):
     return _SYMBOLIC[key]
 
 
+def _sympy_values(op: Op, draws: list, out_shape: tuple, attrs: dict) -> np.ndarray:
+    """SymPy's Σ v_i w_j ∂²<g, f>/∂x_i ∂x_j at every drawn (x, g, v, w)."""
+    sizes = [int(np.size(x)) for x in draws[0][0]]
+    fn = _symbolic(op, tuple(np.shape(a) for a in draws[0][0]), out_shape, attrs)
+
+    def column(slot: int, k: int, j: int) -> np.ndarray:
+        return np.array([np.ravel(d[slot][k])[j] for d in draws])
+
+    args = [column(0, k, j) for k in range(op.arity) for j in range(sizes[k])]
+    args += [np.array([np.ravel(d[1])[j] for d in draws]) for j in range(int(np.prod(out_shape)))]
+    for slot in (2, 3):
+        args += [column(slot, k, j) for k in range(op.arity) for j in range(sizes[k])]
+    return np.asarray(fn(*args)[0], dtype=float)
+
+
 def check_second(
     op: Op,
     xs: list[np.ndarray],
@@ -124,22 +139,7 @@ def check_second(
     sym_err = None
     try:
         with time_budget(timeout):
-            fn = _symbolic(op, tuple(np.shape(a) for a in draws[0][0]), out_shape, attrs)
-        args = [
-            np.array([np.ravel(part)[j] for x, g, v, w in draws for part in [x[k]]])
-            for k in range(op.arity)
-            for j in range(int(np.size(draws[0][0][k])))
-        ]
-        args += [
-            np.array([np.ravel(d[1])[j] for d in draws]) for j in range(int(np.prod(out_shape)))
-        ]
-        for slot in (2, 3):
-            args += [
-                np.array([np.ravel(d[slot][k])[j] for d in draws])
-                for k in range(op.arity)
-                for j in range(int(np.size(draws[0][0][k])))
-            ]
-        sym = np.asarray(fn(*args)[0], dtype=float)
+            sym = _sympy_values(op, draws, out_shape, attrs)
         errs, oks = scaled_error(recorded, sym, rtol, atol)
         sym_err = float(errs.max())
         if not oks.all():
