@@ -246,11 +246,12 @@ def _eval_point(
                 show(console(file=fh))
         else:
             show(console())
-    for notice in ev.notices:
+    notices = [*ev.notices, *(n for r in more for n in r.notices)]
+    for notice in notices:
         typer.echo(notice.render(), err=True)
     report_failures(results)
-    if strict and ev.notices:
-        raise CheckFailed(f"{len(ev.notices)} non-finite result(s) under --strict")
+    if strict and notices:
+        raise CheckFailed(f"{len(notices)} non-finite result(s) under --strict")
     if any(r.failed for r in results):
         raise CheckFailed("the gradient check failed")
     if out:

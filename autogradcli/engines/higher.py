@@ -5,7 +5,7 @@ products, and the derivatives of one variable to any order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -215,6 +215,7 @@ class Higher:
     hvp: dict[str, np.ndarray] | None = None
     jvp: np.ndarray | None = None
     derivatives: list[float] | None = None  # d f/dx ... d^n f/dx^n of one input
+    notices: list = field(default_factory=list)  # where a nan or inf came from
 
 
 def higher(
@@ -240,8 +241,33 @@ def higher(
             r.jvp = jvp(point, node, jvp_)
         if order is not None:
             r.derivatives = derivatives(point, node, wrt[0], order)
+        if not _finite(r):
+            r.notices.append(_origin(point, node, name, wrt))
         results.append(r)
     return results
+
+
+def _finite(r: Higher) -> bool:
+    parts = [r.jvp, r.derivatives, *(r.hvp or {}).values()]
+    parts += [v for row in (r.hessian or {}).values() for v in row.values()]
+    return all(bool(np.isfinite(np.asarray(p, dtype=float)).all()) for p in parts if p is not None)
+
+
+def _origin(point: Point, node: int, name: str, wrt: list[str]):
+    """A notice naming where a second derivative's nan or inf was born: the first backward node
+    whose value is not finite carries the position of the forward node whose rule made it."""
+    from .evaluate import Notice
+
+    d = derivative(point.graph, point.values, node, wrt)
+    i = engine.first_nonfinite_value(d.graph, d.values)
+    if i is None:
+        return Notice("second", f"a second derivative of {name} is not finite", node, "", "")
+    g = d.graph
+    span = g.span(i)
+    kind = "nan" if np.isnan(np.asarray(d.values[i], dtype=float)).any() else "inf"
+    what = f"a second derivative of {name} is {kind}; first produced by the derivative rule here"
+    source = span.text() if span else ""
+    return Notice("second", f"{what} (n{i}, {g.ops[i]})", i, g.where(i), source)
 
 
 def direction(graph: Graph, given: dict[str, np.ndarray], inputs: dict, flag: str) -> dict:

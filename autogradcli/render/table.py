@@ -145,6 +145,11 @@ def ops_table(ops) -> Table:
         table.add_row(
             *map(_t, (op.name, op.syntax, str(op.arity), op.derivative, domain, op.kink, op.doc))
         )
+    table.caption = (
+        "Second derivatives differentiate these rules again, so they follow the same "
+        "conventions: abs'' = relu'' = sign'' = 0 (also at 0), max'' = min'' = 0 (also at a "
+        "tie), as PyTorch's double backward gives them; prod has none yet."
+    )
     return table
 
 

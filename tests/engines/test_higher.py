@@ -329,3 +329,13 @@ def test_interpreter_plan_and_compiled_module_agree_on_hessians(tmp_path, sample
             expected = float(want[x][y])
             assert planned[f"d{name}/d{x}"][y] == pytest.approx(expected, rel=1e-12, abs=1e-12)
             assert compiled[f"d{name}/d{x}"][y] == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_a_non_finite_second_derivative_is_located(tmp_path):
+    path = write(tmp_path, "u = x^2\nf = sqrt(u) + y\n", "k.txt")
+    result = agrad("eval", path, "--at", "x=0", "y=1", "--hessian")
+    assert result.exit_code == 0
+    assert f"{path}:2:5: warning: a second derivative of f is inf" in result.stderr
+    assert "sqrt(u)" in result.stderr.splitlines()[-1]
+    strict = agrad("eval", path, "--at", "x=0", "y=1", "--hessian", "--strict")
+    assert strict.exit_code == 1

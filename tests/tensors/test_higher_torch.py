@@ -70,6 +70,8 @@ SCALAR = [
     lambda x: exp(-(x**2)) * x,
     lambda x: (x - 1) / (x + 2),
     lambda x: x**2.5,
+    lambda x: log(x**2 + 2) * tanh(x),
+    lambda x: sigmoid(x) ** 3 - exp(2 * x) / 5,
 ]
 
 
