@@ -20,6 +20,11 @@ def _no_vjp(g, out, x, y):
     return None, None
 
 
+def _near_zero_condition(tol, c, a, b):
+    """A condition close to 0 but not 0: a comparison's 0 is a branch, not a boundary."""
+    return (np.abs(c) <= tol) & (c != 0)
+
+
 def _where(c, a, b):
     return np.where(c != 0.0, a, b)
 
@@ -78,6 +83,6 @@ _compare("ne", _ne, "x != y", lambda sp, x, y: sp.Ne(x, y), "!=")
 register(
     Op("where", 3, _where, _where_vjp, _where_sympy, "0, [c != 0], [c == 0]", (R, R, R),
        "a where c is not 0, else b (c is usually a comparison)", params=("c", "a", "b"),
-       kink="jumps where c crosses 0", near_kink=lambda tol, c, a, b: np.abs(c) <= tol,
+       kink="jumps where c crosses 0", near_kink=_near_zero_condition,
        no_grad=(0,))
 )  # fmt: skip

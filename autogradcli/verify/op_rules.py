@@ -11,11 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from ..graph import Graph
 from ..ops import REGISTRY, Op
 from ..ops.numeric import fp_watch, unbroadcast
 from .symbolic import SympyTimeout, apply_sympy, input_symbol, numeric, sympy, time_budget
 
 FD_STEP = 6e-6  # about the cube root of float64 epsilon: central differences' best step
+KINK_TOL = 1e-4  # points this close to a kink are counted, never judged
 
 
 @dataclass
@@ -185,3 +187,21 @@ def sample_inputs(op: Op, points: int, seed: int = 0) -> list[np.ndarray]:
         rng.uniform(lo, hi, size=(points, *shape))
         for (lo, hi), shape in zip(op.domain, shapes, strict=True)
     ]
+
+
+def kinks_at(graph: Graph, vals: list) -> list[int]:
+    """Nodes within KINK_TOL of a point where their op is not differentiable."""
+    hits = []
+    for i, a in enumerate(graph.inputs):
+        op = REGISTRY.get(graph.ops[i])
+        if a and op is not None and op.near_kink is not None:
+            with np.errstate(all="ignore"):
+                if np.any(op.near_kink(KINK_TOL, *[vals[j] for j in a])):
+                    hits.append(i)
+    return hits
+
+
+def is_condition(op: str) -> bool:
+    """A comparison: 1 or 0, no gradient through it (where's branches follow it)."""
+    spec = REGISTRY[op]
+    return len(spec.no_grad) == spec.arity

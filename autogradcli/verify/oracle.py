@@ -18,11 +18,10 @@ from ..engines.higher import nested_derivative
 from ..errors import paused_gc
 from ..graph import Claim, Graph
 from ..ops import REGISTRY
-from .op_rules import FD_STEP, check_rule, scaled_error
+from .op_rules import FD_STEP, check_rule, is_condition, kinks_at, scaled_error
 from .symbolic import Budget, SympyTimeout, gradient, numeric, sympy, time_budget, to_sympy, total
 
 DEFAULT_RANGE = (-3.0, 3.0)
-KINK_TOL = 1e-4
 PASS, FAIL, KINK, ERROR = "pass", "fail", "not differentiable here", "error"
 UNJUDGED = "skipped: neither SymPy nor finite differences can judge here (not finite)"
 NONFINITE_VALUE = "skipped: the value is not finite here, so its slope cannot be judged"
@@ -145,18 +144,6 @@ def fd_gradient(
             steady = abs(fine - coarse) <= allowed and noise <= allowed
             grad.flat[k] = fine if steady and np.isfinite(fine) else np.nan
     return grad
-
-
-def kinks_at(graph: Graph, vals: list) -> list[int]:
-    """Nodes within KINK_TOL of a point where their op is not differentiable."""
-    hits = []
-    for i, a in enumerate(graph.inputs):
-        op = REGISTRY.get(graph.ops[i])
-        if a and op is not None and op.near_kink is not None:
-            with np.errstate(all="ignore"):
-                if np.any(op.near_kink(KINK_TOL, *[vals[j] for j in a])):
-                    hits.append(i)
-    return hits
 
 
 def locate(graph: Graph, vals: list, tol: Tolerances) -> int | None:
@@ -376,11 +363,15 @@ def _claim_values(graph: Graph, ev: Evaluation) -> list[tuple[np.ndarray, np.nda
 
 
 def sample(graph: Graph, domains: dict, points: int, seed: int) -> Sample:
-    """Draw points until `points` have finite results away from kinks (50x tries at most)."""
+    """Draw points until `points` have finite results away from kinks (50x tries at most),
+    and then, while some comparison has held only one way, points that show the other."""
     rng = np.random.default_rng([seed, zlib.crc32((graph.source.name or "").encode())])
     evals, claims, kinks, redrawn = [], [], 0, 0
+    conditions = [i for i, op in enumerate(graph.ops) if op in REGISTRY and is_condition(op)]
+    seen: dict[int, set] = {i: set() for i in conditions}
     for _ in range(points * 50):
-        if len(evals) == points:
+        missing = [i for i in conditions if len(seen[i]) < 2]
+        if len(evals) >= points and not missing:
             break
         values = {
             n: np.array(rng.uniform(lo, hi, size=graph.shapes.get(n, ())))
@@ -397,6 +388,11 @@ def sample(graph: Graph, domains: dict, points: int, seed: int) -> Sample:
         if kinks_at(graph, ev.values):
             kinks += 1
             continue
+        new = {i: set(np.unique(ev.values[i]).tolist()) - seen[i] for i in conditions}
+        if len(evals) >= points and not any(new[i] for i in missing):
+            continue  # enough points; only one that takes a branch not yet taken
+        for i in conditions:
+            seen[i] |= new[i]
         evals.append(ev)
         claims.append(sides)
     return Sample(evals, claims, kinks, redrawn)
