@@ -9,22 +9,7 @@ import numpy as np
 from ..errors import AgradError, paused_gc, suggest
 from ..graph import Graph
 from . import interpreter as engine
-
-
-@dataclass
-class Notice:
-    """A non-finite value or gradient, and the node that first produced it."""
-
-    kind: str
-    message: str
-    node: int
-    where: str
-    source: str
-
-    def render(self) -> str:
-        """One line for stderr."""
-        text = f": {self.source}" if self.source else ""
-        return f"{self.where}: warning: {self.message}{text}"
+from .notice import Notice
 
 
 @dataclass

@@ -15,6 +15,7 @@ from ..graph.derivative import Derivative, check_recordable, derivative
 from ..graph.passes import Builder
 from ..ops import FORWARD
 from . import interpreter as engine
+from .notice import Notice
 
 
 @dataclass
@@ -256,8 +257,6 @@ def _finite(r: Higher) -> bool:
 def _origin(point: Point, node: int, name: str, wrt: list[str]):
     """A notice naming where a second derivative's nan or inf was born: the first backward node
     whose value is not finite carries the position of the forward node whose rule made it."""
-    from .evaluate import Notice
-
     d = derivative(point.graph, point.values, node, wrt)
     i = engine.first_nonfinite_value(d.graph, d.values)
     if i is None:

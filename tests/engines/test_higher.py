@@ -339,3 +339,10 @@ def test_a_non_finite_second_derivative_is_located(tmp_path):
     assert "sqrt(u)" in result.stderr.splitlines()[-1]
     strict = agrad("eval", path, "--at", "x=0", "y=1", "--hessian", "--strict")
     assert strict.exit_code == 1
+
+
+def test_notices_render_on_one_line():
+    from autogradcli.engines.notice import Notice
+
+    notice = Notice("second", "a second derivative of f is inf", 3, "t.txt:2:5", "sqrt(u)")
+    assert notice.render() == "t.txt:2:5: warning: a second derivative of f is inf: sqrt(u)"
