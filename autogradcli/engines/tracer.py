@@ -220,8 +220,19 @@ def _is_one(ref: Ref) -> bool:
 
 
 def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool = True) -> Program:
-    """A program for each output's value and, with `grad`, its gradient w.r.t. every input."""
+    """A program for each output's value and, with `grad`, its gradient w.r.t. every input.
+
+    Gradients are not derived here: the recorded backward graph (graph/derivative.py) is
+    built for the nodes the outputs read, and the program is the forward pass of that graph,
+    so the derivative rules reach the plan by the same route as every higher derivative.
+    """
     outs = list(graph.outputs) if outputs is None else outputs
+    if grad:
+        trace(graph, outs, grad=False)  # a forward that cannot be traced says why, here
+        lowered, flat = _lower(graph, outs)
+        program = trace(lowered, flat, grad=False)
+        program.output_names = [name for name, _ in outs]
+        return program
     program = Program(list(graph.input_ids), [name for name, _ in outs])
     tape = Tape(program)
     vals: list = [None] * len(graph)
@@ -251,6 +262,54 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool
             program.outputs.append(0.0 if adj[i] is None else tape._ref(adj[i]))
     _prune(program)
     return program
+
+
+def _lower(graph: Graph, outs: list[tuple[str, int]]) -> tuple[Graph, list[tuple[str, int]]]:
+    """The recorded backward graph of the nodes the outputs read, and the nodes to trace: per
+    output its value, then its gradient with respect to each input (0.0 where it has none)."""
+    from ..graph.derivative import NotDifferentiable, derivative
+    from ..graph.passes import Builder
+    from .interpreter import forward
+
+    live = graph.ancestors([node for _, node in outs])
+    b = Builder(graph)
+    for i in range(len(graph)):
+        if live[i] or i in graph.input_ids.values():
+            _check_node(graph, i)
+            b.copy(i)
+    g = b.finish()
+    example = {name: np.array(0.5) for name in g.input_ids}  # the rules need shapes only
+    with np.errstate(all="ignore"):
+        values = forward(g, example)
+        flat: list[tuple[str, int]] = []
+        pending = [(name, b.map[node]) for name, node in outs]
+        for name, node in pending:
+            try:
+                d = derivative(g, values, node, list(g.input_ids))
+            except NotDifferentiable as exc:
+                raise NotTraceable(exc.message) from None
+            g, values = d.graph, d.values
+            zero = g.add_const(0.0)
+            values.append(g.consts[zero])
+            flat.append((name, node))
+            flat += [(name, zero if d.grads[x] is None else d.grads[x]) for x in g.input_ids]
+    return g, flat
+
+
+def _check_node(graph: Graph, i: int) -> None:
+    """The reasons a node cannot be part of a flat elementwise program."""
+    op = graph.ops[i]
+    if op in graph_leaves:
+        if op == "const" and np.ndim(graph.consts[i]) != 0:
+            raise NotTraceable(f"{graph.describe(i)} is an array constant", i)
+        return
+    if REGISTRY[op].kind is not Kind.ELEMENTWISE:
+        raise NotTraceable(f"{graph.describe(i)} is not elementwise", i)
+    if not REGISTRY[op].traceable:
+        raise NotTraceable(f"{graph.describe(i)} has no NumPy ufunc program", i)
+
+
+graph_leaves = ("input", "const")
 
 
 def _prune(program: Program) -> None:
