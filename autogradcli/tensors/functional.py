@@ -41,15 +41,22 @@ def _call(func: Callable, xs: tuple[Tensor, ...], fn: str) -> tuple[tuple[Tensor
     return tuple(as_tensor(o) for o in outs), is_tuple
 
 
-def _grads(outs, xs, seeds, create_graph: bool) -> tuple[Tensor, ...]:
-    """d(sum of seed·output)/d(each x), zeros where an input is unused."""
+def _grads(outs, xs, seeds, create_graph: bool, strict: bool = False) -> tuple[Tensor, ...]:
+    """d(sum of seed·output)/d(each x), zeros where an input is unused (an error if strict)."""
     live = [(o, s) for o, s in zip(outs, seeds, strict=True) if o.requires_grad]
-    if not live:
-        return tuple(Tensor(np.zeros(x.shape)) for x in xs)
-    got = grad(
-        [o for o, _ in live], list(xs), [s for _, s in live],
-        retain_graph=True, create_graph=create_graph, allow_unused=True,
-    )  # fmt: skip
+    got: tuple = (None,) * len(xs)
+    if live:
+        got = grad(
+            [o for o, _ in live], list(xs), [s for _, s in live],
+            retain_graph=True, create_graph=create_graph, allow_unused=True,
+        )  # fmt: skip
+    unused = [k for k, g in enumerate(got) if g is None]
+    if strict and unused:
+        k = unused[0]
+        raise RuntimeError(
+            f"Output 0 of the user-provided function is independent of input {k}. This is "
+            "not allowed in strict mode."
+        )
     return tuple(
         Tensor(np.zeros(x.shape)) if g is None else g for g, x in zip(got, xs, strict=True)
     )
@@ -83,7 +90,7 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
         seeds: tuple = tuple(np.ones(o.shape) for o in outs)
     else:
         seeds = _as_tuple(v, "v", "vjp")[0]
-    grads = _grads(outs, xs, seeds, create_graph)
+    grads = _grads(outs, xs, seeds, create_graph, strict)
     return _shape_out(_detach(outs, create_graph), out_tuple), _shape_out(grads, in_tuple)
 
 
@@ -101,7 +108,7 @@ def jacobian(
         for e in np.ndindex(out.shape):
             seed = np.zeros(out.shape)
             seed[e] = 1.0
-            for k, g in enumerate(_grads((out,), xs, (seed,), create_graph)):
+            for k, g in enumerate(_grads((out,), xs, (seed,), create_graph, strict)):
                 per_input[k].append(g)
         rows.append(
             tuple(_stack(gs, out.shape, x.shape) for gs, x in zip(per_input, xs, strict=True))
@@ -207,7 +214,7 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
         for e in np.ndindex(out.shape):
             seed = np.zeros(out.shape)
             seed[e] = 1.0
-            row = _grads((out,), xs, (seed,), create_graph)
+            row = _grads((out,), xs, (seed,), create_graph, strict)
             total = None
             for g, vec in zip(row, vs, strict=True):
                 term = (g * vec).sum()

@@ -190,3 +190,11 @@ def test_misuse_raises_pytorchs_errors():
         F.hessian(lambda x: x * 2, ag.tensor([1.0, 2.0]))
     with pytest.raises(RuntimeError, match="single element"):
         TF.hessian(lambda x: x * 2, torch.tensor([1.0, 2.0]))
+
+
+def test_strict_mode_refuses_an_input_the_output_ignores():
+    (ax, ay), (tx, ty) = both(X, Y)
+    for fn, args in ((F.vjp, (ax, ay)), (TF.vjp, (tx, ty))):
+        v = ag.tensor(X) if fn is F.vjp else torch.tensor(X)
+        with pytest.raises(RuntimeError, match="is independent of input 1. This is not allowed"):
+            fn(lambda x, y: x * 2, args, v, strict=True)
