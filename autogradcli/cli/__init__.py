@@ -10,10 +10,10 @@ import sys
 
 import typer
 
-from . import evaluate, graph, minimize, samples, verify
+from . import evaluate, explain, graph, minimize, samples, verify
 from .app import APP_SETTINGS, app
 
-__all__ = ["app", "evaluate", "graph", "main", "minimize", "samples", "verify"]
+__all__ = ["app", "evaluate", "explain", "graph", "main", "minimize", "samples", "verify"]
 
 
 def main() -> None:

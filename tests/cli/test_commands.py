@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autogradcli.cli import app, evaluate, graph, minimize, samples, verify
+from autogradcli.cli import app, evaluate, explain, graph, minimize, samples, verify
 
 OWNERS = {
     evaluate: {"eval", "ops"},
@@ -10,6 +10,7 @@ OWNERS = {
     verify: {"diff", "check"},
     minimize: {"minimize"},
     samples: {"samples"},
+    explain: {"explain"},
 }
 
 

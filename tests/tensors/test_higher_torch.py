@@ -196,5 +196,5 @@ def test_strict_mode_refuses_an_input_the_output_ignores():
     (ax, ay), (tx, ty) = both(X, Y)
     for fn, args in ((F.vjp, (ax, ay)), (TF.vjp, (tx, ty))):
         v = ag.tensor(X) if fn is F.vjp else torch.tensor(X)
-        with pytest.raises(RuntimeError, match="is independent of input 1. This is not allowed"):
+        with pytest.raises(RuntimeError, match=r"is independent of input 1\. This is not"):
             fn(lambda x, y: x * 2, args, v, strict=True)

@@ -1,0 +1,81 @@
+"""`agrad explain`: the forward and backward passes of a formula, step by step."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from ..errors import AgradError
+from .app import (
+    AtOpt,
+    ExprOpt,
+    FileArg,
+    OutputOpt,
+    ValuesArg,
+    app,
+    assignments,
+    formula,
+    guard,
+    out_option,
+    pick_format,
+)
+
+
+class ExplainFormat(str, Enum):
+    """Output formats of `agrad explain`."""
+
+    text = "text"
+    markdown = "markdown"
+    latex = "latex"
+    json = "json"
+
+
+EXPLAIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".tex": "latex", ".json": "json"}
+
+
+@app.command(
+    "explain",
+    epilog="Examples:  agrad explain samples/seed.txt --at a=1 b=2 c=3 d=4  |  agrad explain "
+    "samples/seed.txt --at a=1 b=2 c=3 d=4 --format latex  |  agrad explain samples/polar.txt "
+    "--at x=1 y=1 --output r",
+    context_settings={"ignore_unknown_options": True},
+)
+@guard
+def explain_command(
+    ctx: typer.Context,
+    file: FileArg = None,
+    values: ValuesArg = None,
+    expr: ExprOpt = None,
+    at: AtOpt = None,
+    output: OutputOpt = None,
+    fmt: Annotated[
+        ExplainFormat | None,
+        typer.Option("--format", "-f", help="text, markdown, latex or json [default: text]."),
+    ] = None,
+    out: Annotated[str | None, out_option("the explanation (format from the suffix)")] = None,
+    digits: Annotated[
+        int | None, typer.Option("--digits", min=1, max=17, help="Significant digits [6].")
+    ] = None,
+) -> None:
+    """Explain the backward pass: every forward step, then one chain-rule step per edge."""
+    from ..engines.evaluate import evaluate
+    from ..io.outfile import check_target, write_text
+    from ..language.values import bind, parse_assignments
+    from ..render import explain
+
+    chosen = pick_format(fmt and fmt.value, out, EXPLAIN_SUFFIXES, "text")
+    if chosen == "json" and digits is not None:
+        raise AgradError("--digits rounds the text; JSON always has every digit", None, None)
+    if out:
+        check_target(out, [file])
+    points = assignments(ctx, at, values)
+    graph = formula(file, expr, points)
+    if output and len(output) > 1:
+        raise AgradError("agrad explain follows one output", None, "give one --output NAME")
+    ev = evaluate(graph, bind(graph, parse_assignments(points)), output, None, edges=True)
+    steps = explain.explain(ev, digits or 6)
+    render = {"text": explain.text, "markdown": explain.markdown, "latex": explain.latex,
+              "json": explain.as_json}[chosen]  # fmt: skip
+    write_text(out or "-", render(steps), [file])

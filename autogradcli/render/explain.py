@@ -1,0 +1,206 @@
+"""`agrad explain`: the forward pass and the backward pass as numbered steps, in the notation
+of lecture notes, from one evaluation's own numbers (values, local partials, contributions).
+
+Named nodes keep their names; other operations are called t1, t2, ... in evaluation order;
+constants appear as numbers. The backward pass writes one chain-rule step per edge, children
+before parents, and where several paths meet, the sum written out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from ..engines.evaluate import Evaluation
+from ..graph import CONST, INPUT
+from ..ops import REGISTRY, Kind
+from .jsondoc import jsonable
+from .numfmt import fmt
+
+
+@dataclass
+class Step:
+    """One line of the explanation, with the numbers it shows."""
+
+    kind: str  # "forward", "seed", "chain" or "sum"
+    text: str  # plain-text formula: u = a + b = 3
+    latex: str
+    where: str  # file:line:col of the node the step is about
+    numbers: dict = field(default_factory=dict)
+
+
+@dataclass
+class Explanation:
+    """The steps of one output's forward and backward passes."""
+
+    output: str
+    forward: list[Step]
+    backward: list[Step]
+
+
+def _names(ev: Evaluation) -> dict[int, str]:
+    """A symbol per non-constant node: its name, or t1, t2, ... for unnamed operations."""
+    g, out, k = ev.graph, {}, 0
+    for i, op in enumerate(g.ops):
+        if op == CONST:
+            continue
+        if g.names[i]:
+            out[i] = g.names[i]
+        else:
+            k += 1
+            out[i] = f"t{k}"
+    return out
+
+
+def _ref(ev: Evaluation, names: dict[int, str], j: int, digits: int) -> str:
+    return names.get(j) or _number(ev.values[j], digits)
+
+
+def _latex_name(name: str) -> str:
+    """t3 as t_{3}; other names with underscores escaped."""
+    if name[:1] == "t" and name[1:].isdigit():
+        return f"t_{{{name[1:]}}}"
+    return name.replace("_", "\\_")
+
+
+LATEX_SYMBOLS = {"*": "\\cdot", "@": "\\,@\\,", ">=": "\\ge", "<=": "\\le", "!=": "\\ne"}
+
+
+def _formula(ev: Evaluation, names: dict[int, str], i: int, digits: int, tex=False) -> str:
+    """`a + b`, `sin(x)`, `-t1`: the node's operation on its operands' symbols (or LaTeX)."""
+    g = ev.graph
+    op = REGISTRY[g.ops[i]]
+    args = [_ref(ev, names, j, digits) for j in g.inputs[i]]
+    if tex:
+        args = [_latex_name(a) if j in names else a for a, j in zip(args, g.inputs[i], strict=True)]
+    if op.symbol == "^" and tex:
+        return f"{{{args[0]}}}^{{{args[1]}}}"
+    if op.symbol and len(args) == 2:
+        symbol = LATEX_SYMBOLS.get(op.symbol, op.symbol) if tex else op.symbol
+        return f"{args[0]} {symbol} {args[1]}"
+    if op.symbol:
+        return f"{op.symbol}{args[0]}"
+    name = f"\\operatorname{{{g.ops[i]}}}" if tex else g.ops[i]
+    return f"{name}({', '.join(args)})"
+
+
+def _term(x: str) -> str:
+    """A number as a factor or a later term: negatives in parentheses."""
+    return f"({x})" if x.startswith("-") else x
+
+
+def _number(x, digits: int) -> str:
+    """A value on one line (a matrix's rows side by side)."""
+    return " ".join(fmt(x, digits).split())
+
+
+def explain(ev: Evaluation, digits: int = 6) -> Explanation:
+    """The steps for the first output of an evaluation made with edges=True."""
+    g, result = ev.graph, ev.outputs[0]
+    names = _names(ev)
+    f = result.name
+    feeds = g.ancestors([result.node])
+    forward = []
+    for i, op in enumerate(g.ops):
+        if op in (INPUT, CONST) or not feeds[i]:
+            continue
+        value = _number(ev.values[i], digits)
+        formula = _formula(ev, names, i, digits)
+        text = f"{names[i]} = {formula} = {value}"
+        tex = _formula(ev, names, i, digits, tex=True)
+        forward.append(Step("forward", text, f"{_latex_name(names[i])} &= {tex} = {value}",
+                            g.where(i), {"value": jsonable(ev.values[i])}))  # fmt: skip
+    backward = [Step("seed", f"∂{f}/∂{f} = 1", f"\\frac{{\\partial {f}}}{{\\partial {f}}} &= 1",
+                     g.where(result.node), {"adjoint": 1.0})]  # fmt: skip
+    backward += _chain_steps(ev, names, f, digits)
+    return Explanation(f, forward, backward)
+
+
+def _chain_steps(ev: Evaluation, names: dict[int, str], f: str, digits: int) -> list[Step]:
+    """One step per edge into a node that gets a gradient, children first, and a sum where
+    several paths meet."""
+    g, result = ev.graph, ev.outputs[0]
+    pending: dict[int, list[str]] = {}
+    uses = {j: 0 for j in range(len(g))}
+    for i in range(len(g)):
+        if result.adjoints[i] is not None:
+            for j in g.inputs[i]:
+                if result.adjoints[j] is not None and g.ops[j] != CONST:
+                    uses[j] += 1
+    steps = []
+    for i in range(result.node, -1, -1):
+        if result.adjoints[i] is None or not g.inputs[i]:
+            continue
+        child, adj = names[i], _number(result.adjoints[i], digits)
+        for k, j in enumerate(g.inputs[i]):
+            if g.ops[j] == CONST or result.adjoints[j] is None:
+                continue
+            parent = names[j]
+            partial = _term(_number(ev.partials[(i, k)], digits))
+            contribution = result.contributions[(i, k)]
+            c = _number(contribution, digits)
+            chain = f"∂{f}/∂{parent} += ∂{f}/∂{child} · ∂{child}/∂{parent}"
+            if REGISTRY[g.ops[i]].kind is Kind.ELEMENTWISE:
+                text = f"{chain} = {adj} · {partial} = {c}"
+            else:  # a reduction or product: its rule applied to the adjoint, not a plain product
+                text = f"{chain} = {c}    (the {g.ops[i]} rule applied to ∂{f}/∂{child})"
+            lhs = f"\\frac{{\\partial {f}}}{{\\partial {_latex_name(parent)}}} &\\mathrel{{+}}= "
+            plain = REGISTRY[g.ops[i]].kind is Kind.ELEMENTWISE
+            latex = lhs + (f"{adj} \\cdot {partial} = {c}" if plain else c)
+            steps.append(Step("chain", text, latex, g.where(i), {
+                "adjoint": jsonable(result.adjoints[i]),
+                "partial": jsonable(ev.partials[(i, k)]),
+                "contribution": jsonable(contribution),
+            }))  # fmt: skip
+            pending.setdefault(j, []).append(c)
+            if len(pending[j]) == uses[j] and uses[j] > 1:
+                total = _number(result.adjoints[j], digits)
+                terms = " + ".join([pending[j][0], *map(_term, pending[j][1:])])
+                steps.append(Step("sum", f"∂{f}/∂{parent} = {terms} = {total}",
+                                  f"\\frac{{\\partial {f}}}{{\\partial {_latex_name(parent)}}} &= "
+                                  f"{terms} = {total}", g.where(j),
+                                  {"adjoint": jsonable(result.adjoints[j])}))  # fmt: skip
+    return steps
+
+
+def text(x: Explanation) -> str:
+    """Numbered steps for the terminal (and for `--format markdown` without the markup)."""
+    lines = [f"Forward pass ({x.output})"]
+    lines += [f"  {k}. {s.text}    [{s.where}]" for k, s in enumerate(x.forward, start=1)]
+    lines += ["", f"Backward pass (∂{x.output}/∂ each node)"]
+    lines += [f"  {k}. {s.text}    [{s.where}]" for k, s in enumerate(x.backward, start=1)]
+    return "\n".join(lines) + "\n"
+
+
+def markdown(x: Explanation) -> str:
+    """Numbered lists with each formula as code."""
+    lines = [f"## Forward pass ({x.output})", ""]
+    lines += [f"{k}. `{s.text}` ({s.where})" for k, s in enumerate(x.forward, start=1)]
+    lines += ["", f"## Backward pass (∂{x.output}/∂ each node)", ""]
+    lines += [f"{k}. `{s.text}` ({s.where})" for k, s in enumerate(x.backward, start=1)]
+    return "\n".join(lines) + "\n"
+
+
+def latex(x: Explanation) -> str:
+    """Two `align*` blocks (forward, backward) for a LaTeX document with amsmath."""
+
+    def block(steps: list[Step]) -> list[str]:
+        body = [s.latex.replace("·", "\\cdot") + " \\\\" for s in steps]
+        if body:
+            body[-1] = body[-1].removesuffix(" \\\\")
+        return ["\\begin{align*}", *body, "\\end{align*}"]
+
+    return (
+        "\n".join(["% forward pass", *block(x.forward), "% backward pass", *block(x.backward)])
+        + "\n"
+    )
+
+
+def as_json(x: Explanation) -> str:
+    """The steps as data."""
+
+    def rows(steps: list[Step]) -> list[dict]:
+        return [{"kind": s.kind, "text": s.text, "where": s.where, **s.numbers} for s in steps]
+
+    doc = {"output": x.output, "forward": rows(x.forward), "backward": rows(x.backward)}
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

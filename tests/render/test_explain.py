@@ -1,0 +1,86 @@
+"""agrad explain: the seed's steps as golden files, every number the engine's own, every format
+for the samples."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import agrad, write
+
+from autogradcli.engines.evaluate import evaluate
+from autogradcli.language.parser import parse_file
+from autogradcli.render import explain
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+SEED_AT = ["--at", "a=1", "b=2", "c=3", "d=4"]
+MLP_AT = ["--at", "x=[0.5,-1]", "W1=[[0.1,0.2],[-0.3,0.4],[0.5,-0.6]]", "b1=[0,0.1,-0.1]",
+          "W2=[0.7,-0.8,0.9]", "b2=0.05", "t=1"]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("text", "txt"), ("markdown", "md"), ("latex", "tex")])
+def test_the_seed_matches_its_golden_file(fmt, suffix):
+    result = agrad("explain", "samples/seed.txt", *SEED_AT, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (GOLDEN / f"explain_seed.{suffix}").read_text(encoding="utf-8")
+
+
+def test_every_number_is_the_engines_own():
+    graph = parse_file("samples/seed.txt")
+    ev = evaluate(graph, {k: np.array(v) for k, v in zip("abcd", (1.0, 2, 3, 4), strict=True)},
+                  edges=True)  # fmt: skip
+    doc = json.loads(explain.as_json(explain.explain(ev)))
+    r = ev.outputs[0]
+    chains = [s for s in doc["backward"] if s["kind"] == "chain"]
+    edges = [(i, k) for (i, k) in r.contributions if graph.ops[graph.inputs[i][k]] != "const"]
+    want = sorted(float(r.contributions[e]) for e in edges)
+    assert sorted(s["contribution"] for s in chains) == want
+    sums = {s["text"].split(" = ")[0]: s["adjoint"] for s in doc["backward"] if s["kind"] == "sum"}
+    assert sums == {"∂f/∂d": -24.0, "∂f/∂b": 16.0}  # where two paths meet
+    assert [s["value"] for s in doc["forward"]][-1] == -4.0
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex", "json"])
+def test_the_mlp_and_a_thirty_node_formula_in_every_format(tmp_path, fmt):
+    assert agrad("explain", "samples/mlp.txt", *MLP_AT, "-f", fmt).exit_code == 0
+    terms = " + ".join(f"sin(x * {k}) * y^{k % 3 + 1}" for k in range(1, 6))
+    path = write(tmp_path, f"f = {terms}\n", "thirty.txt")
+    result = agrad("explain", path, "--at", "x=0.3", "y=1.5", "-f", fmt)
+    assert result.exit_code == 0, result.output
+    if fmt == "json":
+        assert len(json.loads(result.stdout)["forward"]) >= 20  # 30 nodes with the inputs
+
+
+def test_latex_compiles_where_tex_is_installed(tmp_path):
+    if shutil.which("pdflatex") is None:
+        pytest.skip("no TeX engine installed")
+    body = (GOLDEN / "explain_seed.tex").read_text(encoding="utf-8")
+    doc = tmp_path / "seed.tex"
+    doc.write_text("\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n"
+                   f"{body}\\end{{document}}\n")  # fmt: skip
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", doc.name], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_output_choice_suffix_and_errors(tmp_path):
+    result = agrad("explain", "samples/polar.txt", "--at", "x=1", "y=1", "--output", "r")
+    assert result.exit_code == 0 and "Forward pass (r)" in result.stdout
+    two = agrad("explain", "samples/polar.txt", "--at", "x=1", "y=1", "--output", "r",
+                "--output", "θ")  # fmt: skip
+    assert two.exit_code == 2 and "one --output NAME" in two.stderr
+    out = tmp_path / "steps.md"
+    assert agrad("explain", "samples/seed.txt", *SEED_AT, "-o", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith("## Forward pass (f)")
+    digits = agrad("explain", "samples/seed.txt", *SEED_AT, "-f", "json", "--digits", "3")
+    assert digits.exit_code == 2
+
+
+def test_the_suffix_picks_the_format():
+    from autogradcli.cli.explain import EXPLAIN_SUFFIXES
+
+    assert EXPLAIN_SUFFIXES == {".txt": "text", ".md": "markdown", ".tex": "latex", ".json": "json"}
