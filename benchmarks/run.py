@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autogradcli.codegen.compile import compile_graph  # noqa: E402
+from autogradcli.codegen.point import point_function  # noqa: E402
 from autogradcli.engines import interpreter as engine  # noqa: E402
 from autogradcli.engines.plan import Plan  # noqa: E402
 from autogradcli.language.parser import parse_file  # noqa: E402
@@ -33,6 +34,7 @@ from autogradcli.language.parser import parse_file  # noqa: E402
 GRAPH = parse_file(str(ROOT / "samples/seed.txt"))
 PLAN = Plan.of(GRAPH)
 VALUE_PLAN = Plan.of(GRAPH, grad=False)
+POINT = point_function(PLAN)
 
 
 def numpy_by_hand(a, b, c, d):
@@ -138,7 +140,7 @@ def peers() -> dict:
     return out
 
 
-POINT_ONLY = {"micrograd"}  # scalar-only libraries: one point, not a million
+POINT_ONLY = {"micrograd", "agrad point function"}  # scalars only: one point, not a million
 
 
 def interleaved(fns: dict, args, repeat: int, inner: int = 3) -> dict[str, float | str]:
@@ -197,6 +199,7 @@ def main() -> None:
     runners = {
         "NumPy by hand": numpy_by_hand,
         "agrad plan": agrad_plan,
+        "agrad point function": lambda a, b, c, d: POINT(float(a), float(b), float(c), float(d)),
         "agrad interpreted": agrad_interpreted,
         "agrad compile module": lambda a, b, c, d: compiled(a=a, b=b, c=c, d=d),
     }

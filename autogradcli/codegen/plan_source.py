@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import operator
 import re
 
 from ..engines.interpreter import unbroadcast
@@ -23,6 +24,14 @@ def _literal(value: float | bool) -> str:
     if type(value) is bool or math.isfinite(value):
         return repr(value)
     return f"float('{value}')"
+
+
+# Steps whose Python-float function is an operator, written as the operator itself.
+INFIX = {
+    operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+    operator.neg: "-", operator.lt: "<", operator.le: "<=", operator.gt: ">",
+    operator.ge: ">=", operator.eq: "==", operator.ne: "!=",
+}  # fmt: skip
 
 
 def _point_source(plan: Plan, sources: dict[str, str]) -> list[str]:
@@ -41,6 +50,12 @@ def _point_source(plan: Plan, sources: dict[str, str]) -> list[str]:
     ]
     for step, out, args in code:
         fn = SCALAR[step]
+        symbol = INFIX.get(fn)
+        if symbol is not None:  # Python's own operator: the same IEEE result, no call
+            parts = [name(a) for a in args]
+            expr = f"{symbol}{parts[0]}" if len(parts) == 1 else f" {symbol} ".join(parts)
+            lines.append(f"    s{out} = {expr}")
+            continue
         bound = [  # a partial's arguments: a function and numbers
             _literal(a) if isinstance(a, float) else reference(a, sources)
             for a in getattr(fn, "args", ())

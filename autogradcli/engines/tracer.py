@@ -284,11 +284,10 @@ def _lower(graph: Graph, outs: list[tuple[str, int]]) -> tuple[Graph, list[tuple
         flat: list[tuple[str, int]] = []
         pending = [(name, b.map[node]) for name, node in outs]
         for name, node in pending:
-            try:
-                d = derivative(g, values, node, list(g.input_ids))
+            try:  # appended to the private copy: outputs share it
+                d = derivative(g, values, node, list(g.input_ids), in_place=True)
             except NotDifferentiable as exc:
                 raise NotTraceable(exc.message) from None
-            g, values = d.graph, d.values
             zero = g.add_const(0.0)
             values.append(g.consts[zero])
             flat.append((name, node))

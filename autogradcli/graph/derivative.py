@@ -223,22 +223,32 @@ class _Recorder:
 
 
 def derivative(
-    graph: Graph, values: list, output: int, wrt: list[str], seed=None, nodes: tuple = ()
+    graph: Graph,
+    values: list,
+    output: int,
+    wrt: list[str],
+    seed=None,
+    nodes: tuple = (),
+    in_place: bool = False,
 ) -> Derivative:
     """The graph of d(output)/d(each input in `wrt`), beside the original nodes.
 
     `values` are the original nodes' values (the interpreter's forward pass); `seed` is the
     output's adjoint (ones, so an array output gives the gradient of its sum), an array, or
     a node id of the graph, to keep it symbolic. The adjoints of any other `nodes` are
-    reported too (the Tensor API asks for intermediate tensors). The result's graph has one
-    output per input, named `d{output}/d{input}`; constant folding, CSE and dead-node passes
-    apply to it as to any graph.
+    reported too (the Tensor API asks for intermediate tensors). With `in_place` the nodes are
+    appended to `graph` and `values` themselves, so several outputs share one copy. The
+    result's graph has one output per input, named `d{output}/d{input}`; constant folding,
+    CSE and dead-node passes apply to it as to any graph.
     """
-    b = Builder(graph)
-    for i in range(len(graph)):
-        b.copy(i)
-    new = b.finish()
-    rec = _Recorder(new, list(values), output)
+    if in_place:  # append to this graph and values list (a caller's private copy)
+        new = graph
+    else:
+        b = Builder(graph)
+        for i in range(len(graph)):
+            b.copy(i)
+        new = b.finish()
+    rec = _Recorder(new, values if in_place else list(values), output)
     ids = [graph.input_ids[name] for name in wrt]
     needs = [False] * len(graph)
     for i in graph.input_ids.values():
