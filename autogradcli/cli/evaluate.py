@@ -205,7 +205,9 @@ def _eval_point(
     if out:
         check_target(out, [file])
     given = parse_assignments(points)
-    ev = evaluate(graph, bind(graph, given), output, wrt, edges, jacobian, floats=True)
+    ev = evaluate(
+        graph, bind(graph, given), output, wrt, edges, jacobian, floats=True, needed=not nodes
+    )
     results = []
     if check:
         from ..verify.oracle import Tolerances, check_point

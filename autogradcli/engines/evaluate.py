@@ -82,21 +82,27 @@ def evaluate(
     edges: bool = False,
     jacobian: bool = False,
     floats: bool = False,
+    needed: bool = False,
 ) -> Evaluation:
     """Run forward and one backward pass per output (per element with `jacobian`).
 
     With `floats`, a large graph of scalars runs on Python floats (scalar.py), whose node
-    values are then floats rather than arrays; anything non-finite reruns on NumPy.
+    values are then floats rather than arrays; anything non-finite reruns on NumPy. With
+    `needed`, only the nodes the outputs and `wrt` depend on are computed (the others' values
+    stay None); `edges` computes every node.
     """
     outs = pick_outputs(graph, outputs)
     targets = pick_wrt(graph, wrt)
+    live = None
+    if needed and not edges:
+        live = graph.ancestors([node for _, node in outs] + [node for _, node in targets])
     if floats and not edges and not jacobian and len(graph) >= FLOAT_NODES:
-        ev = _on_floats(graph, inputs, outs, targets)
+        ev = _on_floats(graph, inputs, outs, targets, live)
         if ev is not None:
             return ev
     needs = engine.needs_grad(graph, [node for _, node in targets])
     with engine.fp_watch() as events, paused_gc():
-        vals = engine.forward(graph, inputs)
+        vals = engine.forward(graph, inputs, live)
         results = []
         for name, node in outs:
             record: dict | None = {} if edges else None
@@ -111,7 +117,7 @@ def evaluate(
     return Evaluation(graph, inputs, vals, [w for w, _ in targets], results, partials, notices)
 
 
-def _on_floats(graph, inputs, outs, targets) -> Evaluation | None:
+def _on_floats(graph, inputs, outs, targets, live=None) -> Evaluation | None:
     """`evaluate` on Python floats; None when the graph needs arrays or anything is not
     finite (the NumPy engine then reports it exactly as it always does)."""
     from . import floats as scalar
@@ -122,7 +128,7 @@ def _on_floats(graph, inputs, outs, targets) -> Evaluation | None:
     if cols is None:
         return None
     with paused_gc():
-        done = scalar.forward(graph, inputs, [node for _, node in targets], cols)
+        done = scalar.forward(graph, inputs, [node for _, node in targets], cols, live)
         if done is None:
             return None
         vals, needs = done

@@ -100,10 +100,12 @@ def _function(rule, n: int, kwargs: dict, single: bool) -> Callable | None:
     return run
 
 
-def forward(graph: Graph, inputs: dict, wrt: list[int], cols: Columns) -> tuple | None:
-    """Every node's value as a Python float, and which nodes depend on `wrt` (as
-    `engine.needs_grad`, in the same loop); None if any value is not finite. `cols` is
-    `graph.columns()`."""
+def forward(
+    graph: Graph, inputs: dict, wrt: list[int], cols: Columns, live: bytearray | None = None
+) -> tuple | None:
+    """Every node's value as a Python float (only those flagged in `live`, when given), and
+    which nodes depend on `wrt` (as `engine.needs_grad`, in the same loop); None if any value
+    is not finite. `cols` is `graph.columns()`."""
     n = len(graph)
     vals: list = [None] * n
     needs = [False] * n
@@ -115,6 +117,8 @@ def forward(graph: Graph, inputs: dict, wrt: list[int], cols: Columns) -> tuple 
         vals[i] = float(inputs[name])
     fwd = {op: rules(op)[0] for op in set(graph.ops) if op in REGISTRY}  # type: ignore[index]
     fns = list(map(fwd.get, graph.ops))  # None for inputs and constants
+    if live is not None:  # nodes no output reads are not run
+        fns = [f if flag else None for f, flag in zip(fns, live, strict=True)]
     i = -1
     for f, j, k in zip(fns, *cols, strict=True):  # a try costs nothing until it catches
         i += 1
@@ -138,7 +142,7 @@ def forward(graph: Graph, inputs: dict, wrt: list[int], cols: Columns) -> tuple 
                 vals[i] = _numpy(FORWARD[graph.ops[i]], vals[j])
                 if not math.isfinite(vals[i]):
                     return None
-    return (vals, needs) if all(map(math.isfinite, vals)) else None
+    return (vals, needs) if all(map(math.isfinite, filter(None, vals))) else None
 
 
 def _numpy(rule, *args, **kwargs):

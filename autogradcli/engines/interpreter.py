@@ -23,8 +23,9 @@ class RuleError(RuntimeError):
     """A derivative rule broke its contract (wrong number of entries or shapes)."""
 
 
-def forward(graph: Graph, inputs: dict[str, np.ndarray]) -> list:
-    """Compute every node's value; `inputs` maps input names to arrays."""
+def forward(graph: Graph, inputs: dict[str, np.ndarray], live: bytearray | None = None) -> list:
+    """Compute every node's value (only those flagged in `live`, when given; the others stay
+    None); `inputs` maps input names to arrays."""
     n = len(graph)
     vals: list = [None] * n
     for i, value in graph.consts.items():
@@ -36,7 +37,7 @@ def forward(graph: Graph, inputs: dict[str, np.ndarray]) -> list:
     try:
         for i in range(n):
             a = ins[i]
-            if not a:
+            if not a or (live is not None and not live[i]):
                 continue
             f = fwd[ops[i]]
             if attrs[i]:

@@ -222,6 +222,15 @@ class Graph:
         stack = [s for s in starts if not seen[s]]
         for s in stack:
             seen[s] = 1
+        if self._columns is not None and len(self._inputs) < len(self.ops):
+            first, second = self.columns()  # a bulk-built graph: no tuple per node
+            while stack:
+                i = stack.pop()
+                for j in (first[i], second[i]):
+                    if j >= 0 and not seen[j]:
+                        seen[j] = 1
+                        stack.append(j)
+            return seen
         inputs = self.inputs
         while stack:
             for j in inputs[stack.pop()]:

@@ -369,7 +369,7 @@ def sample(graph: Graph, domains: dict, points: int, seed: int) -> Sample:
     evals, claims, kinks, redrawn = [], [], 0, 0
     conditions = [i for i, op in enumerate(graph.ops) if op in REGISTRY and is_condition(op)]
     seen: dict[int, set] = {i: set() for i in conditions}
-    for _ in range(points * 50):
+    for _ in range(max(points * 50, 2000 if conditions else 0)):
         missing = [i for i in conditions if len(seen[i]) < 2]
         if len(evals) >= points and not missing:
             break

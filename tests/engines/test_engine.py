@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -227,3 +228,14 @@ def test_unbroadcast():
     assert engine.unbroadcast(g, (2, 3)).tolist() == (4 * np.ones((2, 3))).tolist()
     assert engine.unbroadcast(g, (2, 1)).tolist() == [[12.0], [12.0]]
     assert float(engine.unbroadcast(g, ())) == 24.0
+
+
+def test_eval_runs_only_the_nodes_the_outputs_need(tmp_path):
+    from conftest import agrad, write
+
+    path = write(tmp_path, "u = log(-1 - x^2)\nw = sum([1, 2, 3] * x)\nf = x * 2\n# output: f\n")
+    result = agrad("eval", path, "--at", "x=3", "--format", "json")
+    assert result.exit_code == 0 and result.stderr == ""  # u's nan is never computed
+    assert json.loads(result.stdout)["outputs"]["f"]["gradient"] == {"x": 2.0}
+    every = agrad("eval", path, "--at", "x=3", "--nodes")
+    assert "u" in every.stdout and "nan" in every.stderr  # --nodes shows every node
