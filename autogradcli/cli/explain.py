@@ -58,6 +58,13 @@ def explain_command(
     digits: Annotated[
         int | None, typer.Option("--digits", min=1, max=17, help="Significant digits [6].")
     ] = None,
+    quiz: Annotated[
+        int | None,
+        typer.Option("--quiz", min=1, help="Blank N partials or contributions (answers last)."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Which blanks --quiz picks [0].")
+    ] = None,
 ) -> None:
     """Explain the backward pass: every forward step, then one chain-rule step per edge."""
     from ..engines.evaluate import evaluate
@@ -68,6 +75,10 @@ def explain_command(
     chosen = pick_format(fmt and fmt.value, out, EXPLAIN_SUFFIXES, "text")
     if chosen == "json" and digits is not None:
         raise AgradError("--digits rounds the text; JSON always has every digit", None, None)
+    if quiz is not None and chosen not in ("text", "markdown"):
+        raise AgradError(f"--quiz writes text or markdown, not {chosen}", None, "drop --format")
+    if seed is not None and quiz is None:
+        raise AgradError("--seed picks the blanks of --quiz", None, "add --quiz N")
     if out:
         check_target(out, [file])
     points = assignments(ctx, at, values)
@@ -76,6 +87,8 @@ def explain_command(
         raise AgradError("agrad explain follows one output", None, "give one --output NAME")
     ev = evaluate(graph, bind(graph, parse_assignments(points)), output, None, edges=True)
     steps = explain.explain(ev, digits or 6)
+    if quiz is not None:
+        steps = explain.quiz(steps, quiz, seed or 0)
     render = {"text": explain.text, "markdown": explain.markdown, "latex": explain.latex,
               "json": explain.as_json}[chosen]  # fmt: skip
     write_text(out or "-", render(steps), [file])

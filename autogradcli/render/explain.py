@@ -27,6 +27,7 @@ class Step:
     latex: str
     where: str  # file:line:col of the node the step is about
     numbers: dict = field(default_factory=dict)
+    parts: dict = field(default_factory=dict)  # a chain step's formatted pieces (for --quiz)
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Explanation:
     output: str
     forward: list[Step]
     backward: list[Step]
+    answers: list[tuple[int, str]] = field(default_factory=list)  # --quiz: blank, its value
 
 
 def _names(ev: Evaluation) -> dict[int, str]:
@@ -140,18 +142,19 @@ def _chain_steps(ev: Evaluation, names: dict[int, str], f: str, digits: int) -> 
             contribution = result.contributions[(i, k)]
             c = _number(contribution, digits)
             chain = f"∂{f}/∂{parent} += ∂{f}/∂{child} · ∂{child}/∂{parent}"
-            if REGISTRY[g.ops[i]].kind is Kind.ELEMENTWISE:
+            plain = REGISTRY[g.ops[i]].kind is Kind.ELEMENTWISE
+            if plain:
                 text = f"{chain} = {adj} · {partial} = {c}"
             else:  # a reduction or product: its rule applied to the adjoint, not a plain product
                 text = f"{chain} = {c}    (the {g.ops[i]} rule applied to ∂{f}/∂{child})"
             lhs = f"\\frac{{\\partial {f}}}{{\\partial {_latex_name(parent)}}} &\\mathrel{{+}}= "
-            plain = REGISTRY[g.ops[i]].kind is Kind.ELEMENTWISE
             latex = lhs + (f"{adj} \\cdot {partial} = {c}" if plain else c)
             steps.append(Step("chain", text, latex, g.where(i), {
                 "adjoint": jsonable(result.adjoints[i]),
                 "partial": jsonable(ev.partials[(i, k)]),
                 "contribution": jsonable(contribution),
-            }))  # fmt: skip
+            }, {"chain": chain, "adj": adj, "partial": partial, "c": c,
+                "plain": plain}))  # fmt: skip
             pending.setdefault(j, []).append(c)
             if len(pending[j]) == uses[j] and uses[j] > 1:
                 total = _number(result.adjoints[j], digits)
@@ -163,13 +166,40 @@ def _chain_steps(ev: Evaluation, names: dict[int, str], f: str, digits: int) -> 
     return steps
 
 
+def quiz(x: Explanation, blanks: int, seed: int = 0) -> Explanation:
+    """The same steps with `blanks` local partials or contributions replaced by numbered
+    blanks (chosen with `seed`), and the answer key."""
+    import random
+
+    rng = random.Random(seed)
+    chains = [k for k, s in enumerate(x.backward) if s.kind == "chain"]
+    chosen = sorted(rng.sample(chains, min(blanks, len(chains))))
+    backward, answers = list(x.backward), []
+    for n, k in enumerate(chosen, start=1):
+        p = backward[k].parts
+        field_ = "partial" if p["plain"] and rng.random() < 0.5 else "c"
+        answers.append((n, p[field_].strip("()")))
+        blank = f"[?{n}]"
+        shown = {**p, field_: blank}
+        if p["plain"]:
+            text = f"{p['chain']} = {shown['adj']} · {shown['partial']} = {shown['c']}"
+        else:
+            text = f"{p['chain']} = {shown['c']}"
+        backward[k] = Step("chain", text, backward[k].latex, backward[k].where, {}, p)
+    return Explanation(x.output, x.forward, backward, answers)
+
+
+def _answers(x: Explanation) -> list[str]:
+    return ["", "Answers", *[f"  [?{n}] = {value}" for n, value in x.answers]] if x.answers else []
+
+
 def text(x: Explanation) -> str:
     """Numbered steps for the terminal (and for `--format markdown` without the markup)."""
     lines = [f"Forward pass ({x.output})"]
     lines += [f"  {k}. {s.text}    [{s.where}]" for k, s in enumerate(x.forward, start=1)]
     lines += ["", f"Backward pass (∂{x.output}/∂ each node)"]
     lines += [f"  {k}. {s.text}    [{s.where}]" for k, s in enumerate(x.backward, start=1)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _answers(x)) + "\n"
 
 
 def markdown(x: Explanation) -> str:
@@ -178,6 +208,8 @@ def markdown(x: Explanation) -> str:
     lines += [f"{k}. `{s.text}` ({s.where})" for k, s in enumerate(x.forward, start=1)]
     lines += ["", f"## Backward pass (∂{x.output}/∂ each node)", ""]
     lines += [f"{k}. `{s.text}` ({s.where})" for k, s in enumerate(x.backward, start=1)]
+    if x.answers:
+        lines += ["", "## Answers", "", *[f"- `[?{n}]` = {v}" for n, v in x.answers]]
     return "\n".join(lines) + "\n"
 
 

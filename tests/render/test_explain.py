@@ -84,3 +84,21 @@ def test_the_suffix_picks_the_format():
     from autogradcli.cli.explain import EXPLAIN_SUFFIXES
 
     assert EXPLAIN_SUFFIXES == {".txt": "text", ".md": "markdown", ".tex": "latex", ".json": "json"}
+
+
+def test_a_quiz_blanks_numbers_and_gives_the_answers():
+    result = agrad("explain", "samples/seed.txt", *SEED_AT, "--quiz", "5", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    body, _, key = result.stdout.partition("\nAnswers\n")
+    assert [f"[?{n}]" in body for n in range(1, 6)] == [True] * 5
+    answers = dict(line.strip().split(" = ") for line in key.strip().splitlines())
+    full = agrad("explain", "samples/seed.txt", *SEED_AT).stdout
+    for blank, value in answers.items():  # the answer is what the full explanation shows there
+        line = next(x for x in body.splitlines() if blank in x).split("    [")[0].strip()
+        shown = {line.replace(blank, value), line.replace(blank, f"({value})")}
+        assert any(text in full for text in shown), line
+    md = agrad("explain", "samples/seed.txt", *SEED_AT, "--quiz", "2", "-f", "markdown").stdout
+    assert "## Answers" in md
+    as_json = agrad("explain", "samples/seed.txt", *SEED_AT, "--quiz", "2", "-f", "json")
+    assert as_json.exit_code == 2
+    assert agrad("explain", "samples/seed.txt", *SEED_AT, "--seed", "2").exit_code == 2
