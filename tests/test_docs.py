@@ -31,6 +31,7 @@ EXPECTED_STATUS = {
     "agrad --debug eval samples/errors/typo.agrad --at x=1": 2,
     "agrad eval samples/errors/typo.agrad --at x=1": 2,
     "agrad eval samples/seed.txt --at a=1 b=2 c=3 d=4 --jacobain": 2,
+    "agrad check samples/impl/logistic_spec.txt --impl samples/impl/logistic_grad.py:wrong_grad": 1,
 }
 # Commands that install software or need a terminal: shown, not run.
 NOT_RUN = (

@@ -161,6 +161,19 @@ def _latex_name(out: str, w) -> str:
     return f"\\frac{{\\partial^{{2}} {out}}}{{{below}}}"
 
 
+def _impl_rows(path: str, specs: list[str], points, seed, ranges, tol, timeout) -> list:
+    """Rows for each --impl function checked against the file."""
+    from ..language.parser import parse_file
+    from ..verify.impl import check_impl, load
+
+    functions = [(spec, load(spec)) for spec in specs]  # every import error before any work
+    graph = parse_file(path)
+    rows = []
+    for spec, fn in functions:
+        rows += check_impl(graph, path, spec, fn, points, seed, ranges, tol, timeout)
+    return rows
+
+
 def _tolerance(value: float) -> float:
     """A tolerance: a finite number, zero or more (nan would pass everything)."""
     if not (value >= 0 and value != float("inf")):
@@ -219,6 +232,10 @@ def check_command(
     junit: Annotated[
         str | None, typer.Option("--junit", metavar="PATH", help="Also write JUnit XML here.")
     ] = None,
+    impl: Annotated[
+        list[str] | None,
+        typer.Option("--impl", metavar="MODULE:FUNCTION", help="Check your gradient code too."),
+    ] = None,
 ) -> None:
     """Check gradients and claims in files against SymPy and finite differences (for CI)."""
     from ..verify.files import check_many
@@ -235,6 +252,10 @@ def check_command(
         if target:
             check_target(target, paths or [])
     tol = Tolerances(rtol, atol, fd_rtol, fd_atol)
+    if impl and (len(paths or []) != 1 or expr is not None or ops):
+        raise AgradError(
+            "--impl checks code against one specification file", None, "agrad check FILE --impl m:f"
+        )
     inline = [] if expr is None else [("-e", expr)]
     results, errors = check_many(
         paths or [],
@@ -247,6 +268,10 @@ def check_command(
         progress("files"),
         inline,
     )
+    if impl and not errors:
+        results += _impl_rows(
+            paths[0], impl, points, seed, _ranges(ranges or []), tol, sympy_timeout
+        )
     if results:
         _emit_check(results, chosen, out, junit)
     for err in errors:
