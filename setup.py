@@ -6,7 +6,12 @@ Everything else about the build is in pyproject.toml; only this mapping needs se
 from setuptools import find_packages, setup
 
 FILES = ["*.txt", "*.py", "*.csv", "*.json", "*.md", "*.agrad"]
-SAMPLES = ["autogradcli.samples", "autogradcli.samples.rules", "autogradcli.samples.errors"]
+SAMPLES = [
+    "autogradcli.samples",
+    "autogradcli.samples.rules",
+    "autogradcli.samples.errors",
+    "autogradcli.samples.impl",
+]
 
 setup(
     packages=[*find_packages(include=["autogradcli", "autogradcli.*"]), *SAMPLES],
