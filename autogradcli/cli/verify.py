@@ -166,8 +166,9 @@ def _impl_rows(path: str, specs: list[str], points, seed, ranges, tol, timeout) 
     from ..language.parser import parse_file
     from ..verify.impl import check_impl, load
 
-    functions = [(spec, load(spec)) for spec in specs]  # every import error before any work
     graph = parse_file(path)
+    names = list(graph.input_ids)
+    functions = [(spec, load(spec, names)) for spec in specs]  # import errors before any work
     rows = []
     for spec, fn in functions:
         rows += check_impl(graph, path, spec, fn, points, seed, ranges, tol, timeout)

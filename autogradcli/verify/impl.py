@@ -34,9 +34,53 @@ from .oracle import (
 )
 from .symbolic import Budget
 
+ADAPTERS = ("torch", "jax")
 
-def load(spec: str) -> Callable:
-    """The function `module:function` names (a dotted module on the path, or a .py file)."""
+
+def load(spec: str, names: list[str] | None = None) -> Callable:
+    """The function `module:function` names (a dotted module on the path, or a .py file);
+    `torch:module:Class` (a torch.autograd.Function) and `jax:module:function` (with its
+    custom_vjp or custom_jvp) are wrapped to return (value, {input: gradient}), their inputs
+    given positionally in the order of `names`."""
+    kind, _, rest = spec.partition(":")
+    if kind in ADAPTERS and rest.count(":") == 1:
+        return _adapted(kind, rest, spec, names or [])
+    return _function(spec)
+
+
+def _adapted(kind: str, rest: str, spec: str, names: list[str]) -> Callable:
+    """A torch Function or a JAX function as agrad's calling convention."""
+    try:
+        lib = importlib.import_module(kind)
+    except ImportError:
+        raise AgradError(
+            f"--impl {spec}: {kind} is not installed", None, f"python -m pip install {kind}"
+        ) from None
+    target = _function(rest)
+    if kind == "torch":
+
+        def run(**inputs):
+            xs = [lib.tensor(np.asarray(inputs[n], float), requires_grad=True) for n in names]
+            out = target.apply(*xs).sum()
+            out.backward()
+            return float(out.detach()), {n: x.grad.numpy() for n, x in zip(names, xs, strict=True)}
+
+        return run
+    lib.config.update("jax_enable_x64", True)
+
+    def run_jax(**inputs):
+        xs = [lib.numpy.asarray(np.asarray(inputs[n], float)) for n in names]
+        total = lib.value_and_grad(
+            lambda *a: lib.numpy.sum(target(*a)), argnums=tuple(range(len(xs)))
+        )
+        value, grads = total(*xs)
+        return float(value), {n: np.asarray(g) for n, g in zip(names, grads, strict=True)}
+
+    return run_jax
+
+
+def _function(spec: str) -> Callable:
+    """`module:attribute`, imported."""
     module_name, sep, attr = spec.rpartition(":")
     if not sep or not module_name or not attr:
         raise AgradError(

@@ -129,3 +129,44 @@ def test_the_sample_pair(monkeypatch):
     wrong = agrad("check", "samples/impl/logistic_spec.txt", "--impl",
                   "samples/impl/logistic_grad.py:wrong_grad")  # fmt: skip
     assert wrong.exit_code == 1
+
+
+def test_a_torch_function_right_and_wrong():
+    pytest.importorskip("torch")
+    spec = "samples/impl/softplus_spec.txt"
+    right = agrad("check", spec, "--impl", "torch:samples/impl/softplus_torch.py:Softplus")
+    assert right.exit_code == 0, right.output
+    wrong = agrad("check", spec, "--impl", "torch:samples/impl/softplus_torch.py:WrongSoftplus")
+    assert wrong.exit_code == 1 and "WrongSoftplus" in wrong.stdout
+
+
+def test_a_jax_custom_vjp_right_and_wrong(tmp_path):
+    pytest.importorskip("jax")
+    path = tmp_path / "jax_impl.py"
+    path.write_text(textwrap.dedent('''
+        import jax
+        import jax.numpy as jnp
+
+        @jax.custom_vjp
+        def square(x):
+            return x * x
+
+        def fwd(x):
+            return x * x, x
+
+        def bwd(x, g):
+            return (2 * x * g,)
+
+        square.defvjp(fwd, bwd)
+
+        @jax.custom_vjp
+        def bad_square(x):
+            return x * x
+
+        bad_square.defvjp(fwd, lambda x, g: (x * g,))
+    '''))
+    spec = "# range: x in [-2, 2]\nf = x^2\n"
+    graph = parse(spec, "s.txt")
+    good = check_impl(graph, "s.txt", "square", load(f"jax:{path}:square", ["x"]), points=6)
+    bad = check_impl(graph, "s.txt", "bad", load(f"jax:{path}:bad_square", ["x"]), points=6)
+    assert not any(r.failed for r in good) and bad[0].failed
