@@ -197,8 +197,9 @@ def _verdict(path, label, w, mine, ref, fd, drawn, tol, oracle: str) -> Result:
     error, ok = compare(mine, ref, fd, tol)
     if ok:
         return Result(path, label, w, "impl", n, PASS, error, 0)
-    diff = np.abs(mine - np.asarray(ref, dtype=float)).reshape(n, -1).max(axis=1)
-    k = int(np.nanargmax(np.where(np.isnan(diff), np.inf, diff)))
+    want = np.asarray(ref, dtype=float)
+    far = ~np.isclose(mine, want, rtol=tol.fd_rtol, atol=tol.fd_atol)
+    k = int(np.argmax(far.reshape(n, -1).any(axis=1)))  # the first point that fails
     detail = f"at {_point(drawn, k)}: yours {np.asarray(mine[k]).tolist()}, {oracle} "
     detail += f"{np.asarray(ref[k]).tolist()}"
     if fd is not None:
