@@ -14,12 +14,14 @@ from .app import (
     FileArg,
     OutputOpt,
     ValuesArg,
+    WrtOpt,
     app,
     assignments,
     formula,
     guard,
     out_option,
     pick_format,
+    split_names,
 )
 
 
@@ -50,6 +52,7 @@ def explain_command(
     expr: ExprOpt = None,
     at: AtOpt = None,
     output: OutputOpt = None,
+    wrt: WrtOpt = None,
     fmt: Annotated[
         ExplainFormat | None,
         typer.Option("--format", "-f", help="text, markdown, latex or json [default: text]."),
@@ -85,7 +88,8 @@ def explain_command(
     graph = formula(file, expr, points)
     if output and len(output) > 1:
         raise AgradError("agrad explain follows one output", None, "give one --output NAME")
-    ev = evaluate(graph, bind(graph, parse_assignments(points)), output, None, edges=True)
+    inputs = bind(graph, parse_assignments(points))
+    ev = evaluate(graph, inputs, output, split_names(wrt), edges=True)  # --wrt: only its paths
     steps = explain.explain(ev, digits or 6)
     if quiz is not None:
         steps = explain.quiz(steps, quiz, seed or 0)

@@ -102,3 +102,10 @@ def test_a_quiz_blanks_numbers_and_gives_the_answers():
     as_json = agrad("explain", "samples/seed.txt", *SEED_AT, "--quiz", "2", "-f", "json")
     assert as_json.exit_code == 2
     assert agrad("explain", "samples/seed.txt", *SEED_AT, "--seed", "2").exit_code == 2
+
+
+def test_wrt_keeps_only_the_paths_to_those_inputs():
+    result = agrad("explain", "samples/seed.txt", *SEED_AT, "--wrt", "a")
+    backward = result.stdout.split("Backward pass")[1]
+    assert "∂f/∂a += ∂f/∂t1 · ∂t1/∂a = 4 · 1 = 4" in backward
+    assert "∂f/∂b" not in backward and "∂f/∂v" not in backward
