@@ -291,5 +291,7 @@ def edge_text(view: View, link: Link, digits: int = 4) -> str:
             return ""
         text = fmt(c, digits)
         return f"+({text})" if text.startswith("-") else f"+{text}"
+    if view.graph.ops[link.src] == CONST:  # a constant gets no gradient: no partial drawn
+        return ""
     p = view.partial(link)
     return "" if p is None else f"∂ {fmt(p, digits)}"
