@@ -104,6 +104,10 @@ def graph_command(
         int | None,
         typer.Option("--order", min=1, max=2, help="With --backward, 2: the pass after it too."),
     ] = None,
+    constants: Annotated[
+        bool,
+        typer.Option("--constants", help="Draw every constant as its own box (DOT, images)."),
+    ] = False,
     collapse: Annotated[
         bool, typer.Option("--collapse", help="One box per named intermediate.")
     ] = False,
@@ -174,6 +178,10 @@ def graph_command(
         view = _backward_view(graph, ev, focus, depth, collapse, order or 1)
     else:
         view = build(graph, ev, focus, depth, collapse, adjoints)
+    if chosen in ("dot", "mermaid", *RENDERED) and not constants and len(view.items) <= 5000:
+        from ..render.view import fold_constants
+
+        view = fold_constants(view)
     big = warn_if_big(view)
     if big:
         typer.echo(big, err=True)

@@ -57,6 +57,9 @@ def _dot(view: View, digits: int) -> Iterator[str]:
             f"  n{item.id} [label={quote(label)}, tooltip={quote(tooltip or item.title)}"
             f", {STYLE[item.kind]}{extra}];\n"
         )
+    inputs = [f"n{it.id}" for it in view.items if it.kind == "input"]
+    if 1 < len(inputs) <= 50:  # inputs in one column, in their order of first appearance
+        yield f"  {{rank=same; {' -> '.join(inputs)} [style=invis]}}\n"
     for link in view.links:
         text = "" if plain else edge_text(view, link, digits)
         attrs = [f"label={quote(text)}"] if text else []

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..engines.evaluate import Evaluation, named_node
 from ..errors import paused_gc
 from ..graph import CONST, INPUT, Graph
@@ -175,6 +177,46 @@ def _build(graph, ev, focus, depth, collapse, backward) -> View:
         linked = {lk.src for lk in view.links} | {lk.dst for lk in view.links} | outputs
         view.items = [it for it in view.items if it.id in linked]
     return view
+
+
+def fold_constants(view: View) -> View:
+    """Draw each scalar constant inside the boxes of the operations it feeds (`b^2` as one box
+    `^2`, not a shared `2` whose edges cross the picture). Drawings only; arrays stay boxes."""
+    g = view.graph
+    outputs = {i for _, i in g.outputs}
+    fold = [
+        lk
+        for lk in view.links
+        if g.ops[lk.src] == CONST
+        and lk.src not in outputs
+        and lk.arg >= 0
+        and np.ndim(g.consts[lk.src]) == 0
+    ]
+    if not fold:
+        return view
+    folded: dict[int, dict[int, str]] = {}
+    for lk in fold:
+        folded.setdefault(lk.dst, {})[lk.arg] = g.names[lk.src] or _number(g.consts[lk.src])
+    gone = {lk.src for lk in fold}
+    gone -= {lk.src for lk in view.links if lk.src in gone and lk.arg < 0}  # merged edges
+    for item in view.items:
+        if item.id in folded and item.kind not in (INPUT, CONST):
+            item.title = _with_constants(g, item.id, folded[item.id])
+    view.items = [it for it in view.items if it.id not in gone]
+    view.links = [lk for lk in view.links if lk.src not in gone]
+    return view
+
+
+def _with_constants(g: Graph, i: int, consts: dict[int, str]) -> str:
+    """`^2`, `2*`, `max(·, 0)`: an operation's symbol with its constant arguments written in."""
+    op = REGISTRY[g.ops[i]]
+    arity = len(g.inputs[i])
+    if op.symbol and arity == 2:
+        left, right = consts.get(0, ""), consts.get(1, "")
+        text = f"{left}{op.symbol}{right}"
+    else:
+        text = f"{g.ops[i]}({', '.join(consts.get(k, '·') for k in range(arity))})"
+    return f"{g.names[i]} = {text}" if g.names[i] else text
 
 
 def _plain(graph: Graph, ev, order: list[int], outputs: set[int], backward: bool) -> View:

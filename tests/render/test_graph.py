@@ -80,7 +80,10 @@ def test_dot_is_deterministic_and_shapes_differ_by_kind():
     assert first == agrad("graph", "samples/seed.txt").stdout
     assert 'n0 [label="a", tooltip="a (samples/seed.txt:3:6)", shape=ellipse' in first
     assert 'n11 [label="f = +"' in first and "penwidth=2" in first
-    assert 'n3 [label="2"' in first and "#f3f4f6" in first
+    assert 'n4 [label="^2"' in first and 'n3 [label="2"' not in first  # folded in
+    boxes = agrad("graph", "samples/seed.txt", "--constants").stdout
+    assert 'n3 [label="2"' in boxes and "#f3f4f6" in boxes and "n3 -> n4" in boxes
+    assert "{rank=same; n0 -> n1 -> n6 -> n7 [style=invis]}" in first  # a, b, c, d in order
 
 
 @needs_dot
