@@ -6,6 +6,7 @@ Names are imported on first use, so the command line starts without loading what
 need.
 """
 
+import sys
 from importlib import import_module
 
 __version__ = "0.1.0"
@@ -41,3 +42,14 @@ def __getattr__(name: str):
     value = module if name in _MODULES else getattr(module, name)
     globals()[name] = value
     return value
+
+
+def _notebook() -> None:
+    """In Jupyter (IPython already running), show graphs and tensors as pictures."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and hasattr(shell, "display_formatter"):
+        import_module(".render.export", __name__).register_notebook(shell)
+
+
+_notebook()

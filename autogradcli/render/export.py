@@ -29,3 +29,33 @@ def to_text(graph: Graph) -> str:
     from ..language.printer import graph_text
 
     return graph_text(graph)
+
+
+def notebook_svg(obj: Any) -> str | None:
+    """SVG of a Graph, an Evaluation (with its values) or a Tensor's recorded graph, as Jupyter
+    shows it; None without Graphviz, so the text form is shown instead."""
+    import shutil
+
+    if shutil.which("dot") is None:
+        return None
+    from ..engines.evaluate import Evaluation
+    from .dot import dot, render
+    from .view import build, fold_constants
+
+    if isinstance(obj, Evaluation):
+        view = build(obj.graph, obj if obj.partials is not None else None)
+    elif isinstance(obj, Graph):
+        view = build(obj)
+    else:
+        view = build(obj.graph())
+    return render(dot(fold_constants(view)), "svg").decode("utf-8")
+
+
+def register_notebook(shell: Any) -> None:
+    """Show graphs, evaluations and tensors as pictures in an IPython shell (Jupyter)."""
+    from ..engines.evaluate import Evaluation
+    from ..tensors.tensor import Tensor
+
+    formatter = shell.display_formatter.formatters["image/svg+xml"]
+    for cls in (Graph, Evaluation, Tensor):
+        formatter.for_type(cls, notebook_svg)

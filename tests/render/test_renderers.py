@@ -40,3 +40,14 @@ def test_library_export_round_trips():
     graph = parse_file(str(SEED))
     assert to_dot(graph, at={"a": 1, "b": 2, "c": 3, "d": 4}).startswith("digraph")
     assert "u = (a + b) * (b ^ 2.0)" in to_text(graph)
+
+
+def test_rounding_noise_beside_larger_neighbours_shows_as_zero():
+    import numpy as np
+
+    from autogradcli.render.numfmt import fmt
+
+    assert fmt(np.array([0.3, 1.1102230246251565e-16])) == "[0.3, 0]"
+    assert fmt(np.array([1e-16, 2e-16])) == "[1e-16, 2e-16]"  # no larger neighbour: kept
+    assert fmt(np.array([1e-9, 1.0])) == "[1e-09, 1]"  # 9 orders apart: not noise at 6 digits
+    assert fmt(1e-16) == "1e-16"
