@@ -54,3 +54,14 @@ def test_the_point_function_gives_the_plans_bits(text, x, y):
     with np.errstate(all="ignore"):
         want = plan.run([np.array({"x": x, "y": y}[n]) for n in plan.inputs])
     assert [float(v) for v in want] == got
+
+
+def test_no_text_from_the_formula_reaches_the_generated_function():
+    from autogradcli.codegen.plan_source import _point_source
+
+    hostile = "os_system_rm = 2\nf = os_system_rm * __import__ + exec_x\n"
+    plan = Plan.of(parse(hostile, 'x"""; import os; os.system("touch PWNED").txt'))
+    text = "\n".join(_point_source(plan, {}))
+    for word in ("os_system_rm", "__import__", "exec_x", "PWNED", "import os"):
+        assert word not in text
+    assert point_function(plan)(1.0, 2.0) == [4.0, 2.0, 1.0]  # f = 2 * a + b: value, grads
