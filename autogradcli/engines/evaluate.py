@@ -177,16 +177,20 @@ def _jacobian(graph, vals, node, needs, targets) -> tuple[dict[str, np.ndarray],
 
 def _forward_jacobian(graph, vals, node, targets) -> dict[str, np.ndarray]:
     """J e for each input element e, by differentiating the VJP with respect to its seed."""
-    from .higher import Point, jvp
+    from .higher import Point, jvps
 
     point = Point(graph, vals)
-    out: dict[str, np.ndarray] = {}
+    directions, where = [], []
     for w, j in targets:
-        cols = []
         for e in np.ndindex(np.shape(vals[j])):
             direction = {n: np.zeros(np.shape(vals[i])) for n, i in graph.input_ids.items()}
             direction[w][e] = 1.0
-            cols.append(jvp(point, node, direction))
+            directions.append(direction)
+            where.append(w)
+    columns = jvps(point, node, directions)  # one recording for every column
+    out: dict[str, np.ndarray] = {}
+    for w, j in targets:
+        cols = [c for c, name in zip(columns, where, strict=True) if name == w]
         stacked = np.stack(cols, axis=-1) if cols else np.zeros((*np.shape(vals[node]), 0))
         out[w] = stacked.reshape(np.shape(vals[node]) + np.shape(vals[j]))
     return out

@@ -100,16 +100,25 @@ def hvp(
 
 
 def jvp(point: Point, output: int, vector: dict[str, np.ndarray]) -> np.ndarray:
-    """J v, shaped like the output: the derivative along v, by differentiating the VJP
-    <J^T u, v> with respect to its seed u (linear in u, so u's value does not matter)."""
+    """J v, shaped like the output: the derivative along v."""
+    return jvps(point, output, [vector])[0]
+
+
+def jvps(point: Point, output: int, vectors: list[dict[str, np.ndarray]]) -> list[np.ndarray]:
+    """J v for each v, by differentiating the VJP <J^T u, v> with respect to its seed u (linear
+    in u, so u's value does not matter). The seeded backward graph is recorded once; each
+    direction adds only its inner product and one sweep."""
     graph = _with_seed_input(point.graph)
     u = graph.input_ids[SEED]
-    values = [*point.values, np.zeros(np.shape(point.values[output]))]
-    d = derivative(graph, values, output, list(vector), seed=u)
-    s = inner(d, vector)
-    if s is None:
-        return np.zeros(np.shape(point.values[output]))
-    return _zeros_or(_adjoints(d, s)[u], np.shape(point.values[output]))
+    shape = np.shape(point.values[output])
+    values = [*point.values, np.zeros(shape)]
+    names = sorted({name for v in vectors for name in v}, key=list(graph.input_ids).index)
+    d = derivative(graph, values, output, names, seed=u)
+    out = []
+    for vector in vectors:
+        s = inner(d, vector)
+        out.append(np.zeros(shape) if s is None else _zeros_or(_adjoints(d, s)[u], shape))
+    return out
 
 
 SEED = "\x00seed"  # a name no file can use
