@@ -230,12 +230,18 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
     note(f"wrote {out}")
 
 
-def _joined(chunks, size: int = 4096):
-    """Chunks joined in runs of `size`: one write per run instead of one per line."""
-    from itertools import islice
-
-    chunks = iter(chunks)
-    while run := list(islice(chunks, size)):
+def _joined(chunks, size: int = 1 << 20):
+    """Chunks joined into runs of about `size` characters: one write per run instead of one
+    per line."""
+    run: list[str] = []
+    length = 0
+    for chunk in chunks:
+        run.append(chunk)
+        length += len(chunk)
+        if length >= size:
+            yield "".join(run)
+            run, length = [], 0
+    if run:
         yield "".join(run)
 
 

@@ -135,6 +135,15 @@ class Graph:
             return None
         return [a[0] if a else -1 for a in ins], [a[1] if len(a) == 2 else -1 for a in ins]
 
+    def column_arrays(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """`columns` as two int64 arrays (a bulk-built graph's own, not copied)."""
+        if self._columns is not None:
+            return self._columns
+        lists = self.columns()
+        if lists is None:
+            return None
+        return np.asarray(lists[0], dtype=np.int64), np.asarray(lists[1], dtype=np.int64)
+
     def defer_names(self, fill: Callable[[], tuple[list, dict]]) -> None:
         """Have `fill()` give (names, symbols) the first time either is read."""
         self._later = fill

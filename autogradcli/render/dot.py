@@ -5,9 +5,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
+from itertools import islice
 
 from ..errors import AgradError, paused_gc, xml_text
+from .columns import ItemColumns, LinkColumns
 from .view import View, edge_text, label_lines
+
+BLOCK = 4096  # lines per chunk written
 
 STYLE = {
     "input": 'shape=ellipse, style=filled, fillcolor="#dbeafe", color="#1d4ed8"',
@@ -49,6 +53,9 @@ def _dot(view: View, digits: int) -> Iterator[str]:
         '  edge [fontname="Helvetica", fontsize=9, color="#4b5563"];\n'
     )
     plain = view.ev is None  # no values: a box shows its title alone
+    if plain and isinstance(view.items, ItemColumns) and isinstance(view.links, LinkColumns):
+        yield from _dot_columns(view.items, view.links)
+        return
     for item in view.items:
         label = item.title if plain else "\n".join(label_lines(view, item, digits))
         tooltip = item.source + (f" ({item.location})" if item.location else "")
@@ -73,6 +80,36 @@ def _dot(view: View, digits: int) -> Iterator[str]:
                 + ";\n"
             )
     yield "}\n"
+
+
+def _dot_columns(items: ItemColumns, links: LinkColumns) -> Iterator[str]:
+    """The nodes and edges of a large plain view, straight from its columns, in blocks."""
+    titles, sources, where = items.titles, items.sources, items.where
+    if not items.clean:
+        titles, sources, where = list(map(_body, titles)), list(map(_body, sources)), _body(where)
+    style = STYLE
+    rows = zip(items.ids, titles, sources, items.lines, items.cols, items.kinds, strict=True)
+    while block := list(islice(rows, BLOCK)):
+        yield "".join(
+            [
+                f'  n{i} [label="{t}", tooltip="{s} ({where}:{line}:{col})", {style[k]}];\n'
+                if line
+                else f'  n{i} [label="{t}", tooltip="{s or t}", {style[k]}];\n'
+                for i, t, s, line, col, k in block
+            ]
+        )
+    inputs = [f"n{i}" for i, k in zip(items.ids, items.kinds, strict=True) if k == "input"]
+    if 1 < len(inputs) <= 50:
+        yield f"  {{rank=same; {' -> '.join(inputs)} [style=invis]}}\n"
+    edges = zip(links.src, links.dst, strict=True)
+    while block := list(islice(edges, BLOCK)):
+        yield "".join([f"  n{a} -> n{b};\n" for a, b in block])
+    yield "}\n"
+
+
+def _body(text: str) -> str:
+    """`quote` without the surrounding quotes."""
+    return quote(text)[1:-1]
 
 
 def render(text: str, fmt: str, dpi: int | None = None) -> bytes:

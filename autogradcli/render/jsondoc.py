@@ -11,6 +11,7 @@ import numpy as np
 
 from ..engines.evaluate import Evaluation
 from ..graph import CONST
+from .columns import ItemColumns
 
 
 def jsonable(x: Any) -> Any:
@@ -129,6 +130,13 @@ def view_chunks(view) -> Iterator[str]:
     Lines are formatted directly (strings through JSON's own escaping), which is several
     times faster than encoding a dict per node; `view_dict` parses the result back.
     """
+    from ..errors import paused_gc
+
+    with paused_gc():
+        yield from _view_chunks(view)
+
+
+def _view_chunks(view) -> Iterator[str]:
     g = view.graph
     text = json.encoder.encode_basestring  # a JSON string literal, escaped (C-accelerated)
 
@@ -144,6 +152,9 @@ def view_chunks(view) -> Iterator[str]:
     yield f'  "outputs": {json.dumps(outputs, ensure_ascii=False)},\n'
     yield '  "nodes": ['
     evaluated = view.ev is not None
+    if not evaluated and isinstance(view.items, ItemColumns):
+        yield from _columns_chunks(view.items, view.links, g.names)
+        return
     for k, it in enumerate(view.items):
         members = ", ".join(f'"n{m}"' for m in it.members)
         values = (
@@ -175,6 +186,52 @@ def view_chunks(view) -> Iterator[str]:
         name = view.ev.outputs[0].name if view.ev.outputs else None
         yield f',\n  "gradient_of": {opt(name)}'
     yield "\n}\n"
+
+
+def _columns_chunks(items, links, names) -> Iterator[str]:
+    """The nodes and edges of a large plain view, straight from its columns, in blocks."""
+    from itertools import islice
+
+    titles, sources, where = items.titles, items.sources, items.where
+    if not items.clean:
+        titles, sources, where = map(_body, titles), map(_body, sources), _body(where)
+        names = [n and _body(n) for n in names]
+    names = [f'"{n}"' if n else "null" for n in names]
+    rows = zip(
+        items.ids, items.kinds, titles, items.ops, sources, items.lines, items.cols, strict=True
+    )
+    first = "\n"
+    while block := list(islice(rows, 4096)):
+        yield first + ",\n".join(
+            [
+                f'    {{"id": "n{i}", "kind": "{kind}", "label": "{title}", "op": "{op}", '
+                f'"name": {names[i]}, "members": ["n{i}"], "source": "{source}", '
+                + (f'"location": "{where}:{line}:{col}", ' if line else '"location": null, ')
+                + '"value": null, "gradient": null}'
+                for i, kind, title, op, source, line, col in block
+            ]
+        )
+        first = ",\n"
+    yield "\n  ],\n" if items else "],\n"
+    yield '  "edges": ['
+    first = "\n"
+    edges = zip(links.src, links.dst, links.arg, strict=True)
+    while block := list(islice(edges, 4096)):
+        yield first + ",\n".join(
+            [
+                f'    {{"from": "n{a}", "to": "n{b}", "arg": {k}, '
+                '"partial": null, "contribution": null}'
+                for a, b, k in block
+            ]
+        )
+        first = ",\n"
+    yield "\n  ]" if links else "]"
+    yield "\n}\n"
+
+
+def _body(text: str) -> str:
+    """A JSON string literal's escaped text, without the quotes."""
+    return json.encoder.encode_basestring(text)[1:-1]
 
 
 def view_dict(view) -> dict:

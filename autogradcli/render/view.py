@@ -7,7 +7,8 @@ Every graph renderer (DOT, Mermaid, tree, table, JSON) draws a View, so selectio
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,32 +16,11 @@ from ..engines.evaluate import Evaluation, named_node
 from ..errors import paused_gc
 from ..graph import CONST, INPUT, Graph
 from ..ops import REGISTRY
+from .boxes import Item, Link
 from .numfmt import fmt
 
 BIG = 500
-
-
-@dataclass(slots=True)
-class Item:
-    """One drawn node (with --collapse, one named step standing for several nodes)."""
-
-    id: int
-    kind: str  # "input", "const", "op" or "output"
-    title: str  # name, constant or op symbol
-    op: str
-    source: str
-    location: str
-    members: list[int] = field(default_factory=list)
-    cut: bool = False  # some of its inputs are not drawn (--depth)
-
-
-@dataclass(slots=True)
-class Link:
-    """One drawn edge from `src` into argument `arg` of `dst` (-1: several merged edges)."""
-
-    src: int
-    dst: int
-    arg: int
+COLUMNS_FROM = 5000  # plain views with more boxes are kept as columns (render/columns.py)
 
 
 @dataclass
@@ -48,8 +28,8 @@ class View:
     """The nodes and edges to draw, and the evaluation they may show."""
 
     graph: Graph
-    items: list[Item]
-    links: list[Link]
+    items: Sequence[Item]  # a list, or columns for a large plain view
+    links: Sequence[Link]
     ev: Evaluation | None = None
     backward: bool = False
     first_backward: int | None = None  # drawing a recorded backward pass: its first node
@@ -86,12 +66,35 @@ def _roots(graph: Graph, focus: str | None) -> tuple[list[int], bytearray | None
     """`roots`, and which nodes they reach when that was found on the way."""
     if focus is None:
         outputs = sorted({i for _, i in graph.outputs})
-        reached = graph.ancestors(outputs)
+        reached = _everything(graph, outputs) or graph.ancestors(outputs)
         ops = graph.ops
         unused = [i for i in graph.symbols.values() if not reached[i] and ops[i] != CONST]
         unused = sorted(set(unused))
-        return outputs + unused, graph.ancestors(unused, reached)
+        if not unused:
+            return outputs, reached
+        starts = outputs + unused
+        return starts, _everything(graph, starts) or graph.ancestors(unused, reached)
     return [named_node(graph, focus, "--focus")], None
+
+
+def _everything(graph: Graph, starts: list[int]) -> bytearray | None:
+    """`graph.ancestors(starts)` without a search, when every node that no other node uses
+    is in `starts` or a constant: then each node reaches a start, and the flags are all set
+    but for unused constants. None when that does not hold."""
+    arrays = graph.column_arrays()
+    if arrays is None:
+        return None
+    used = np.zeros(len(graph.ops), dtype=bool)
+    for column in arrays:
+        used[column[column >= 0]] = True
+    used[starts] = True
+    left = np.flatnonzero(~used).tolist()
+    ops = graph.ops
+    if any(ops[i] != CONST for i in left):
+        return None
+    flags = np.ones(len(graph.ops), dtype=np.uint8)
+    flags[left] = 0
+    return bytearray(flags.tobytes())
 
 
 def _flagged(flags: bytearray) -> list[int]:
@@ -135,6 +138,7 @@ def build(
         view = _build(graph, ev, focus, depth, collapse, backward)
     if first_backward is not None:
         view.first_backward = first_backward
+        view.items = list(view.items)  # boxes of their own, to recolour
         for item in view.items:
             if item.id >= first_backward and item.kind == "op":
                 item.kind = "adjoint"
@@ -222,6 +226,10 @@ def _with_constants(g: Graph, i: int, consts: dict[int, str]) -> str:
 def _plain(graph: Graph, ev, order: list[int], outputs: set[int], backward: bool) -> View:
     """The view of the nodes in `order` (ascending), one box each: `_build` without grouping
     or cuts, for the common case and for large graphs (every input of a kept node is kept)."""
+    if len(order) > COLUMNS_FROM and not backward:
+        from .columns import item_columns, link_columns
+
+        return View(graph, item_columns(graph, order, outputs), link_columns(graph, order), ev)
     items = _items(graph, order, outputs, False)
     for item in items:
         item.members.append(item.id)
