@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import CONST, INPUT, Graph
 from .passes import count_common
 
@@ -51,20 +53,32 @@ def stats(graph: Graph) -> Stats:
     could run at once; the number of levels is the critical path.
     """
     level = levels(graph)
-    fan_out = Counter(j for a in graph.inputs for j in a)
-    op_nodes = [i for i, op in enumerate(graph.ops) if op not in (INPUT, CONST)]
-    widths = Counter(level[i] for i in op_nodes)
+    counts = Counter(graph.ops)
+    ops = Counter({op: n for op, n in counts.items() if op not in (INPUT, CONST)})
+    leaves = [*graph.consts, *graph.input_ids.values()]
+    op_level = np.delete(np.asarray(level, dtype=np.int64), leaves)
+    widths = np.bincount(op_level)[1:].tolist() if op_level.size else []
     depth = max((level[i] for _, i in graph.outputs), default=0)
     return Stats(
         nodes=len(graph),
         edges=graph.edge_count(),
         inputs=len(graph.input_ids),
-        constants=sum(op == CONST for op in graph.ops),
-        operations=len(op_nodes),
+        constants=counts[CONST],
+        operations=op_level.size,
         outputs=len(graph.outputs),
         depth=depth,
-        ops=Counter(graph.ops[i] for i in op_nodes),
-        reused=sum(1 for i in range(len(graph)) if fan_out[i] > 1),
+        ops=ops,
+        reused=_reused(graph),
         duplicates=count_common(graph),
-        levels=[widths[k] for k in range(1, max(widths, default=0) + 1)],
+        levels=widths,
     )
+
+
+def _reused(graph: Graph) -> int:
+    """How many nodes feed more than one edge."""
+    arrays = graph.column_arrays()
+    if arrays is None:
+        fan_out = Counter(j for a in graph.inputs for j in a)
+        return sum(1 for n in fan_out.values() if n > 1)
+    used = np.concatenate([a[a >= 0] for a in arrays])
+    return int((np.bincount(used, minlength=1) > 1).sum())

@@ -206,8 +206,11 @@ def _columns_chunks(items, links, names) -> Iterator[str]:
             [
                 f'    {{"id": "n{i}", "kind": "{kind}", "label": "{title}", "op": "{op}", '
                 f'"name": {names[i]}, "members": ["n{i}"], "source": "{source}", '
-                + (f'"location": "{where}:{line}:{col}", ' if line else '"location": null, ')
-                + '"value": null, "gradient": null}'
+                f'"location": "{where}:{line}:{col}", "value": null, "gradient": null}}'
+                if line
+                else f'    {{"id": "n{i}", "kind": "{kind}", "label": "{title}", "op": "{op}", '
+                f'"name": {names[i]}, "members": ["n{i}"], "source": "{source}", '
+                '"location": null, "value": null, "gradient": null}'
                 for i, kind, title, op, source, line, col in block
             ]
         )
