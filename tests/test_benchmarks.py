@@ -42,3 +42,9 @@ def test_hessian_prints_its_three_tables():
     assert "agrad Hessian plan" in text and "Rosenbrock, n = 4" in text
     assert "| value + gradient + Hessian |" in text
     assert "failed" not in text
+
+
+def test_io_prints_every_case():
+    text = bench("benchmarks/io.py", "--rows", "2000", "--repeat", "1")
+    assert "| CSV -> CSV, NumPy path |" in text and "| Parquet -> Parquet, pyarrow |" in text
+    assert "| np.loadtxt |" in text

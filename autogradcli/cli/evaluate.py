@@ -38,6 +38,8 @@ class EvalFormat(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
+    parquet = "parquet"
+    arrow = "arrow"
 
 
 class Engine(str, Enum):
@@ -49,7 +51,15 @@ class Engine(str, Enum):
 
 
 ONE_POINT_SUFFIXES = {".json": "json", ".txt": "table"}
-BATCH_SUFFIXES = {".csv": "csv", ".json": "json"}
+BATCH_SUFFIXES = {
+    ".csv": "csv",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+}
+COLUMNAR = ("parquet", "arrow")
 EVAL_EPILOG = (
     "Examples:  agrad eval samples/seed.txt --at a=1 b=2 c=3 d=4 "
     "|  agrad eval samples/mlp.txt --at x=[0.5,-1] W1=[[0.1,0.2],[-0.3,0.4],[0.5,-0.6]] "
@@ -71,7 +81,12 @@ def eval_command(
     output: OutputOpt = None,
     fmt: Annotated[
         EvalFormat | None,
-        typer.Option("--format", "-f", help="table or json; csv or json with --at-file."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="table or json; with --at-file csv, json, parquet or arrow [default: from "
+            "-o's suffix].",
+        ),
     ] = None,
     nodes: Annotated[bool, typer.Option("--nodes", help="Add the node table.")] = False,
     edges: Annotated[bool, typer.Option("--edges", help="Add the edge table.")] = False,
@@ -118,8 +133,8 @@ def eval_command(
         typer.Option(
             "--at-file",
             metavar="FILE",
-            help="Many points: a .csv (header of input names), .npy, .npz or .json; '-' is "
-            "CSV on standard input.",
+            help="Many points: a .csv (header of input names), .npy, .npz, .json, .parquet, "
+            ".arrow or a folder of Parquet files; '-' is CSV on standard input.",
         ),
     ] = None,
     chunk: Annotated[
@@ -148,6 +163,10 @@ def eval_command(
                 "--format table shows one point; --at-file writes csv or json", None, None
             )
         chosen = pick_format(fmt and fmt.value, out, BATCH_SUFFIXES, "csv")
+        if chosen in COLUMNAR and (out is None or out == "-"):
+            raise AgradError(
+                f"{chosen} output is binary; it needs a file", None, f"add -o points.{chosen}"
+            )
         _eval_batch(graph, at_file, points, chosen, chunk or 100_000, out, strict,
                     engine.value, output, split_names(wrt), hessian)  # fmt: skip
         return
@@ -157,9 +176,9 @@ def eval_command(
         chunk=chunk,
     )
     _refuse("--sympy-timeout limits --check", sympy_timeout=sympy_timeout and not check)
-    if fmt is EvalFormat.csv:
+    if fmt in (EvalFormat.csv, EvalFormat.parquet, EvalFormat.arrow):
         raise AgradError(
-            "--format csv writes one row per point of --at-file",
+            f"--format {fmt.value} writes one row per point of --at-file",
             None,
             "add --at-file points.csv, or use --format json",
         )
@@ -289,11 +308,22 @@ def _eval_batch(
     outs = pick_outputs(graph, output)
     given = {name: v for name, (v, _) in parse_assignments(fixed).items()}
     with contextlib.ExitStack() as stack:
+        binary = fmt in COLUMNAR
         if out:
-            stream = stack.enter_context(atomic_open(out, [source, points], newline=""))
+            stream = stack.enter_context(
+                atomic_open(out, [source, points], binary=binary, newline=None if binary else "")
+            )
         else:
             stream = sys.stdout
-        writer = BatchJson(stream, graph, outs) if fmt == "json" else _CsvWriter(stream)
+        if fmt == "json":
+            writer = BatchJson(stream, graph, outs)
+        elif binary:
+            from ..io.arrow import ColumnarWriter
+
+            writer = ColumnarWriter(stream, fmt)
+            stack.callback(writer.abort)  # before the unfinished file is removed
+        else:
+            writer = _CsvWriter(stream)
         bar = progress()
         tick = None
         if bar is not None:
@@ -317,19 +347,19 @@ def _eval_batch(
 
 
 class _CsvWriter:
-    """CSV rows, 17 significant digits, the header before the first block."""
+    """CSV rows with shortest round-trip digits, the header before the first block."""
 
     def __init__(self, stream):
         self.stream = stream
         self.started = False
 
     def write(self, columns, table) -> None:
-        import numpy as np
+        from ..io.arrow import csv_text
 
         if not self.started:
             self.stream.write(",".join(columns) + "\n")
             self.started = True
-        np.savetxt(self.stream, table, delimiter=",", fmt="%.17g")
+        self.stream.write(csv_text(table))
 
     def close(self, result) -> None:
         if not self.started:

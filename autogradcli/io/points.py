@@ -1,4 +1,5 @@
-"""Points files for `agrad eval --at-file`: CSV (streamed in blocks), .npy, .npz and JSON.
+"""Points files for `agrad eval --at-file`: CSV (streamed in blocks), .npy, .npz and JSON;
+Parquet and Arrow through `io/arrow.py`.
 
 Every reader checks what it reads: names given once, numbers only (no text, complex, dates
 or nested values), one value per point and input, so a file of the wrong shape is an error
@@ -21,8 +22,9 @@ from ..errors import AgradError
 NUMBER_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 
 
-def _csv_chunks(path: str, chunk: int) -> tuple[list[str], Iterator[np.ndarray]]:
-    """The header's names and blocks of rows of a CSV file ('-' reads standard input)."""
+def _csv_chunks(path: str, chunk: int, skip: int = 0) -> tuple[list[str], Iterator[np.ndarray]]:
+    """The header's names and blocks of rows of a CSV file ('-' reads standard input),
+    after the first `skip` rows (blank lines are not rows)."""
     name = "<stdin>" if path == "-" else path
     try:
         if path == "-":
@@ -45,17 +47,23 @@ def _csv_chunks(path: str, chunk: int) -> tuple[list[str], Iterator[np.ndarray]]
     except BaseException:
         fh.close()
         raise
-    return names, _CsvRows(fh, name, chunk, len(names))
+    line_no = 2
+    while skip:
+        line = fh.readline()
+        line_no += 1
+        skip -= bool(line.strip())
+    return names, _CsvRows(fh, name, chunk, len(names), line_no)
 
 
 class _CsvRows:
     """Blocks of rows of an open CSV file (after its header); closes the file when done."""
 
-    def __init__(self, fh, name: str, chunk: int, width: int):
+    def __init__(self, fh, name: str, chunk: int, width: int, first: int = 2):
         self.fh, self.name, self.chunk, self.width = fh, name, chunk, width
+        self.first = first  # the line number of the first row
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        line_no = 2  # the line number of the first line of the next block
+        line_no = self.first  # the line number of the first line of the next block
         with self.fh:
             while True:
                 try:
@@ -103,6 +111,10 @@ def _csv_block(name: str, lines: list[str], first: int, width: int) -> np.ndarra
 def count_rows(path: str) -> int | None:
     """The number of data rows of a CSV file (its lines less the header), or None."""
     if path == "-" or Path(path).suffix.lower() in (".npy", ".npz", ".json"):
+        return None
+    from .arrow import is_columnar
+
+    if is_columnar(path):
         return None
     try:
         with open(path, "rb") as fh:
@@ -244,8 +256,12 @@ def _load_json(path: str) -> tuple[list[str], np.ndarray]:
 
 def read_points(path: str, order: list[str], chunk: int) -> tuple[list[str], Iterator]:
     """Column names and an iterator of row blocks (at most `chunk` rows each)."""
-    if path != "-" and not Path(path).is_file():
+    from .arrow import is_columnar, pyarrow_or_none, read_columnar, read_csv
+
+    if path != "-" and not Path(path).is_file() and not Path(path).is_dir():
         raise AgradError(f"no such file: {path}")
+    if is_columnar(path):
+        return read_columnar(path, chunk)
     suffix = Path(path).suffix.lower()
     if suffix in (".npy", ".npz", ".json"):
         if suffix == ".npy":
@@ -256,5 +272,6 @@ def read_points(path: str, order: list[str], chunk: int) -> tuple[list[str], Ite
             names, data = _load_json(path)
         _duplicates(path, names)
         return names, (data[k : k + chunk] for k in range(0, len(data), chunk))
-    names, rows = _csv_chunks(path, chunk)
-    return names, rows
+    if path != "-" and pyarrow_or_none() is not None:
+        return read_csv(path, chunk, lambda skip: _csv_chunks(path, chunk, skip))
+    return _csv_chunks(path, chunk)
