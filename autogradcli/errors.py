@@ -57,6 +57,14 @@ class Source:
             self._line_starts = starts
         return self._line_starts
 
+    def positions(self, offsets):
+        """1-based lines and columns of an array of offsets, found with one search."""
+        import numpy as np
+
+        line_starts = np.asarray(self.line_starts(), dtype=np.int64)
+        lines = np.searchsorted(line_starts, offsets, side="right")
+        return lines, offsets - line_starts[np.maximum(lines - 1, 0)] + 1
+
     def locate(self, offset: int) -> tuple[int, int]:
         """Return the 1-based (line, column) of a character offset."""
         starts = self.line_starts()

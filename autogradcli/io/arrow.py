@@ -94,8 +94,7 @@ def _blocks(pa, path: str, names: list[str], batches, chunk: int) -> Iterator[np
     """Each batch as rows of float64, split to at most `chunk` rows; nulls are refused."""
     done = 0
     for batch in batches:
-        for start in range(0, batch.num_rows, chunk):
-            part = batch.slice(start, chunk)
+        for block, part in _float_blocks(batch, chunk):
             for k, column in enumerate(part.columns):
                 if column.null_count:
                     row = done + int(np.flatnonzero(column.is_null().to_numpy(False))[0]) + 1
@@ -104,11 +103,19 @@ def _blocks(pa, path: str, names: list[str], batches, chunk: int) -> Iterator[np
                         None,
                         "every point needs a number for every input",
                     )
-            block = np.empty((part.num_rows, len(names)))
-            for k, column in enumerate(part.columns):
-                block[:, k] = column.to_numpy(zero_copy_only=False)
-            done += part.num_rows
+            done += len(block)
             yield block
+
+
+def _float_blocks(batch, chunk: int) -> Iterator[tuple[np.ndarray, object]]:
+    """A record batch in slices of at most `chunk` rows, each as float64 rows (with the
+    slice it came from)."""
+    for start in range(0, batch.num_rows, chunk):
+        part = batch.slice(start, chunk)
+        block = np.empty((part.num_rows, part.num_columns))
+        for k, column in enumerate(part.columns):
+            block[:, k] = column.to_numpy(zero_copy_only=False)
+        yield block, part
 
 
 def read_csv(path: str, chunk: int, fallback) -> tuple[list[str], Iterator[np.ndarray]]:
@@ -126,15 +133,17 @@ def read_csv(path: str, chunk: int, fallback) -> tuple[list[str], Iterator[np.nd
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
-    read = pcsv.ReadOptions(block_size=max(1 << 16, min(chunk * 64, 1 << 26)))
+    read = pcsv.ReadOptions(  # the header as the reference reader read it
+        column_names=names, skip_rows=1, block_size=max(1 << 16, min(chunk * 64, 1 << 26))
+    )
     try:
         reader = pcsv.open_csv(path, read_options=read, convert_options=options)
     except pa.ArrowException:
         return fallback(0)
-    return names, _csv_blocks(pa, reader, names, chunk, fallback)
+    return names, _csv_blocks(pa, reader, chunk, fallback)
 
 
-def _csv_blocks(pa, reader, names, chunk: int, fallback) -> Iterator[np.ndarray]:
+def _csv_blocks(pa, reader, chunk: int, fallback) -> Iterator[np.ndarray]:
     done = 0
     while True:
         try:
@@ -145,16 +154,8 @@ def _csv_blocks(pa, reader, names, chunk: int, fallback) -> Iterator[np.ndarray]
             _, rows = fallback(done)  # the reference reader reads on, or says where and why
             yield from rows
             return
-        if batch.num_columns != len(names):
-            _, rows = fallback(done)
-            yield from rows
-            return
-        for start in range(0, batch.num_rows, chunk):
-            part = batch.slice(start, chunk)
-            block = np.empty((part.num_rows, len(names)))
-            for k, column in enumerate(part.columns):
-                block[:, k] = column.to_numpy(zero_copy_only=False)
-            done += part.num_rows
+        for block, _ in _float_blocks(batch, chunk):
+            done += len(block)
             yield block
 
 

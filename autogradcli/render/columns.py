@@ -118,9 +118,7 @@ def _spans(graph: Graph, order: list[int], const: list[int]) -> tuple:
     ids = np.asarray(order, dtype=np.int64)
     starts = np.frombuffer(graph.starts, dtype=np.int64)[ids]
     ends = np.frombuffer(graph.ends, dtype=np.int64)[ids]
-    line_starts = np.asarray(src.line_starts(), dtype=np.int64)
-    lines = np.searchsorted(line_starts, starts, side="right")
-    cols = starts - line_starts[np.maximum(lines - 1, 0)] + 1
+    lines, cols = src.positions(starts)
     name = src.shown_name
     has = starts >= 0
     shown = has.copy()
@@ -128,7 +126,7 @@ def _spans(graph: Graph, order: list[int], const: list[int]) -> tuple:
     lines_col, cols_col = np.where(shown, lines, 0).tolist(), np.where(shown, cols, 0).tolist()
     clean = text.isascii() and _plain_text(text.replace("\n", "")) and _plain_text(name)
     # a short span on one line, in a file without tabs or double spaces, is its own snippet
-    same_line = np.searchsorted(line_starts, np.maximum(ends - 1, starts), side="right") == lines
+    same_line = src.positions(np.maximum(ends - 1, starts))[0] == lines
     direct = has & same_line & (ends - starts <= SNIPPET) & clean & ("  " not in text)
     if clean and direct.any():
         chars = np.frombuffer(text.encode("ascii"), dtype=np.uint8)

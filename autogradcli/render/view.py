@@ -297,9 +297,7 @@ def _locations(graph: Graph, order: list[int]) -> list[str | None]:
     import numpy as np
 
     starts = np.frombuffer(graph.starts, dtype=np.int64)[order]
-    line_starts = np.asarray(src.line_starts(), dtype=np.int64)
-    lines = np.searchsorted(line_starts, starts, side="right")
-    cols = starts - line_starts[np.maximum(lines - 1, 0)] + 1
+    lines, cols = src.positions(starts)
     name = src.shown_name
     return [
         f"{name}:{line}:{col}" if start >= 0 else None

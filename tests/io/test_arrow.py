@@ -147,3 +147,15 @@ def test_csv_digits_read_back_bit_for_bit_with_and_without_pyarrow(monkeypatch):
         back = np.array([line.split(",") for line in text.splitlines()], dtype=float)
         assert np.array_equal(back, table, equal_nan=True)
         assert np.signbit(back[0, 2])
+
+
+def test_a_header_with_spaces_or_a_bom_reads_as_the_reference_reader_reads_it(tmp_path):
+    for name, text in (
+        ("spaces.csv", "a, b ,c,d\n1,2,3,4\n"),
+        ("bom.csv", "\ufeffa,b,c,d\n1,2,3,4\n"),
+    ):
+        pts = tmp_path / name
+        pts.write_text(text, encoding="utf-8")
+        result = agrad("eval", SEED, "--at-file", str(pts), "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["outputs"]["f"]["value"] == [-4.0]

@@ -85,3 +85,13 @@ def test_a_large_file_is_drawn_as_columns(tmp_path):
     path.write_text("v0 = x * 0.5\n" + "\n".join(lines) + "\nv2999\n")
     v = build(parse_file(str(path)))
     assert isinstance(v.items, ItemColumns) and len(v.items) > view_module.COLUMNS_FROM
+
+
+@pytest.mark.parametrize("name", HAZARDS)
+def test_reach_without_a_search_agrees_with_the_search(name):
+    graph = parse(HAZARDS[name] + "w = x * 3\n")
+    starts = view_module.roots(graph, None)
+    quick = view_module._everything(graph, starts)
+    if quick is not None:
+        assert quick == graph.ancestors(starts)
+    assert view_module._everything(graph, []) is None  # unused nodes that are not starts
