@@ -123,6 +123,14 @@ def exact_vjp(op: Op, xs: list[np.ndarray], seeds: np.ndarray, attrs: dict | Non
     return result
 
 
+def away_from_kinks(op: Op, xs: list[np.ndarray], tol: float) -> list[np.ndarray]:
+    """The points (rows of every `xs[k]`) farther than `tol` from the op's kinks."""
+    if op.near_kink is None:
+        return xs
+    keep = ~np.asarray(op.near_kink(tol, *xs)).reshape(xs[0].shape[0], -1).any(axis=1)
+    return [v[keep] for v in xs]
+
+
 def check_rule(
     op: Op,
     xs: list[np.ndarray],
@@ -135,12 +143,8 @@ def check_rule(
 ) -> RuleCheck:
     """Check an op's VJP at P points (`xs[k]` shaped (P, *shape_k)), skipping kinks."""
     points = xs[0].shape[0]
-    keep = np.ones(points, dtype=bool)
-    if op.near_kink is not None:
-        near = op.near_kink(1e-4, *xs)
-        keep = ~np.asarray(near).reshape(points, -1).any(axis=1)
-    xs = [v[keep] for v in xs]
-    n = int(keep.sum())
+    xs = away_from_kinks(op, xs, 1e-4)
+    n = len(xs[0])
     with fp_watch():
         out_shape = np.shape(op.forward(*[v[0] for v in xs], **(attrs or {}))) if n else ()
     seeds = np.random.default_rng(1).normal(size=(n, int(np.prod(out_shape))))

@@ -18,7 +18,7 @@ from ..graph import Graph
 from ..graph.derivative import NotDifferentiable, derivative
 from ..ops import Op
 from ..ops.numeric import fp_watch, unbroadcast
-from .op_rules import FD_STEP, RuleCheck, scaled_error
+from .op_rules import FD_STEP, RuleCheck, away_from_kinks, scaled_error
 from .symbolic import SympyTimeout, apply_sympy, input_symbol, numeric, sympy, time_budget
 
 _SYMBOLIC: dict[tuple, Any] = {}
@@ -104,11 +104,8 @@ def check_second(
     """The recorded second derivative of one op at P points (`xs[k]` shaped (P, *shape))."""
     attrs = attrs or {}
     points = xs[0].shape[0]
-    keep = np.ones(points, dtype=bool)
-    if op.near_kink is not None:
-        keep = ~np.asarray(op.near_kink(1e-3, *xs)).reshape(points, -1).any(axis=1)
-    xs = [v[keep] for v in xs]
-    n = int(keep.sum())
+    xs = away_from_kinks(op, xs, 1e-3)
+    n = len(xs[0])
     if n == 0:
         return RuleCheck(op.name, 0, points, 0.0, None, True)
     rng = np.random.default_rng(2)
