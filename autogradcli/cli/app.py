@@ -56,7 +56,7 @@ class AgradGroup(TyperGroup):
         return super().resolve_command(ctx, args)
 
 
-VECTOR_OPTIONS = ("--hvp", "--jvp")  # each takes several NAME=VALUE words, as --at does
+VECTOR_OPTIONS = ("--hvp", "--jvp", "--sigma")  # each takes several NAME=VALUE words, as --at does
 
 
 def vector_words(args: list[str]) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from typing import Annotated
 
@@ -25,11 +24,12 @@ from .app import (
     note,
     out_option,
     pick_format,
-    progress,
     report_failures,
     split_names,
 )
+from .batch import BatchRun, eval_batch, is_dataset
 from .second_order import Second
+from .uncertainty import SpreadFlags
 
 
 class EvalFormat(str, Enum):
@@ -40,6 +40,20 @@ class EvalFormat(str, Enum):
     csv = "csv"
     parquet = "parquet"
     arrow = "arrow"
+
+
+class Backend(str, Enum):
+    """Where `agrad eval --at-file` runs."""
+
+    local = "local"
+    dask = "dask"
+
+
+class Reduce(str, Enum):
+    """`--reduce`: one row over all points."""
+
+    sum = "sum"
+    mean = "mean"
 
 
 class Engine(str, Enum):
@@ -142,6 +156,66 @@ def eval_command(
         typer.Option("--chunk", min=1, help="Rows evaluated at once with --at-file [100000]."),
     ] = None,
     out: Annotated[str | None, out_option("the results (format from the suffix)")] = None,
+    sigma: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sigma",
+            metavar="NAME=VALUE",
+            help="Standard uncertainties of inputs: each output's sigma and variance shares.",
+        ),
+    ] = None,
+    sigma_suffix: Annotated[
+        str | None,
+        typer.Option(
+            "--sigma-suffix",
+            metavar="SUFFIX",
+            help="With --at-file: columns <input><SUFFIX> hold each point's sigmas (e.g. _sd).",
+        ),
+    ] = None,
+    cov: Annotated[
+        str | None,
+        typer.Option(
+            "--cov",
+            metavar="FILE",
+            help="A covariance of inputs: header of names, one matrix row per line.",
+        ),
+    ] = None,
+    sigma_order: Annotated[
+        int | None,
+        typer.Option(
+            "--sigma-order",
+            min=1,
+            max=2,
+            help="1: from the gradient [default]; 2: adds the Hessian's mean shift and variance.",
+        ),
+    ] = None,
+    backend: Annotated[
+        Backend | None,
+        typer.Option(
+            "--backend",
+            help="With --at-file: 'dask' maps the file's plan over a dataset's files on a Dask "
+            "cluster (pip install 'agrad[dask]').",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="With --backend dask: a running scheduler (tcp://host:8786) [default: a local "
+            "cluster on 127.0.0.1].",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="With --backend dask: processes of the local cluster [2]."
+        ),
+    ] = None,
+    reduce: Annotated[
+        Reduce | None,
+        typer.Option("--reduce", help="With --at-file: one row, each column's sum or mean."),
+    ] = None,
     engine: Annotated[
         Engine,
         typer.Option(
@@ -154,6 +228,8 @@ def eval_command(
     """Evaluate a formula: its value and gradient at a point, or at many (--at-file)."""
     points = assignments(ctx, at, values)
     graph = formula(file, expr, points)
+    flags = SpreadFlags(sigma, sigma_suffix, cov, sigma_order)
+    spread = flags.spread(graph, split_names(wrt), batch=at_file is not None)
     if at_file is not None:
         _refuse("--at-file writes one row per point", nodes=nodes, edges=edges,
                 jacobian=jacobian, check=check, digits=digits, sympy_timeout=sympy_timeout,
@@ -162,14 +238,31 @@ def eval_command(
             raise AgradError(
                 "--format table shows one point; --at-file writes csv or json", None, None
             )
-        chosen = pick_format(fmt and fmt.value, out, BATCH_SUFFIXES, "csv")
+        dask = backend is Backend.dask
+        _refuse("--scheduler and --workers are for --backend dask",
+                scheduler=scheduler and not dask, workers=workers and not dask)  # fmt: skip
+        _refuse("--backend dask reads each file of the dataset whole", chunk=chunk and dask)
+        folder = dask and is_dataset(out) and not reduce
+        if is_dataset(out) and not dask:
+            raise AgradError(
+                f"-o {out}: a folder of output files is written by --backend dask",
+                None,
+                "name one file (e.g. results.parquet), or add --backend dask",
+            )
+        default = "parquet" if folder else "csv"
+        chosen = pick_format(fmt and fmt.value, None if folder else out, BATCH_SUFFIXES, default)
         if chosen in COLUMNAR and (out is None or out == "-"):
             raise AgradError(
                 f"{chosen} output is binary; it needs a file", None, f"add -o points.{chosen}"
             )
-        _eval_batch(graph, at_file, points, chosen, chunk or 100_000, out, strict,
-                    engine.value, output, split_names(wrt), hessian)  # fmt: skip
+        run = BatchRun(at_file, points, chosen, chunk or 100_000, out, strict, engine.value,
+                       output, split_names(wrt), hessian, spread, sigma_suffix, cov,
+                       backend.value if backend else "local", scheduler, workers,
+                       reduce and reduce.value)  # fmt: skip
+        eval_batch(graph, run)
         return
+    _refuse("--backend, --scheduler, --workers and --reduce are for --at-file",
+            backend=backend, scheduler=scheduler, workers=workers, reduce=reduce)  # fmt: skip
     _refuse(
         "one point (--at) runs the interpreter; --engine and --chunk are for --at-file",
         engine=engine is not Engine.auto,
@@ -188,7 +281,23 @@ def eval_command(
     second = Second(hessian, hvp, jvp, order, taylor)
     second.validate(split_names(wrt))
     _eval_point(graph, points, chosen, out, file, output, split_names(wrt), nodes, edges,
-                jacobian, strict, check, sympy_timeout or 10.0, digits or 6, second)  # fmt: skip
+                jacobian, strict, check, sympy_timeout or 10.0, digits or 6, second,
+                spread, cov)  # fmt: skip
+
+
+def _spread_notices(graph, spreads) -> list:
+    """A warning for each output whose uncertainty is nan or inf."""
+    import numpy as np
+
+    from ..engines.notice import Notice
+
+    out = []
+    for r in spreads:
+        if not np.isfinite(r.sigma).all():
+            node = graph.lookup(r.name)
+            where = graph.where(node) if node is not None else ""
+            out.append(Notice("sigma", f"the uncertainty of {r.name} is not finite", -1, where, ""))
+    return out
 
 
 def _refuse(why: str, **flags) -> None:
@@ -215,6 +324,8 @@ def _eval_point(
     timeout,
     digits,
     second: Second,
+    spread=None,
+    cov: str | None = None,
 ) -> None:
     """`agrad eval` at one point: tables or JSON, to stdout or -o."""
     from ..engines.evaluate import evaluate
@@ -222,7 +333,7 @@ def _eval_point(
     from ..language.values import bind, parse_assignments
 
     if out:
-        check_target(out, [file])
+        check_target(out, [file, cov])
     given = parse_assignments(points)
     ev = evaluate(
         graph, bind(graph, given), output, wrt, edges, jacobian, floats=True, needed=not nodes
@@ -233,6 +344,11 @@ def _eval_point(
 
         results = check_point(ev, Tolerances(), timeout)
     more = second.compute(ev)
+    spreads = []
+    if spread is not None:
+        from ..engines.uncertainty import at_point
+
+        spreads = at_point(graph, ev.inputs, [(r.name, r.node) for r in ev.outputs], spread)
     if fmt == "json":
         from ..render.jsondoc import dumps, evaluation_dict, result_dict
 
@@ -244,9 +360,14 @@ def _eval_point(
 
             for name, entry in higher_json(more, second.taylor).items():
                 doc["outputs"][name].update(entry)
+        if spreads:
+            from ..render.spread import spread_json
+
+            for name, entry in spread_json(spreads).items():
+                doc["outputs"][name].update(entry)
         text = dumps(doc) + "\n"
         if out:
-            with atomic_open(out, [file]) as fh:
+            with atomic_open(out, [file, cov]) as fh:
                 fh.write(text)
         else:
             write_stdout(text)
@@ -259,15 +380,21 @@ def _eval_point(
                 from ..render.higher import higher_tables
 
                 con.print(higher_tables(more, ev.wrt, second.taylor, digits))
+            if spreads:
+                from ..render.spread import spread_table
+
+                values = {r.name: r.value for r in ev.outputs}
+                con.print(spread_table(spreads, values, digits))
             if check:
                 con.print(eval_check_table(results, digits))
 
         if out:
-            with atomic_open(out, [file]) as fh:
+            with atomic_open(out, [file, cov]) as fh:
                 show(console(file=fh))
         else:
             show(console())
     notices = [*ev.notices, *(n for r in more for n in r.notices)]
+    notices += _spread_notices(graph, spreads)
     for notice in notices:
         typer.echo(notice.render(), err=True)
     report_failures(results)
@@ -277,94 +404,6 @@ def _eval_point(
         raise CheckFailed("the gradient check failed")
     if out:
         note(f"wrote {out}")
-
-
-def _eval_batch(
-    graph,
-    points: str,
-    fixed: list[str],
-    fmt: str,
-    chunk: int,
-    out: str | None,
-    strict: bool,
-    engine: str,
-    output,
-    wrt,
-    hessian: bool = False,
-) -> None:
-    """`agrad eval --at-file`: every row's values and gradients, as CSV or JSON."""
-    import contextlib
-
-    from ..engines.batch import run_batch
-    from ..engines.evaluate import pick_outputs
-    from ..io.outfile import atomic_open, check_target
-    from ..io.points import count_rows
-    from ..language.values import parse_assignments
-    from ..render.jsondoc import BatchJson
-
-    source = graph.source.name if graph.source else None
-    if out:
-        check_target(out, [source, points])
-    outs = pick_outputs(graph, output)
-    given = {name: v for name, (v, _) in parse_assignments(fixed).items()}
-    with contextlib.ExitStack() as stack:
-        binary = fmt in COLUMNAR
-        if out:
-            stream = stack.enter_context(
-                atomic_open(out, [source, points], binary=binary, newline=None if binary else "")
-            )
-        else:
-            stream = sys.stdout
-        if fmt == "json":
-            writer = BatchJson(stream, graph, outs)
-        elif binary:
-            from ..io.arrow import ColumnarWriter
-
-            writer = ColumnarWriter(stream, fmt)
-            stack.callback(writer.abort)  # before the unfinished file is removed
-        else:
-            writer = _CsvWriter(stream)
-        bar = progress()
-        tick = None
-        if bar is not None:
-            stack.enter_context(bar)
-            task = bar.add_task("evaluating", total=count_rows(points))
-            tick = lambda n: bar.advance(task, n)  # noqa: E731
-        result = run_batch(
-            graph, points, given, chunk, writer.write, tick, engine, outs, wrt, hessian
-        )
-        writer.close(result)
-    if result.nonfinite_rows:
-        typer.echo(
-            f"warning: {result.nonfinite_rows} of {result.rows} rows have nan or inf; "
-            f"{result.first_bad}",
-            err=True,
-        )
-        if strict:
-            raise CheckFailed("non-finite results under --strict")
-    if out:
-        note(f"wrote {result.rows:,} rows to {out}")
-
-
-class _CsvWriter:
-    """CSV rows with shortest round-trip digits, the header before the first block."""
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.started = False
-
-    def write(self, columns, table) -> None:
-        from ..io.arrow import csv_text
-
-        if not self.started:
-            self.stream.write(",".join(columns) + "\n")
-            self.started = True
-        self.stream.write(csv_text(table))
-
-    def close(self, result) -> None:
-        if not self.started:
-            self.stream.write(",".join(result.columns) + "\n")
-        self.stream.flush()
 
 
 @app.command("ops", epilog="Example: agrad ops")

@@ -55,6 +55,8 @@ def run_batch(
     outputs: list[tuple[str, int]] | None = None,
     wrt: list[str] | None = None,
     hessian: bool = False,
+    spread=None,
+    suffix: str | None = None,
 ) -> BatchResult:
     """Evaluate every row of a points file; `write` receives each block of output rows.
 
@@ -64,74 +66,190 @@ def run_batch(
     "interpreted" never uses it. `outputs` picks outputs (default: the file's), `wrt`
     the inputs whose gradient columns are written (default: all). With `hessian` (one output)
     the second derivatives follow, as columns `d2f/dxdy`, computed from the recorded backward
-    graph (on the plan when it traces).
+    graph (on the plan when it traces). A `spread` (engines/uncertainty.py) adds each output's
+    sigma and variance shares; `suffix` names sigma columns of the points file.
     """
-    outs = list(graph.outputs) if outputs is None else outputs
-    chosen = _wrt_inputs(graph, wrt)
-    layout = None
-    if hessian:
-        graph, outs, layout = _second_order(graph, outs, chosen)
     names, blocks = read_points(path, list(graph.input_ids), chunk)
     try:
-        return _run(graph, path, fixed, write, tick, engine, outs, chosen, names, blocks, layout)
+        kernel = kernel_for(graph, names, path, fixed, engine, outputs, wrt, hessian, spread,
+                            suffix)  # fmt: skip
+        return _run(kernel, blocks, write, tick)
     finally:
         close = getattr(blocks, "close", None)
         if close is not None:
             close()
 
 
-def _run(
-    graph, path, fixed, write, tick, engine, outs, chosen, names, blocks, layout=None
-) -> BatchResult:
-    """run_batch once the points file is open; `layout` gives second-order columns."""
-    _check_columns(graph, path, fixed, names)
-    inputs = list(graph.input_ids)
-    columns = [*inputs, *[o for o, _ in outs], *[f"d{o}/d{w}" for o, _ in outs for w in chosen]]
-    keep = _keep(len(inputs), len(outs), [inputs.index(w) for w in chosen])
-    if layout is not None:
-        columns, keep = layout
-    result = BatchResult(columns=columns, engine="interpreted")
-    plan = None
-    needs = engine_mod.needs_grad(graph, graph.input_ids.values())
-    for count, block in enumerate(blocks):
+def kernel_for(
+    graph: Graph,
+    names: list[str],
+    path: str,
+    fixed: dict[str, np.ndarray],
+    engine: str = "auto",
+    outputs: list[tuple[str, int]] | None = None,
+    wrt: list[str] | None = None,
+    hessian: bool = False,
+    spread=None,
+    suffix: str | None = None,
+) -> Kernel:
+    """The kernel for points files with columns `names` (see run_batch for the rest)."""
+    outs = list(graph.outputs) if outputs is None else outputs
+    chosen = _wrt_inputs(graph, wrt)
+    layout = None
+    second = hessian or (spread is not None and spread.order == 2)
+    if second:
+        graph, outs, layout = _second_order(graph, outs, chosen)
+        if not hessian:  # the Hessian serves the uncertainty only: keep its columns out
+            head = len(graph.input_ids) + len(outs)
+            layout = (layout[0][:head], layout[1][:head])
+    return Kernel(graph, outs, chosen, layout, fixed, names, path, engine, spread, suffix, wrt,
+                  second)  # fmt: skip
+
+
+class Kernel:
+    """One block of points in, one block of result rows out: the same for every chunk of a
+    file and for every partition of a Dask DataFrame (it pickles without its plan, which each
+    process traces again on first use)."""
+
+    def __init__(self, graph, outs, chosen, layout, fixed, names, path, engine="auto",
+                 spread=None, suffix=None, wrt=None, second=False):  # fmt: skip
+        if spread is not None:
+            from .uncertainty import columns_of, with_columns
+
+            spread = with_columns(spread, graph, names, suffix, wrt, path)
+        sigma_columns = set(spread.columns.values()) if spread is not None else set()
+        _check_columns(graph, path, fixed, [n for n in names if n not in sigma_columns])
+        self.graph, self.outs, self.chosen, self.fixed = graph, outs, chosen, fixed
+        self.names, self.path, self.engine = names, path, engine
+        self.spread, self.second = spread, second
+        inputs = self.inputs = list(graph.input_ids)
+        columns = [*inputs, *[o for o, _ in outs]]
+        columns += [f"d{o}/d{w}" for o, _ in outs for w in chosen]
+        self.keep = _keep(len(inputs), len(outs), [inputs.index(w) for w in chosen])
+        if layout is not None:
+            columns, self.keep = layout
+        if spread is not None:
+            columns += columns_of(spread, [o for o, _ in outs[: 1 if second else None]])
+        self.columns = columns
+        self.needs = engine_mod.needs_grad(graph, graph.input_ids.values())
+        self.plan, self.decided = None, False
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.update(plan=None, decided=False)
+        return state
+
+    @property
+    def ran(self) -> str:
+        """Which engine has run: "compiled" or "interpreted"."""
+        return "compiled" if self.plan is not None else "interpreted"
+
+    def values(self, block: np.ndarray, row: int, path: str | None = None) -> tuple[dict, object]:
+        """The block's input columns (with --at values) and its variances (or None); `path`
+        names the file the block came from in messages."""
         n = len(block)
-        if count == 0 and engine != "interpreted" and (engine == "compiled" or n >= PLAN_ROWS):
-            plan = _plan(graph, outs, engine == "compiled")
-            result.engine = "interpreted" if plan is None else "compiled"
-        values = {name: block[:, k].copy() for k, name in enumerate(names)}
-        for name, v in fixed.items():
+        values = {name: block[:, k].copy() for k, name in enumerate(self.names)}
+        var = None
+        if self.spread is not None:
+            from .uncertainty import block_sigmas
+
+            var = block_sigmas(self.spread, values, n, path or self.path, row)
+        for name, v in self.fixed.items():
             values.setdefault(name, np.broadcast_to(np.asarray(v, dtype=float), (n,)))
-        if plan is None:
-            cols = _interpreted(graph, values, outs, needs, n)
+        return values, var
+
+    def table(self, values: dict, var, n: int) -> np.ndarray:
+        """The result rows of one block: columns as `self.columns`."""
+        if not self.decided:  # the first block decides, as tracing pays from PLAN_ROWS rows
+            self.decided = True
+            if self.engine == "compiled" or (self.engine == "auto" and n >= PLAN_ROWS):
+                self.plan = _plan(self.graph, self.outs, self.engine == "compiled")
+        if self.plan is None:
+            cols = _interpreted(self.graph, values, self.outs, self.needs, n)
         else:
-            cols = _planned(plan, values, n)
-        table = np.column_stack(cols if keep is None else [cols[k] for k in keep])
+            cols = _planned(self.plan, values, n)
+        kept = cols if self.keep is None else [cols[k] for k in self.keep]
+        if self.spread is not None:
+            kept += _spread_cols(self.spread, var, cols, self.inputs, len(self.outs),
+                                 self.chosen, self.second)  # fmt: skip
+        if not kept:
+            return np.zeros((n, 0))
+        return np.column_stack(kept)
+
+    def rows(self, block: np.ndarray, path: str | None = None) -> tuple[np.ndarray, BatchResult]:
+        """The result rows of a whole file of points, and its counts."""
+        values, var = self.values(block, 0, path)
+        table = self.table(values, var, len(block))
+        result = BatchResult(len(block), columns=self.columns, engine=self.ran)
+        bad = ~np.isfinite(table).all(axis=1)
+        if bad.any():
+            result.nonfinite_rows = int(bad.sum())
+            where = self.first_bad(values, int(np.argmax(bad)), 0)
+            result.first_bad = f"{path or self.path}: {where}"
+        return table, result
+
+    def first_bad(self, values: dict, k: int, row: int) -> str:
+        """Where row k of a block (row `row` + k of the file) first became non-finite."""
+        one = {name: v[k : k + 1] for name, v in values.items()}
+        with engine_mod.fp_watch(), paused_gc():
+            vals = engine_mod.forward(self.graph, one)
+        i = engine_mod.first_nonfinite_value(self.graph, vals)
+        g = self.graph
+        where = f"{g.describe(i)} at {g.where(i)}" if i is not None else "a gradient"
+        return f"row {row + k + 1} (first non-finite: {where})"
+
+
+def _run(kernel: Kernel, blocks, write, tick) -> BatchResult:
+    """run_batch once the points file is open."""
+    result = BatchResult(columns=kernel.columns, engine="interpreted")
+    for block in blocks:
+        n = len(block)
+        values, var = kernel.values(block, result.rows)
+        table = kernel.table(values, var, n)
         bad = ~np.isfinite(table).all(axis=1)
         if bad.any() and not result.first_bad:
-            k = int(np.argmax(bad))
-            row = {name: v[k : k + 1] for name, v in values.items()}
-            with engine_mod.fp_watch(), paused_gc():
-                vals = engine_mod.forward(graph, row)
-            i = engine_mod.first_nonfinite_value(graph, vals)
-            where = f"{graph.describe(i)} at {graph.where(i)}" if i is not None else "a gradient"
-            result.first_bad = f"row {result.rows + k + 1} (first non-finite: {where})"
+            result.first_bad = kernel.first_bad(values, int(np.argmax(bad)), result.rows)
         result.nonfinite_rows += int(bad.sum())
         result.rows += n
-        write(columns, table)
+        result.engine = kernel.ran
+        write(kernel.columns, table)
         if tick:
             tick(n)
     return result
+
+
+def _spread_cols(spread, var, cols, inputs, n_out, chosen, second) -> list[np.ndarray]:
+    """Each output's sigma, shares (and second-order terms) from a block's full columns."""
+    from .uncertainty import moments
+
+    n_in, idx = len(inputs), [inputs.index(x) for x in spread.names]
+    extra: list[np.ndarray] = []
+    for o in range(1 if second else n_out):
+        base = n_in + n_out + o * n_in
+        grad = np.column_stack([np.broadcast_to(cols[base + j], (len(cols[0]),)) for j in idx])
+        hess = None
+        if second:  # output 1 + a is d f/d chosen[a]; its gradient is row a of the Hessian
+            rows = [n_in + n_out + (1 + chosen.index(x)) * n_in for x in spread.names]
+            hess = np.stack([[cols[r + j] for j in idx] for r in rows]).transpose(2, 0, 1)
+        m = moments(grad, var, hess, spread.cov is not None)
+        shares = m.shares()
+        extra.append(m.sigma)
+        extra += [shares[:, k] for k in range(len(idx))]
+        if second:
+            extra += [np.sqrt(m.variance1), m.shift]
+    return extra
 
 
 def _check_columns(graph: Graph, path, fixed: dict, names: list[str]) -> None:
     """Every input has exactly one source (a column or --at), before any row is read."""
     unknown = [n for n in names if n not in graph.input_ids]
     if unknown:
-        raise AgradError(
-            f"{path}: column '{unknown[0]}' is not an input of the file",
-            None,
-            f"the inputs are: {', '.join(graph.input_ids)}",
-        )
+        hint = f"the inputs are: {', '.join(graph.input_ids)}"
+        stem = next((x for x in graph.input_ids if unknown[0].startswith(x)), None)
+        if stem is not None:
+            suffix = unknown[0][len(stem) :]
+            hint = f"if it holds sigmas of {stem}, add --sigma-suffix {suffix}; {hint}"
+        raise AgradError(f"{path}: column '{unknown[0]}' is not an input of the file", None, hint)
     both = [n for n in names if n in fixed]
     if both:
         raise AgradError(
@@ -187,7 +305,8 @@ def _second_order(graph: Graph, outs, chosen: list[str]):
 
     if len(outs) != 1:
         raise AgradError(
-            f"--hessian with --at-file writes one output's second derivatives; the file has "
+            f"second derivatives with --at-file (--hessian, --sigma-order 2) cover one output; "
+            f"the file has "
             f"{len(outs)}: {', '.join(o for o, _ in outs)}",
             None,
             "pick one with --output NAME",

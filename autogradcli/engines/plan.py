@@ -58,6 +58,28 @@ class Plan:
         self._local = threading.local()
         self._lock = threading.Lock()
 
+    def __reduce__(self):
+        """Pickled as its program (for Dask workers); buffers and threads are made again."""
+        return (Plan, (self.program,))
+
+    def columns(self) -> list[str]:
+        """Names of the program's outputs: each output, then d<output>/d<input> if traced
+        with gradients."""
+        names, outs = [], self.program.output_names
+        grads = len(self.results) // max(1, len(outs)) > 1
+        for o in outs:
+            names.append(o)
+            if grads:
+                names += [f"d{o}/d{x}" for x in self.inputs]
+        return names
+
+    def map_partitions(self, ddf):
+        """A Dask DataFrame of every row's values (and gradients) for a Dask DataFrame with a
+        column per input; lazy, partition by partition, with the input's index."""
+        from .partitions import map_plan
+
+        return map_plan(self, ddf)
+
     @classmethod
     def of(
         cls, graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool = True

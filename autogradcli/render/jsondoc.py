@@ -250,10 +250,11 @@ class BatchJson:
     those files at the end.
     """
 
-    def __init__(self, stream, graph, outs: list[tuple[str, int]]):
+    def __init__(self, stream, graph, outs: list[tuple[str, int]], reduce: str | None = None):
         self.stream = stream
         self.graph = graph
         self.outs = outs
+        self.reduce = reduce  # "sum" or "mean": one row, written as numbers, not lists
         self.parts: dict[str, IO[str]] = {}
 
     def write(self, columns: list[str], table: np.ndarray) -> None:
@@ -293,6 +294,14 @@ class BatchJson:
             }
             if second:
                 entry["hessian"] = second
+            if f"sigma_{o}" in have:
+                entry["sigma"] = ref(f"sigma_{o}")
+                entry["variance_share"] = {
+                    w: ref(f"share_{o}/{w}") for w in inputs if f"share_{o}/{w}" in have
+                }
+                for key in ("sigma_first_order", "mean_shift"):
+                    if f"{key}_{o}" in have:
+                        entry[key] = ref(f"{key}_{o}")
         warnings = (
             []
             if not result.nonfinite_rows
@@ -300,6 +309,7 @@ class BatchJson:
         )
         doc = {
             "rows": result.rows,
+            **({"reduce": self.reduce} if self.reduce else {}),
             "engine": result.engine,
             "inputs": {w: ref(w) for w in inputs},
             "outputs": outputs,
@@ -309,13 +319,14 @@ class BatchJson:
         self.stream.write(pieces[0])
         for piece in pieces[1:]:
             k, _, rest = piece.partition('\\u0000"')
-            self.stream.write("[")
+            bracket = not self.reduce
+            self.stream.write("[" if bracket else "")
             part = self.parts.get(order[int(k)])
             if part is not None:
                 part.seek(0)
                 shutil.copyfileobj(part, self.stream)
                 part.close()
-            self.stream.write("]" + rest)
+            self.stream.write(("]" if bracket else "") + rest)
         self.stream.write("\n")
 
 

@@ -1,0 +1,350 @@
+"""`--backend dask`: the batch kernel mapped over a Dask DataFrame with one partition per file
+of the input, on a local cluster bound to 127.0.0.1 or on a running scheduler.
+
+Each partition is read by agrad's own readers (so a bad cell names its file, row and column)
+and evaluated by the same Kernel as a single-machine run, so every row is identical to the
+bit. Outputs are written under temporary names and renamed when every partition is done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AgradError
+from .batch import BatchResult, Kernel
+
+PART_SUFFIXES = (".parquet", ".csv", ".arrow", ".feather", ".ipc")
+PATH_KEY = "agrad_path"  # the partition's file, kept in the pandas frame's attrs
+AHEAD = 4  # partitions in flight while one output file is written in order
+
+
+def need_dask():
+    """dask.dataframe and distributed, or a clear error naming the extra to install."""
+    try:
+        import dask.dataframe as dd
+        import distributed
+    except ImportError:
+        raise AgradError(
+            "--backend dask needs dask and distributed, which are not installed",
+            None,
+            "pip install 'agrad[dask]'",
+        ) from None
+    return dd, distributed
+
+
+@contextlib.contextmanager
+def connect(address: str | None, workers: int | None = None) -> Iterator:
+    """A client of the scheduler at `address`, or of a local cluster on 127.0.0.1 only."""
+    _, distributed = need_dask()
+    if address is None:
+        with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = distributed.Client(address, timeout="5s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise AgradError(
+            f"cannot reach the Dask scheduler at {address}: {exc}",
+            None,
+            "start one with `dask scheduler` (and workers), or drop --scheduler for a local "
+            "cluster",
+        ) from None
+    with client:
+        yield client
+
+
+def local_cluster(workers: int | None = None, memory_limit: str | None = None):
+    """A LocalCluster of worker processes in which everything listens on 127.0.0.1 only:
+    scheduler, workers, nannies, and the scheduler's HTTP endpoint on a free port (no
+    dashboard)."""
+    _, distributed = need_dask()
+    return distributed.LocalCluster(
+        n_workers=workers or min(2, os.cpu_count() or 1), threads_per_worker=1, processes=True,
+        host="127.0.0.1", dashboard_address=None, silence_logs=50,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        memory_limit=memory_limit or "auto",
+    )  # fmt: skip
+
+
+def input_files(path: str) -> list[str]:
+    """The files of a dataset: one file, or every points file under a folder (sorted); a URL
+    is listed through fsspec."""
+    if "://" in path:
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(path)
+        found = sorted(fs.find(root)) if fs.isdir(root) else [root]
+        files = [
+            fs.unstrip_protocol(f) for f in found
+            if f.lower().endswith(PART_SUFFIXES) and not f.rsplit("/", 1)[-1].startswith(".")
+        ]  # fmt: skip
+    elif Path(path).is_dir():
+        files = sorted(
+            str(f) for f in Path(path).rglob("*")
+            if f.is_file() and f.suffix.lower() in PART_SUFFIXES and not f.name.startswith(".")
+        )  # fmt: skip
+    elif Path(path).is_file():
+        files = [path]
+    else:
+        raise AgradError(f"no such file or folder: {path}")
+    if not files:
+        raise AgradError(
+            f"{path}: no points files in this folder",
+            None,
+            f"the backend reads {', '.join(PART_SUFFIXES)} files",
+        )
+    return files
+
+
+def read_file(path: str) -> tuple[list[str], np.ndarray]:
+    """One whole points file: its column names and rows, checked as --at-file checks them."""
+    if "://" in path:
+        return _read_url(path)
+    from ..io.points import read_points
+
+    names, blocks = read_points(path, [], 1 << 20)
+    try:
+        rows = list(blocks)
+    finally:
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            close()
+    return names, np.vstack(rows) if rows else np.zeros((0, len(names)))
+
+
+def _read_url(path: str) -> tuple[list[str], np.ndarray]:
+    """A Parquet or CSV file that fsspec can open (any URL the user's Dask can read)."""
+    import fsspec
+
+    from ..io.arrow import _float_blocks, need_pyarrow
+
+    pa = need_pyarrow(f"reading {path}")
+    try:
+        with fsspec.open(path, "rb") as fh:
+            if path.lower().endswith(".csv"):
+                import pyarrow.csv as pcsv
+
+                table = pcsv.read_csv(fh)
+            else:
+                import pyarrow.parquet as pq
+
+                table = pq.read_table(fh)
+    except (OSError, pa.ArrowException) as exc:
+        raise AgradError(f"cannot read points from {path}: {exc}") from None
+    names = list(table.schema.names)
+    for field in table.schema:
+        if not (pa.types.is_floating(field.type) or pa.types.is_integer(field.type)):
+            raise AgradError(f"{path}: column '{field.name}' holds {field.type} values")
+    blocks = [b for batch in table.to_batches() for b, _ in _float_blocks(batch, 1 << 20)]
+    return names, np.vstack(blocks) if blocks else np.zeros((0, len(names)))
+
+
+class ReadPartition:
+    """Read one file as a pandas frame with the columns of the first file, in its order."""
+
+    def __init__(self, names: list[str], first: str):
+        self.names, self.first = names, first
+
+    def __call__(self, path: str):
+        import pandas as pd
+
+        names, rows = read_file(path)
+        if names != self.names:
+            missing = [n for n in self.names if n not in names]
+            extra = [n for n in names if n not in self.names]
+            if missing or extra:
+                what = f"has no column '{missing[0]}'" if missing else f"has a column '{extra[0]}'"
+                raise AgradError(
+                    f"{path}: {what}, unlike {self.first}",
+                    None,
+                    "every file of a dataset needs the same columns",
+                )
+            rows = rows[:, [names.index(n) for n in self.names]]
+        frame = pd.DataFrame(rows, columns=self.names, copy=False)
+        frame.attrs[PATH_KEY] = path
+        return frame
+
+
+class EvaluatePartition:
+    """The kernel on one partition: a frame of points in, a frame of results out (with the
+    partition's counts in its attrs)."""
+
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+
+    def __call__(self, frame):
+        import pandas as pd
+
+        path = frame.attrs.get(PATH_KEY)
+        block = frame.to_numpy(dtype=np.float64)
+        table, result = self.kernel.rows(block, path)
+        out = pd.DataFrame(table, columns=self.kernel.columns, copy=False)
+        out.attrs["agrad"] = (result.rows, result.nonfinite_rows, result.first_bad, result.engine)
+        return out
+
+
+def frames(kernel: Kernel, files: list[str], names: list[str]):
+    """The Dask DataFrame of results: one partition per file, read then evaluated."""
+    import pandas as pd
+
+    dd, _ = need_dask()
+    meta_in = pd.DataFrame({n: np.zeros(0) for n in names})
+    points = dd.from_map(ReadPartition(names, files[0]), files, meta=meta_in,
+                         enforce_metadata=False, label="agrad-read")  # fmt: skip
+    meta_out = pd.DataFrame({c: np.zeros(0) for c in kernel.columns})
+    return points.map_partitions(EvaluatePartition(kernel), meta=meta_out,
+                                 enforce_metadata=False, align_dataframes=False)  # fmt: skip
+
+
+def _add(result: BatchResult, counts) -> None:
+    rows, bad, first, engine = counts
+    if bad and not result.first_bad:
+        result.first_bad = first
+    result.rows += rows
+    result.nonfinite_rows += bad
+    result.engine = engine
+
+
+def write_stream(client, parts: list, result: BatchResult, write, tick) -> None:
+    """Every partition in order into one writer, a few computed ahead of the one written."""
+    pending: deque = deque()
+    todo = iter(parts)
+    for part in todo:
+        pending.append(client.compute(part))
+        if len(pending) >= AHEAD:
+            break
+    while pending:
+        frame = pending.popleft().result()
+        nxt = next(todo, None)
+        if nxt is not None:
+            pending.append(client.compute(nxt))
+        _add(result, frame.attrs["agrad"])
+        write(result.columns, frame.to_numpy())
+        if tick:
+            tick(len(frame))
+
+
+def write_part(frame, folder: str, k: int, kind: str):
+    """One partition as `part-00000.<kind>` in `folder` (through a temporary name); its counts."""
+    from ..io.arrow import ColumnarWriter, csv_text
+
+    target = Path(folder) / f"part-{k:05d}.{kind}"
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+    table = frame.to_numpy()
+    columns = list(frame.columns)
+    try:
+        if kind == "csv":
+            with open(temp, "w", encoding="utf-8", newline="") as fh:
+                fh.write(",".join(columns) + "\n" + csv_text(table))
+        else:
+            with open(temp, "wb") as fh:
+                writer = ColumnarWriter(fh, kind)
+                writer.write(columns, table)
+                writer.close(BatchResult(columns=columns))
+        os.replace(temp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temp)
+    return frame.attrs["agrad"]
+
+
+def write_dataset(client, parts: list, out: str, kind: str, result, tick) -> None:
+    """One file per partition in a new folder, renamed to `out` when all are written."""
+    from dask import delayed
+    from distributed import as_completed
+
+    target = Path(out)
+    folder = tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(folder, 0o777 & ~mask)  # a folder as mkdir would make it, not mkdtemp's 0700
+    try:
+        tasks = [delayed(write_part)(p, folder, k, kind) for k, p in enumerate(parts)]
+        futures = client.compute(tasks)
+        for future in as_completed(futures):
+            counts = future.result()
+            _add(result, counts)
+            if tick:
+                tick(counts[0])
+        for left in Path(folder).glob(".part-*"):  # a worker killed while writing left these
+            left.unlink()
+        _replace_folder(folder, target)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def check_dataset_target(out: str, inputs: list[str | None]) -> None:
+    """A dataset goes into a new folder, or replaces a folder of agrad's own part files that
+    holds none of the inputs."""
+    target = Path(out)
+    if target.exists():
+        for item in inputs:
+            if item is None or "://" in item or not Path(item).exists():
+                continue
+            here = Path(item).resolve()
+            if here == target.resolve() or target.resolve() in here.parents:
+                raise AgradError(
+                    f"refusing to replace {out}: it holds an input ({item})",
+                    None,
+                    "write the output to a new folder",
+                )
+    if not target.parent.is_dir():
+        raise AgradError(f"cannot write {target}: the folder {target.parent} does not exist")
+    if target.is_file():
+        raise AgradError(
+            f"cannot write a dataset to {target}: it is a file",
+            None,
+            "name a folder, or give a suffix (.parquet, .csv, .arrow) for one file",
+        )
+    if target.is_dir():
+        other = [f.name for f in target.iterdir() if not f.name.startswith("part-")]
+        if other:
+            raise AgradError(
+                f"cannot write a dataset to {target}: the folder holds other files ({other[0]})",
+                None,
+                "name a new folder",
+            )
+
+
+def _replace_folder(folder: str, target: Path) -> None:
+    """Put the finished folder at `target`, the previous one removed only after."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
+        os.replace(target, old)
+    os.replace(folder, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def reduce_frame(client, ddf, how: str) -> tuple[np.ndarray, int]:
+    """Every column's sum or mean over all rows (sums by Dask's tree reduction), and the
+    number of rows."""
+    sums, count = client.compute([ddf.sum(), ddf.map_partitions(len).sum()])
+    total, rows = sums.result().to_numpy(dtype=np.float64), int(count.result())
+    if how == "mean":
+        total = total / rows if rows else np.full_like(total, np.nan)
+    return total.reshape(1, -1), rows
+
+
+def dataset_names(files: list[str]) -> list[str]:
+    """The column names of the dataset's first file."""
+    first = files[0]
+    if "://" in first:
+        return _read_url(first)[0]
+    from ..io.points import read_points
+
+    names, blocks = read_points(first, [], 1)
+    close = getattr(blocks, "close", None)
+    if close is not None:
+        close()
+    return names
