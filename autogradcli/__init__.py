@@ -23,7 +23,7 @@ _LAZY = {
     "no_grad": "tensors.grad_mode",
     "optim": "tensors.optim",
     "parse": "language.parser",
-    "point_function": "codegen.point",
+    "point_function": "engines.point",
     "parse_file": "language.parser",
     "tensor": "tensors.tensor",
     "to_dot": "render.export",

@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from autogradcli.codegen.point import point_function
 from autogradcli.engines import higher
 from autogradcli.engines.plan import Plan
+from autogradcli.engines.point import point_function
 from autogradcli.language.parser import parse
 
 SEED = "u = (a + b) * b^2\nv = (c - d) * d^2\nf = u + v\n"

@@ -26,15 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autogradcli.codegen.compile import compile_graph  # noqa: E402
-from autogradcli.codegen.point import point_function  # noqa: E402
 from autogradcli.engines import interpreter as engine  # noqa: E402
 from autogradcli.engines.plan import Plan  # noqa: E402
+from autogradcli.engines.point import point_function  # noqa: E402
 from autogradcli.language.parser import parse_file  # noqa: E402
 
 GRAPH = parse_file(str(ROOT / "samples/seed.txt"))
 PLAN = Plan.of(GRAPH)
 VALUE_PLAN = Plan.of(GRAPH, grad=False)
 POINT = point_function(PLAN)
+FUNCTION = PLAN.function()
 
 
 def numpy_by_hand(a, b, c, d):
@@ -143,6 +144,44 @@ def peers() -> dict:
 POINT_ONLY = {"micrograd", "agrad point function"}  # scalars only: one point, not a million
 
 
+def from_floats() -> dict:
+    """One point from Python floats to Python numbers: agrad's fast paths, lambdify on math,
+    CasADi (when installed)."""
+    import sympy as sp
+
+    out = {
+        "agrad plan.function()": FUNCTION,
+        "agrad point function": POINT,
+        "agrad plan.value_and_grad": lambda a, b, c, d: PLAN.value_and_grad(a=a, b=b, c=c, d=d),
+    }
+    a, b, c, d = sp.symbols("a b c d", real=True)
+    expr = ((a + b) * b**2) + ((c - d) * d**2)
+    exprs = [expr, *[sp.diff(expr, v) for v in (a, b, c, d)]]
+    out["SymPy lambdify (math)"] = sp.lambdify((a, b, c, d), exprs, "math")
+    try:
+        import casadi as ca
+    except ImportError:
+        return out
+    x = ca.SX.sym("x", 4)
+    fx = ((x[0] + x[1]) * x[1] ** 2) + ((x[2] - x[3]) * x[3] ** 2)
+    fn = ca.Function("f", [x], [fx, ca.gradient(fx, x)])
+    out["CasADi Function call"] = lambda a, b, c, d: fn([a, b, c, d])
+    buf, run = fn.buffer()
+    arg, value, grad = np.zeros(4), np.zeros(1), np.zeros(4)
+    buf.set_arg(0, memoryview(arg))
+    buf.set_res(0, memoryview(value))
+    buf.set_res(1, memoryview(grad))
+
+    def casadi_buffer(a, b, c, d):
+        arg[0], arg[1], arg[2], arg[3] = a, b, c, d
+        run()
+        return value[0], grad
+
+    casadi_buffer.keep = (buf, fn)  # the buffer must outlive its trigger, or CasADi crashes
+    out["CasADi Function.buffer"] = casadi_buffer
+    return out
+
+
 def interleaved(fns: dict, args, repeat: int, inner: int = 3) -> dict[str, float | str]:
     """Median seconds per call, in `repeat` round-robin rounds of `inner` calls each.
 
@@ -167,6 +206,22 @@ def interleaved(fns: dict, args, repeat: int, inner: int = 3) -> dict[str, float
                 fn(*args)
                 times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()} | failed
+
+
+def per_call(fns: dict, args, repeat: int, calls: int = 2000) -> dict[str, float]:
+    """Median seconds per call over `repeat` round-robin rounds, each timing a loop of `calls`
+    calls as a whole (a clock read per call would cost as much as the fastest call)."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for fn in fns.values():
+        fn(*args)
+    loop = range(calls)
+    for _ in range(max(repeat, 3)):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in loop:
+                fn(*args)
+            times[name].append((time.perf_counter() - start) / calls)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def peak_bytes(fn, args) -> int:
@@ -209,6 +264,18 @@ def main() -> None:
     if torch is not None and not args.no_torch_compile:
         eager = others["torch eager"]
         runners["torch.compile"] = torch.compile(eager)
+
+        def seed(a, b, c, d):
+            return ((a + b) * b**2) + ((c - d) * d**2)
+
+        def vjp(a, b, c, d):
+            f, pull = torch.func.vjp(seed, a, b, c, d)
+            return f, *pull(torch.ones_like(f))
+
+        compiled_vjp = torch.compile(vjp)
+        runners["torch.compile(torch.func.vjp)"] = lambda *v: compiled_vjp(
+            *[torch.from_numpy(np.asarray(x, dtype=float)) for x in v]
+        )
     if args.only:
         runners = {n: f for n, f in runners.items() if n in args.only or n == "NumPy by hand"}
     with np.errstate(all="ignore"):
@@ -230,6 +297,13 @@ def main() -> None:
         print("|---|---:|")
         for name, seconds in interleaved(runners, one, args.repeat, 100).items():
             shown = seconds if isinstance(seconds, str) else f"{1e6 * seconds:.1f}"
+            print(f"| {name} | {shown} |")
+        print("\n## Seed, value + 4 gradients at one point from Python floats, in process\n")
+        print("| implementation | µs |")
+        print("|---|---:|")
+        floats = (1.0, 2.0, 3.0, 4.0)
+        for name, seconds in per_call(from_floats(), floats, args.repeat).items():
+            shown = seconds if isinstance(seconds, str) else f"{1e6 * seconds:.2f}"
             print(f"| {name} | {shown} |")
         print("\n## time(value + gradient) / time(value)\n")
         print("| implementation | points | value | value + gradient | ratio |")

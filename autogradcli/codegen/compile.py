@@ -93,6 +93,17 @@ def rule_source(graph: Graph, origin: str = "") -> str:
         "    grads = {" + ", ".join(f"{n!r}: g_{k}" for k, n in enumerate(outputs)) + "}",
         "    return values, grads",
         "",
+        "",
+        f"def function({', '.join(f's{k}' for k in range(len(inputs)))}):",
+        '    """Value and gradient at one point: inputs by position (INPUTS order) -> a flat',
+        "    tuple of each output's value, then its gradient in input order (arrays as they",
+        '    are)."""',
+        f"    values, grads = value_and_grad(**dict(zip(INPUTS, "
+        f"({''.join(f's{k}, ' for k in range(len(inputs)))}), strict=True)))",
+        "    return ("
+        + "".join(f"values[{o!r}], *grads[{o!r}].values(), " for o in outputs)
+        + ")",
+        "",
     ]
     return "\n".join(lines)
 

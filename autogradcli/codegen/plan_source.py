@@ -8,62 +8,14 @@ input and output names, which appear only as quoted strings.
 from __future__ import annotations
 
 import inspect
-import math
-import operator
 import re
 
 from ..engines.interpreter import unbroadcast
 from ..engines.plan import Plan
+from ..engines.point import _literal, function_source, point_source, reference
 from ..engines.pyfloat import SCALAR
 from .runtime import SHARED
-from .source import docstring_name, reference
-
-
-def _literal(value: float | bool) -> str:
-    """A constant as Python source: repr for finite numbers, float('...') for nan and inf."""
-    if type(value) is bool or math.isfinite(value):
-        return repr(value)
-    return f"float('{value}')"
-
-
-# Steps whose Python-float function is an operator, written as the operator itself.
-INFIX = {
-    operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
-    operator.neg: "-", operator.lt: "<", operator.le: "<=", operator.gt: ">",
-    operator.ge: ">=", operator.eq: "==", operator.ne: "!=",
-}  # fmt: skip
-
-
-def _point_source(plan: Plan, sources: dict[str, str]) -> list[str]:
-    """`_point(s0, s1, ...)`: the steps on Python floats, one line each ([] if a step has no
-    Python-float counterpart). Helper functions it calls are added to `sources`."""
-    code = plan.program.code
-    if any(step not in SCALAR for step, _, _ in code):
-        return ["def _point(*args):", "    return None", "", ""]
-
-    def name(ref) -> str:
-        return f"s{ref}" if type(ref) is int else _literal(ref)
-
-    lines = [
-        f"def _point({', '.join(f's{k}' for k in range(len(plan.inputs)))}):",
-        '    """One point on Python floats; raises where NumPy would give nan or inf."""',
-    ]
-    for step, out, args in code:
-        fn = SCALAR[step]
-        symbol = INFIX.get(fn)
-        if symbol is not None:  # Python's own operator: the same IEEE result, no call
-            parts = [name(a) for a in args]
-            expr = f"{symbol}{parts[0]}" if len(parts) == 1 else f" {symbol} ".join(parts)
-            lines.append(f"    s{out} = {expr}")
-            continue
-        bound = [  # a partial's arguments: a function and numbers
-            _literal(a) if isinstance(a, float) else reference(a, sources)
-            for a in getattr(fn, "args", ())
-        ]
-        call = reference(getattr(fn, "func", fn), sources)
-        lines.append(f"    s{out} = {call}({', '.join([*bound, *map(name, args)])})")
-    lines.append(f"    return [{', '.join(name(r) for r in plan.program.outputs)}]")
-    return [*lines, "", ""]
+from .source import docstring_name
 
 
 def _constants(plan: Plan, point: bool) -> list[str]:
@@ -120,7 +72,8 @@ def plan_source(plan: Plan, origin: str = "") -> str:
     names = plan.program.output_names
     sources: dict[str, str] = {}
     reference(unbroadcast, sources)  # the runtime's `_points` calls it
-    point = _point_source(plan, sources)
+    point = point_source(plan, sources)
+    point += function_source(plan, "_points")
     used = "\n".join([*point, *sources.values()])
     imports = [f"import {m}" for m in ("math", "operator") if f"{m}." in used]
     return "\n".join(

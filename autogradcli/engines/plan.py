@@ -30,6 +30,7 @@ POINT = {float, int, np.float64}
 ZERO_D = POINT | {np.ndarray}
 # sys.getrefcount of an array held only by a list, the comprehension's name and the call.
 UNUSED_REFS = 3
+FAST_STEPS = 5000  # plans up to this many steps run one point of floats as generated code
 
 
 def _where(out, cond, yes, no):
@@ -57,6 +58,7 @@ class Plan:
         self._spare: list[np.ndarray] = []
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._function = None
 
     def __reduce__(self):
         """Pickled as its program (for Dask workers); buffers and threads are made again."""
@@ -72,6 +74,16 @@ class Plan:
             if grads:
                 names += [f"d{o}/d{x}" for x in self.inputs]
         return names
+
+    def function(self):
+        """One point fast: `f(x0, x1, ...)` with the inputs by position (`self.inputs` order)
+        returns a flat tuple, each output's value then its gradient in input order, from
+        generated straight-line Python on floats (NumPy where Python would raise)."""
+        if self._function is None:
+            from .point import fast_function
+
+            self._function = fast_function(self)
+        return self._function
 
     def map_partitions(self, ddf):
         """A Dask DataFrame of every row's values (and gradients) for a Dask DataFrame with a
@@ -102,7 +114,13 @@ class Plan:
         output's elements, as everywhere in agrad), so equal-shaped arrays give the gradient at
         every point.
         """
-        flat = self.run(self._columns(inputs))
+        columns = self._columns(inputs)
+        if self._scalar is not None and len(self.program.code) <= FAST_STEPS and all(
+            type(c) is float for c in columns
+        ):
+            flat = self.function()(*columns)
+        else:
+            flat = self.run(columns)
         order, k = self.inputs, len(self.inputs) + 1
         if len(flat) == k:  # one output
             name = self.program.output_names[0]

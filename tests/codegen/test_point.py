@@ -10,8 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import autogradcli as ag
-from autogradcli.codegen.point import point_function
 from autogradcli.engines.plan import Plan
+from autogradcli.engines.point import point_function
 from autogradcli.engines.tracer import NotTraceable
 from autogradcli.language.parser import parse
 
@@ -20,7 +20,7 @@ def test_the_seed_value_and_gradient_in_input_order():
     plan = Plan.of(parse("u = (a + b) * b^2\nv = (c - d) * d^2\nf = u + v\n", "s.txt"))
     f = ag.point_function(plan)
     assert plan.inputs == ["a", "b", "c", "d"]
-    assert f(1.0, 2.0, 3.0, 4.0) == [-4.0, 4.0, 16.0, 16.0, -24.0]
+    assert f(1.0, 2.0, 3.0, 4.0) == (-4.0, 4.0, 16.0, 16.0, -24.0)
 
 
 def test_python_raises_where_numpy_would_give_nan_or_inf():
@@ -53,15 +53,64 @@ def test_the_point_function_gives_the_plans_bits(text, x, y):
     assume(all(math.isfinite(v) for v in got))
     with np.errstate(all="ignore"):
         want = plan.run([np.array({"x": x, "y": y}[n]) for n in plan.inputs])
-    assert [float(v) for v in want] == got
+    assert tuple(float(v) for v in want) == got
 
 
 def test_no_text_from_the_formula_reaches_the_generated_function():
-    from autogradcli.codegen.plan_source import _point_source
+    from autogradcli.engines.point import point_source as _point_source
 
     hostile = "os_system_rm = 2\nf = os_system_rm * __import__ + exec_x\n"
     plan = Plan.of(parse(hostile, 'x"""; import os; os.system("touch PWNED").txt'))
     text = "\n".join(_point_source(plan, {}))
     for word in ("os_system_rm", "__import__", "exec_x", "PWNED", "import os"):
         assert word not in text
-    assert point_function(plan)(1.0, 2.0) == [4.0, 2.0, 1.0]  # f = 2 * a + b: value, grads
+    assert point_function(plan)(1.0, 2.0) == (4.0, 2.0, 1.0)  # f = 2 * a + b: value, grads
+
+
+def test_plan_function_is_value_and_grad_as_a_flat_tuple_with_numpy_where_python_raises():
+    plan = ag.Plan.of(ag.parse_file("samples/seed.txt"))
+    f = plan.function()
+    assert f is plan.function()  # made once per plan
+    assert f(1.0, 2.0, 3.0, 4.0) == (-4.0, 4.0, 16.0, 16.0, -24.0)
+    g = Plan.of(parse("f = log(x) + 1 / y\n", "t.txt")).function()
+    with np.errstate(all="ignore"):
+        assert g(0.0, 2.0)[:2] == (-math.inf, math.inf)  # f, then df/dx = 1/x
+        value, dx, dy = g(1.0, 0.0)
+    assert (value, dx, dy) == (math.inf, 1.0, -math.inf)
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXTS, st.floats(-3, 3), st.floats(-3, 3))
+def test_plan_function_gives_the_plans_bits_everywhere(text, x, y):
+    try:
+        plan = Plan.of(parse(f"f = {text}\n", "t.txt"))
+    except NotTraceable:
+        return
+    values = [{"x": x, "y": y}[n] for n in plan.inputs]
+    with np.errstate(all="ignore"):
+        got = plan.function()(*values)
+        want = plan.run([np.array(v) for v in values])
+    assert np.array_equal(np.array(got), np.array([float(v) for v in want]), equal_nan=True)
+
+
+def test_compiled_modules_expose_the_same_function(tmp_path):
+    import importlib.util
+
+    from autogradcli.codegen.compile import compile_graph
+
+    for text in ("f = log(x) + 1 / y\n", "f = sum(x * y)\n"):
+        graph = parse(text, "t.txt")
+        path = tmp_path / f"m{len(text)}.py"
+        path.write_text(compile_graph(graph, "t.txt"), encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        with np.errstate(all="ignore"):
+            for point in ((1.0, 2.0), (0.0, 0.0), (-1.0, 3.0)):
+                got = module.function(*point)
+                try:
+                    want = Plan.of(graph).function()(*point)
+                except NotTraceable:  # a module of one line per node: its own value_and_grad
+                    values, grads = module.value_and_grad(x=point[0], y=point[1])
+                    want = (values["f"], grads["f"]["x"], grads["f"]["y"])
+                assert np.array_equal(got, want, equal_nan=True)
