@@ -48,3 +48,12 @@ def test_io_prints_every_case():
     text = bench("benchmarks/io.py", "--rows", "2000", "--repeat", "1")
     assert "| CSV -> CSV, NumPy path |" in text and "| Parquet -> Parquet, pyarrow |" in text
     assert "| np.loadtxt |" in text
+
+
+def test_scaling_prints_both_runs():
+    text = bench(
+        "benchmarks/scaling.py", "--rows", "20000", "--files", "4", "--sample", "1",
+        "--memory", "1GiB", "--workers", "1",
+    )  # fmt: skip
+    assert "| one process (--backend local), first 1 files | 5,000 |" in text
+    assert "| --backend dask, 4 partitions | 20,000 |" in text
