@@ -221,12 +221,19 @@ class CsvWriter:
         self.started = False
 
     def write(self, columns, table) -> None:
-        from ..io.arrow import csv_text
+        from ..io.arrow import csv_blocks
 
         if not self.started:
             self.stream.write(",".join(columns) + "\n")
             self.started = True
-        self.stream.write(csv_text(table))
+        raw = getattr(self.stream, "buffer", None)  # bytes straight to the file: no decoding
+        if raw is not None:
+            self.stream.flush()
+        for block in csv_blocks(table):
+            if raw is not None:
+                raw.write(block)
+            else:
+                self.stream.write(bytes(block).decode("ascii"))
 
     def close(self, result) -> None:
         if not self.started:

@@ -202,25 +202,32 @@ class ColumnarWriter:
 
 
 def csv_text(table: np.ndarray) -> str:
-    """Rows as CSV lines with shortest round-trip digits (pyarrow's writer when installed,
-    on every core for large blocks; Python's `repr` otherwise: the numbers read back bit for
-    bit either way)."""
+    """Rows as CSV lines with shortest round-trip digits (see `csv_blocks`)."""
+    return "".join(bytes(b).decode("ascii") for b in csv_blocks(table))
+
+
+def csv_blocks(table: np.ndarray) -> list:
+    """Rows as CSV lines with shortest round-trip digits, as bytes-like blocks to write in
+    order: pyarrow's writer when installed, on every core for large tables; Python's `repr`
+    otherwise. The numbers read back bit for bit either way."""
     pa = pyarrow_or_none()
     if pa is None:
         rows, width = table.shape
-        return ((",".join(["%r"] * width) + "\n") * rows) % tuple(table.ravel().tolist())
+        text = ((",".join(["%r"] * width) + "\n") * rows) % tuple(table.ravel().tolist())
+        return [text.encode("ascii")]
     import os
 
     parts = np.array_split(table, max(1, min(os.cpu_count() or 1, len(table) // 10_000)))
     if len(parts) == 1:
-        return _arrow_csv(pa, table)
+        return [_arrow_csv(pa, table)]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(len(parts)) as pool:  # the writer releases the GIL
-        return "".join(pool.map(lambda part: _arrow_csv(pa, part), parts))
+        return list(pool.map(lambda part: _arrow_csv(pa, part), parts))
 
 
-def _arrow_csv(pa, table: np.ndarray) -> str:
+def _arrow_csv(pa, table: np.ndarray):
+    """One pyarrow buffer of CSV lines (no copy to a Python string)."""
     import pyarrow.csv as pcsv
 
     width = table.shape[1]
@@ -229,4 +236,4 @@ def _arrow_csv(pa, table: np.ndarray) -> str:
     sink = pa.BufferOutputStream()
     options = pcsv.WriteOptions(include_header=False, batch_size=max(1, len(table)))
     pcsv.write_csv(batch, sink, options)
-    return sink.getvalue().to_pybytes().decode("ascii")
+    return sink.getvalue()
