@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "AgradError": "errors",
+    "explain": "render.explained",
     "Graph": "graph",
     "Plan": "engines.plan",
     "Tensor": "tensors.tensor",

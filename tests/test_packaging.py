@@ -39,9 +39,9 @@ def _tracked(pattern: str) -> list[str]:
 
 def test_wheel_holds_every_module_and_sample(dist):
     names = set(zipfile.ZipFile(next(dist.glob("agrad-*.whl"))).namelist())
-    modules = [p for p in _tracked("autogradcli/**/*.py") if "__pycache__" not in p]
+    modules = [p for p in _tracked("autogradcli/**/*") if "__pycache__" not in p]  # .js, .css
     assert modules and [m for m in modules if m not in names] == []
-    samples = [p for p in _tracked("samples/**/*") if p.endswith((".txt", ".py", ".csv"))]
+    samples = [p for p in _tracked("samples/**/*") if p.endswith((".txt", ".py", ".csv", ".ipynb"))]
     shipped = {p.replace("samples/", "autogradcli/samples/", 1) for p in samples}
     assert shipped - names == set()
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)

@@ -19,6 +19,7 @@ from .app import (
     assignments,
     formula,
     guard,
+    note,
     out_option,
     pick_format,
     split_names,
@@ -32,9 +33,11 @@ class ExplainFormat(str, Enum):
     markdown = "markdown"
     latex = "latex"
     json = "json"
+    html = "html"
 
 
-EXPLAIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".tex": "latex", ".json": "json"}
+EXPLAIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".tex": "latex", ".json": "json",
+                    ".html": "html", ".htm": "html"}  # fmt: skip
 
 
 @app.command(
@@ -55,7 +58,9 @@ def explain_command(
     wrt: WrtOpt = None,
     fmt: Annotated[
         ExplainFormat | None,
-        typer.Option("--format", "-f", help="text, markdown, latex or json [default: text]."),
+        typer.Option(
+            "--format", "-f", help="text, markdown, latex, json or html [default: text]."
+        ),
     ] = None,
     out: Annotated[str | None, out_option("the explanation (format from the suffix)")] = None,
     digits: Annotated[
@@ -68,18 +73,27 @@ def explain_command(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Which blanks --quiz picks [0].")
     ] = None,
+    collapse: Annotated[
+        bool | None,
+        typer.Option(
+            "--collapse/--expand",
+            help="One step per named line / per node [collapsed beyond 400 operations].",
+        ),
+    ] = None,
 ) -> None:
     """Explain the backward pass: every forward step, then one chain-rule step per edge."""
     from ..engines.evaluate import evaluate
     from ..io.outfile import check_target, write_text
     from ..language.values import bind, parse_assignments
-    from ..render import explain
+    from ..render.explained import explained, is_long, operations
 
     chosen = pick_format(fmt and fmt.value, out, EXPLAIN_SUFFIXES, "text")
     if chosen == "json" and digits is not None:
         raise AgradError("--digits rounds the text; JSON always has every digit", None, None)
-    if quiz is not None and chosen not in ("text", "markdown"):
-        raise AgradError(f"--quiz writes text or markdown, not {chosen}", None, "drop --format")
+    if quiz is not None and chosen not in ("text", "markdown", "html"):
+        raise AgradError(
+            f"--quiz writes text, markdown or html, not {chosen}", None, "drop --format"
+        )
     if seed is not None and quiz is None:
         raise AgradError("--seed picks the blanks of --quiz", None, "add --quiz N")
     if out:
@@ -90,9 +104,8 @@ def explain_command(
         raise AgradError("agrad explain follows one output", None, "give one --output NAME")
     inputs = bind(graph, parse_assignments(points))
     ev = evaluate(graph, inputs, output, split_names(wrt), edges=True)  # --wrt: only its paths
-    steps = explain.explain(ev, digits or 6)
-    if quiz is not None:
-        steps = explain.quiz(steps, quiz, seed or 0)
-    render = {"text": explain.text, "markdown": explain.markdown, "latex": explain.latex,
-              "json": explain.as_json}[chosen]  # fmt: skip
-    write_text(out or "-", render(steps), [file])
+    if collapse is None and is_long(ev):
+        collapse = True
+        note(f"{operations(ev):,} operations: one step per named line (--expand for all)")
+    shown = explained(ev, inputs, collapse, quiz, seed or 0, digits or 6, file or "")
+    write_text(out or "-", shown.render(chosen), [file])

@@ -25,7 +25,7 @@ def catalogue() -> dict[str, Path]:
     root = samples_dir()
     found = {}
     for path in sorted(root.rglob("*")):
-        shown = path.suffix in (".txt", ".py", ".csv", ".agrad") and "__" not in path.name
+        shown = path.suffix in (".txt", ".py", ".csv", ".agrad", ".ipynb") and "__" not in path.name
         if path.is_file() and shown:
             rel = path.relative_to(root).as_posix()
             found[rel[:-4] if rel.endswith(".txt") else rel] = path
@@ -37,6 +37,12 @@ def _summary(path: Path) -> str:
     if path.suffix == ".csv":
         lines = path.read_text(encoding="utf-8").splitlines()
         return f"{len(lines) - 1} points with columns {lines[0]} (for --at-file)"
+    if path.suffix == ".ipynb":  # the notebook's first Markdown cell, after its title
+        import json
+
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        text = "".join(next(c["source"] for c in cells if c["cell_type"] == "markdown"))
+        return next((t for t in text.splitlines()[1:] if t.strip()), "").strip()
     for line in path.read_text(encoding="utf-8").splitlines():
         text = line.strip().lstrip("#").strip().strip('"').strip()
         if text:

@@ -9,6 +9,7 @@ before parents, and where several paths meet, the sum written out.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from ..engines.evaluate import Evaluation
@@ -28,6 +29,8 @@ class Step:
     where: str  # file:line:col of the node the step is about
     numbers: dict = field(default_factory=dict)
     parts: dict = field(default_factory=dict)  # a chain step's formatted pieces (for --quiz)
+    node: int = -1  # the node computed (forward) or whose adjoint grows (backward)
+    edge: tuple[int, int] | None = None  # a chain step's edge (from node, into node)
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Explanation:
     forward: list[Step]
     backward: list[Step]
     answers: list[tuple[int, str]] = field(default_factory=list)  # --quiz: blank, its value
+    collapsed: bool = False  # one step per named line, as `agrad graph --collapse` draws
 
 
 def _names(ev: Evaluation) -> dict[int, str]:
@@ -91,6 +95,19 @@ def _term(x: str) -> str:
     return f"({x})" if x.startswith("-") else x
 
 
+SHOWN_TERMS = 8  # a longer sum shows its first and last terms and how many there are
+
+
+def sum_terms(terms: list[str]) -> str:
+    """`4 + 12`, or for a long sum `1 + 0.4 + 0.16 + … + 0 + 0 (3,333 terms)`."""
+    if len(terms) > SHOWN_TERMS:
+        head, tail = terms[:3], terms[-2:]
+        return " + ".join([head[0], *map(_term, head[1:]), "…", *map(_term, tail)]) + (
+            f" ({len(terms):,} terms)"
+        )
+    return " + ".join([terms[0], *map(_term, terms[1:])])
+
+
 def _number(x, digits: int) -> str:
     """A value on one line (a matrix's rows side by side)."""
     return " ".join(fmt(x, digits).split())
@@ -111,9 +128,9 @@ def explain(ev: Evaluation, digits: int = 6) -> Explanation:
         text = f"{names[i]} = {formula} = {value}"
         tex = _formula(ev, names, i, digits, tex=True)
         forward.append(Step("forward", text, f"{_latex_name(names[i])} &= {tex} = {value}",
-                            g.where(i), {"value": jsonable(ev.values[i])}))  # fmt: skip
+                            g.where(i), {"value": jsonable(ev.values[i])}, node=i))  # fmt: skip
     backward = [Step("seed", f"∂{f}/∂{f} = 1", f"\\frac{{\\partial {f}}}{{\\partial {f}}} &= 1",
-                     g.where(result.node), {"adjoint": 1.0})]  # fmt: skip
+                     g.where(result.node), {"adjoint": 1.0}, node=result.node)]  # fmt: skip
     backward += _chain_steps(ev, names, f, digits)
     return Explanation(f, forward, backward)
 
@@ -154,15 +171,15 @@ def _chain_steps(ev: Evaluation, names: dict[int, str], f: str, digits: int) -> 
                 "partial": jsonable(ev.partials[(i, k)]),
                 "contribution": jsonable(contribution),
             }, {"chain": chain, "adj": adj, "partial": partial, "c": c,
-                "plain": plain}))  # fmt: skip
+                "plain": plain}, node=j, edge=(j, i)))  # fmt: skip
             pending.setdefault(j, []).append(c)
             if len(pending[j]) == uses[j] and uses[j] > 1:
                 total = _number(result.adjoints[j], digits)
-                terms = " + ".join([pending[j][0], *map(_term, pending[j][1:])])
+                terms = sum_terms(pending[j])
                 steps.append(Step("sum", f"∂{f}/∂{parent} = {terms} = {total}",
                                   f"\\frac{{\\partial {f}}}{{\\partial {_latex_name(parent)}}} &= "
                                   f"{terms} = {total}", g.where(j),
-                                  {"adjoint": jsonable(result.adjoints[j])}))  # fmt: skip
+                                  {"adjoint": jsonable(result.adjoints[j])}, node=j))  # fmt: skip
     return steps
 
 
@@ -185,8 +202,9 @@ def quiz(x: Explanation, blanks: int, seed: int = 0) -> Explanation:
             text = f"{p['chain']} = {shown['adj']} · {shown['partial']} = {shown['c']}"
         else:
             text = f"{p['chain']} = {shown['c']}"
-        backward[k] = Step("chain", text, backward[k].latex, backward[k].where, {}, p)
-    return Explanation(x.output, x.forward, backward, answers)
+        old = backward[k]
+        backward[k] = Step("chain", text, old.latex, old.where, {}, p, old.node, old.edge)
+    return Explanation(x.output, x.forward, backward, answers, x.collapsed)
 
 
 def _answers(x: Explanation) -> list[str]:
@@ -217,7 +235,7 @@ def latex(x: Explanation) -> str:
     """Two `align*` blocks (forward, backward) for a LaTeX document with amsmath."""
 
     def block(steps: list[Step]) -> list[str]:
-        body = [s.latex.replace("·", "\\cdot") + " \\\\" for s in steps]
+        body = [_tex_math(s.latex) + " \\\\" for s in steps]
         if body:
             body[-1] = body[-1].removesuffix(" \\\\")
         return ["\\begin{align*}", *body, "\\end{align*}"]
@@ -226,6 +244,12 @@ def latex(x: Explanation) -> str:
         "\n".join(["% forward pass", *block(x.forward), "% backward pass", *block(x.backward)])
         + "\n"
     )
+
+
+def _tex_math(line: str) -> str:
+    """A step's LaTeX with the plain-text marks of long sums made LaTeX."""
+    line = line.replace("·", "\\cdot").replace("…", "\\dots")
+    return re.sub(r" \(([\d,]+) terms\)", r"\\quad\\text{(\1 terms)}", line)
 
 
 def as_json(x: Explanation) -> str:

@@ -49,3 +49,41 @@ def test_importing_agrad_in_jupyter_registers_the_pictures(monkeypatch):
     ag._notebook()
     printers = shell.display_formatter.formatters["image/svg+xml"].type_printers
     assert ag.Graph in printers and ag.Tensor in printers
+
+
+def test_the_sample_notebook_runs():
+    """samples/notebook.ipynb in a real kernel: a picture, the explain page inline, a tensor."""
+    import os
+    from pathlib import Path
+
+    try:
+        import nbformat
+        from nbclient import NotebookClient
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install nbclient and ipykernel (the test extra)")
+        pytest.skip("needs nbclient and ipykernel")
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    nb = nbformat.read(samples / "notebook.ipynb", as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(samples)}}).execute()  # fmt: skip
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    kinds = [sorted(o.get("data", {})) for o in outputs if o.output_type == "execute_result"]
+    if shutil.which("dot"):
+        assert "image/svg+xml" in kinds[0] and "image/svg+xml" in kinds[-1]
+    page = next(o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {}))
+    assert page.startswith("<iframe srcdoc=") and "agrad-data" in page
+    texts = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "∂f/∂b = 12 + 4 = 16" in texts
+    assert "1.8185948536513634 0.0770037537313969" in texts  # 2 sin 2, sin 2 + 2 cos 2
+
+
+def test_explain_in_python_renders_every_format():
+    steps = ag.explain("samples/seed.txt", a=1, b=2, c=3, d=4)
+    assert repr(steps) == str(steps) and str(steps).startswith("Forward pass (f)")
+    assert steps._repr_markdown_().startswith("## Forward pass (f)")
+    assert "\\begin{align*}" in steps.render("latex")
+    assert steps.render("html").startswith("<!DOCTYPE html>")
+    short = ag.explain("samples/seed.txt", at={"a": 1, "b": 2, "c": 3, "d": 4}, collapse=True)
+    assert "u = (a + b) * b^2 = 12" in str(short)

@@ -1,0 +1,217 @@
+"""`agrad explain --format html`: a self-contained page, clicked through in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import agrad
+
+from autogradcli.render.explain_page import DRAW_LIMIT
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED_AT = ["--at", "a=1", "b=2", "c=3", "d=4"]
+MLP_AT = ["--at", "x=[0.5,-1]", "W1=[[0.1,0.2],[-0.3,0.4],[0.5,-0.6]]", "b1=[0,0.1,-0.1]",
+          "W2=[0.7,-0.8,0.9]", "b2=0.05", "t=1"]  # fmt: skip
+
+
+def write_page(tmp_path: Path, *args: str, name: str = "page.html") -> Path:
+    out = tmp_path / name
+    result = agrad("explain", *args, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def data_of(text: str) -> dict:
+    found = re.search(r'<script type="application/json" id="agrad-data">(.*?)</script>', text, re.S)
+    assert found is not None
+    return json.loads(found.group(1))
+
+
+def test_the_page_is_self_contained(tmp_path):
+    text = write_page(tmp_path, "samples/seed.txt", *SEED_AT).read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert "<script src" not in text and "<link" not in text and "@import" not in text
+    urls = set(re.findall(r"https?://[^\s\"'<>)]+", text))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+    data = data_of(text)
+    forward = [s for s in data["steps"] if s["phase"] == "forward"]
+    backward = [s for s in data["steps"] if s["phase"] == "backward"]
+    assert len(forward) == 7 and len(backward) == 15
+    assert {r["name"]: r["fd"] for r in data["inputs"]} == pytest.approx(
+        {"a": 4.0, "b": 16.0, "c": 16.0, "d": -24.0}, rel=1e-6
+    )
+
+
+def test_a_hostile_file_name_stays_text(tmp_path):
+    name = tmp_path / '"><img src=x onerror=alert(1)><script>.txt'
+    name.write_text("f = x * 2\n", encoding="utf-8")
+    text = write_page(tmp_path, str(name), "--at", "x=1").read_text(encoding="utf-8")
+    assert text.count("<script>") == 1 and "<img" not in text  # only the page's own script
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;" in text
+    assert data_of(text)["steps"][0]["where"].endswith('<script>.txt:1:5')
+
+
+def test_without_graphviz_the_page_draws_its_own_layout(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    text = write_page(tmp_path, "samples/seed.txt", *SEED_AT).read_text(encoding="utf-8")
+    titles = re.findall(r'<g class="node [a-z]+"><title>n(\d+)</title>', text)
+    assert len(titles) == len(data_of(text)["nodes"]) == 11
+    assert text.count('<g class="edge">') == 12
+
+
+def test_a_long_file_is_collapsed_and_not_drawn(tmp_path):
+    lines = ["y0 = x * 0.5", *(f"y{k} = sin(y{k - 1}) * 0.9 + x" for k in range(1, 500))]
+    path = tmp_path / "chain.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "chain.html"
+    result = agrad("explain", str(path), "--at", "x=0.3", "-o", str(out))
+    assert result.exit_code == 0
+    assert "1,498 operations: one step per named line (--expand for all)" in result.stderr
+    text = out.read_text(encoding="utf-8")
+    data = data_of(text)
+    assert "<svg" not in text and "it is not drawn" in text
+    assert not data["open"] and len(data["nodes"]) == 501 > DRAW_LIMIT
+
+
+def test_the_limit_in_the_help_is_the_limit():
+    from autogradcli.render.explained import LONG
+
+    source = (ROOT / "autogradcli" / "cli" / "explain.py").read_text(encoding="utf-8")
+    assert f"collapsed beyond {LONG} operations" in source
+
+
+# ---- in a real browser -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium from the system's packages, driven by Playwright."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if exe is None or sync_playwright is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install chromium (apt) and playwright (the test extra)")
+        pytest.skip("needs chromium and playwright")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """Open a file in a new tab; the test fails on any console error or page error."""
+    opened = []
+
+    def open_(path: Path):
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        opened.append((page, errors))
+        return page
+
+    yield open_
+    for page, errors in opened:
+        assert errors == []
+        page.close()
+
+
+def test_every_step_of_the_seed_in_the_browser(tmp_path, open_page):
+    path = write_page(tmp_path, "samples/seed.txt", *SEED_AT)
+    steps = data_of(path.read_text(encoding="utf-8"))["steps"]
+    page = open_page(path)
+    assert page.text_content("#step-title") == "Start"
+    for k, step in enumerate(steps):
+        page.keyboard.press("ArrowRight")
+        assert page.text_content("#step-text") == f"{step['text']}    [{step['where']}]"
+        assert page.locator("#steps li.current").get_attribute("data-k") == str(k)
+        active = page.locator("#picture g.node.active title").all_text_contents()
+        assert active == [f"n{step['node']}"]
+        if step["kind"] == "chain":
+            edge = page.locator("#picture g.edge.active title").all_text_contents()
+            assert set(edge) == {f"n{step['edge'][0]}->n{step['edge'][1]}"}
+            numbers = page.inner_text("#step-numbers")
+            assert step["contribution"] in numbers and step["partial"] in numbers
+    assert page.text_content("#step-title") == "Backward pass, step 15 of 15"
+    rows = page.locator("#check-table tbody tr")
+    assert rows.count() == 4
+    for k in range(4):
+        cells = rows.nth(k).locator("td").all_text_contents()
+        assert cells[1] == cells[2] == cells[3] and cells[4] == "✓ matches", cells
+    page.keyboard.press("ArrowLeft")
+    assert page.text_content("#step-title") == "Backward pass, step 14 of 15"
+    page.keyboard.press("Home")
+    assert page.text_content("#step-title") == "Start"
+    page.click("#to-backward")
+    assert page.text_content("#step-title") == "Backward pass, step 1 of 15"
+    assert "… not yet" in page.inner_text("#check-table")
+
+
+def test_a_click_on_a_box_shows_its_chain_rule_sum(tmp_path, open_page):
+    page = open_page(write_page(tmp_path, "samples/seed.txt", *SEED_AT))
+    boxes = page.locator("#picture g.node")
+    titles = [t.strip() for t in page.locator("#picture g.node title").all_text_contents()]
+    b = boxes.nth(titles.index("n1"))  # the input b
+    b.click()
+    assert page.text_content("#node-title") == "b"
+    assert "16" in page.inner_text("#node-numbers")
+    assert page.locator("#node-sum li").all_text_contents() == [
+        "∂f/∂b += ∂f/∂t2 · ∂t2/∂b = 3 · 4 = 12",
+        "∂f/∂b += ∂f/∂t1 · ∂t1/∂b = 4 · 1 = 4",
+        "∂f/∂b = 12 + 4 = 16",
+    ]
+
+
+def test_the_quiz_checks_typed_answers(tmp_path, open_page):
+    quiz = agrad("explain", "samples/seed.txt", *SEED_AT, "--quiz", "3", "--seed", "1")
+    answers = dict(
+        line.strip().split(" = ") for line in quiz.stdout.split("\nAnswers\n")[1].splitlines()
+    )
+    page = open_page(write_page(tmp_path, "samples/seed.txt", *SEED_AT, "--quiz", "3",
+                                "--seed", "1"))  # fmt: skip
+    assert page.is_visible("#quiz")
+    for blank, value in answers.items():
+        n = blank.strip("[?]")
+        page.fill(f'input.blank[data-n="{n}"]', value)
+    page.click("#check-answers")
+    assert page.text_content("#quiz-result") == "3 of 3 right"
+    page.fill('input.blank[data-n="1"]', "12345")
+    page.click("#check-answers")
+    assert page.text_content("#quiz-result") == "2 of 3 right"
+    assert page.locator("input.blank.wrong").count() == 1
+
+
+@pytest.mark.parametrize("graphviz", [True, False])
+def test_arrays_and_the_built_in_layout_in_the_browser(tmp_path, open_page, monkeypatch, graphviz):
+    if not graphviz:
+        monkeypatch.setattr(shutil, "which", lambda name: None)
+    path = write_page(tmp_path, "samples/mlp.txt", *MLP_AT)
+    steps = data_of(path.read_text(encoding="utf-8"))["steps"]
+    page = open_page(path)
+    page.keyboard.press("End")
+    assert page.text_content("#step-text").startswith(steps[-1]["text"])
+    cells = page.locator("#check-table tbody td.ok").all_text_contents()
+    assert len(cells) == 6 and set(cells) == {"✓ matches"}
+
+
+def test_a_long_file_still_steps(tmp_path, open_page):
+    lines = ["y0 = x * 0.5", *(f"y{k} = sin(y{k - 1}) * 0.9 + x" for k in range(1, 3334))]
+    path = tmp_path / "chain.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    page = open_page(write_page(tmp_path, str(path), "--at", "x=0.3"))
+    assert page.locator("#steps li").count() > 10_000
+    assert not page.locator("#forward-steps").get_attribute("open")
+    page.keyboard.press("End")
+    last = page.text_content("#step-text")
+    assert last.endswith(f"(3,334 terms) = 1.68184    [{path}:1:6]")
+    assert page.inner_text("#check-table").count("✓ matches") == 1
