@@ -203,7 +203,7 @@ def _backward_view(graph, ev, focus, depth, collapse, order: int):
 def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None, dpi) -> None:
     """Render a view in one format to stdout or -o; text formats stream chunk by chunk, so a
     large graph is never held as one string."""
-    from ..io.outfile import atomic_open, write_bytes
+    from ..io.outfile import atomic_open, write_behind, write_bytes
 
     if fmt in RENDERED:
         from ..render.dot import dot, render
@@ -225,8 +225,8 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
 
             sys.stdout.writelines(chunks)
             return
-        with atomic_open(out, [file]) as fh:
-            fh.writelines(chunks)
+        with atomic_open(out, [file], binary=True) as fh:
+            write_behind(fh, chunks)
     note(f"wrote {out}")
 
 

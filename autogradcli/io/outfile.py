@@ -129,6 +129,37 @@ def write_bytes(path: str, data: bytes, inputs: Iterable[str | None] = ()) -> No
         fh.write(data)
 
 
+def write_behind(fh: IO[bytes], runs: Iterable[str], depth: int = 8) -> None:
+    """Encode text runs and write them to a binary file from a second thread, so the disk
+    works while the next runs are formatted; a write error is raised here."""
+    import queue
+    import threading
+
+    todo: queue.Queue = queue.Queue(depth)
+    failed: list[BaseException] = []
+
+    def drain() -> None:
+        while (data := todo.get()) is not None:
+            if not failed:
+                try:
+                    fh.write(data)
+                except BaseException as exc:  # re-raised by the producer
+                    failed.append(exc)
+
+    writer = threading.Thread(target=drain, daemon=True)
+    writer.start()
+    try:
+        for run in runs:
+            if failed:
+                break
+            todo.put(run.encode("utf-8"))
+    finally:
+        todo.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
+
+
 def write_stdout(text: str | bytes) -> None:
     """Write text (or bytes) to stdout, turning a full disk or a closed file into a clean
     error."""

@@ -32,3 +32,33 @@ def test_atomic_open_keeps_the_old_file_when_the_block_fails(tmp_path):
     ]
     with pytest.raises(AgradError, match="also an input"):
         check_target(str(target), [str(target)])
+
+
+def test_writing_behind_keeps_the_order_and_raises_a_write_error():
+    import errno
+    import io
+
+    import pytest
+
+    from autogradcli.io.outfile import write_behind
+
+    sink = io.BytesIO()
+    write_behind(sink, (f"run {k}\n" for k in range(100)), depth=2)
+    assert sink.getvalue().decode() == "".join(f"run {k}\n" for k in range(100))
+
+    class Full(io.BytesIO):
+        def write(self, data):
+            if self.tell() > 20:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return super().write(data)
+
+    produced = []
+
+    def runs():
+        for k in range(1000):
+            produced.append(k)
+            yield f"run {k}\n"
+
+    with pytest.raises(OSError, match="No space"):
+        write_behind(Full(), runs(), depth=2)
+    assert len(produced) < 1000  # the producer stops soon after the failure
