@@ -40,8 +40,19 @@ class BatchRun:
 
 
 def is_dataset(out: str | None) -> bool:
-    """True for an output folder: a name ending in '/', or without a suffix."""
-    return bool(out) and out != "-" and (out.endswith(("/", "\\")) or not Path(out).suffix)
+    """True for an output folder of `--backend dask`: a name ending in '/', or a name without
+    a suffix that is new or an existing folder (not a file or a device such as /dev/stdout)."""
+    import os
+    import stat
+
+    if not out or out == "-" or (Path(out).suffix and not out.endswith(("/", "\\"))):
+        return False
+    if out.endswith(("/", "\\")):
+        return True
+    try:
+        return stat.S_ISDIR(os.stat(out).st_mode)
+    except OSError:
+        return True  # a new name
 
 
 def eval_batch(graph, run: BatchRun) -> None:
@@ -112,7 +123,7 @@ def _writer(stream, fmt: str, graph, outs, stack, reduce: str | None = None):
         writer = ColumnarWriter(stream, fmt)
         stack.callback(writer.abort)  # before the unfinished file is removed
         return writer
-    return CsvWriter(stream)
+    return CsvWriter(stream, stack)
 
 
 def _kernel(graph, run: BatchRun, given, outs, names: list[str]):
@@ -214,11 +225,14 @@ class Reducer:
 
 
 class CsvWriter:
-    """CSV rows with shortest round-trip digits, the header before the first block."""
+    """CSV rows with shortest round-trip digits, the header before the first block; to a
+    file, the blocks are written by a second thread while the next ones are computed."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, stack=None):
         self.stream = stream
         self.started = False
+        self.behind = None
+        self.stack = stack
 
     def write(self, columns, table) -> None:
         from ..io.arrow import csv_blocks
@@ -226,16 +240,22 @@ class CsvWriter:
         if not self.started:
             self.stream.write(",".join(columns) + "\n")
             self.started = True
-        raw = getattr(self.stream, "buffer", None)  # bytes straight to the file: no decoding
-        if raw is not None:
-            self.stream.flush()
+            raw = getattr(self.stream, "buffer", None)  # bytes straight to the file
+            if raw is not None and self.stack is not None:
+                from ..io.outfile import Behind
+
+                self.stream.flush()
+                self.behind = Behind(raw)
+                self.stack.callback(self.behind.stop)  # joined before the file is closed
         for block in csv_blocks(table):
-            if raw is not None:
-                raw.write(block)
+            if self.behind is not None:
+                self.behind.put(block)
             else:
                 self.stream.write(bytes(block).decode("ascii"))
 
     def close(self, result) -> None:
         if not self.started:
             self.stream.write(",".join(result.columns) + "\n")
+        if self.behind is not None:
+            self.behind.close()
         self.stream.flush()

@@ -243,7 +243,7 @@ def eval_command(
                 scheduler=scheduler and not dask, workers=workers and not dask)  # fmt: skip
         _refuse("--backend dask reads each file of the dataset whole", chunk=chunk and dask)
         folder = dask and is_dataset(out) and not reduce
-        if is_dataset(out) and not dask:
+        if out and out.endswith(("/", "\\")) and not dask:
             raise AgradError(
                 f"-o {out}: a folder of output files is written by --backend dask",
                 None,

@@ -129,35 +129,56 @@ def write_bytes(path: str, data: bytes, inputs: Iterable[str | None] = ()) -> No
         fh.write(data)
 
 
+class Behind:
+    """Writes bytes to a binary file from a second thread, in order, so the disk works while
+    the caller makes the next block; a write error is raised by the next `put` or by `close`."""
+
+    def __init__(self, fh: IO[bytes], depth: int = 8):
+        import queue
+        import threading
+
+        self.fh, self.failed = fh, []
+        self.todo: queue.Queue = queue.Queue(depth)
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while (data := self.todo.get()) is not None:
+            if not self.failed:
+                try:
+                    self.fh.write(data)
+                except BaseException as exc:  # re-raised in the caller's thread
+                    self.failed.append(exc)
+
+    def put(self, data) -> None:
+        """Queue a bytes-like block (raises an earlier block's write error)."""
+        if self.failed:
+            raise self.failed[0]
+        self.todo.put(data)
+
+    def stop(self) -> None:
+        """Write what is queued and end the thread (errors are left for `close`)."""
+        if self.thread.is_alive():
+            self.todo.put(None)
+            self.thread.join()
+
+    def close(self) -> None:
+        """Write what is queued; raise the first write error, if any."""
+        self.stop()
+        if self.failed:
+            raise self.failed[0]
+
+
 def write_behind(fh: IO[bytes], runs: Iterable[str], depth: int = 8) -> None:
     """Encode text runs and write them to a binary file from a second thread, so the disk
     works while the next runs are formatted; a write error is raised here."""
-    import queue
-    import threading
-
-    todo: queue.Queue = queue.Queue(depth)
-    failed: list[BaseException] = []
-
-    def drain() -> None:
-        while (data := todo.get()) is not None:
-            if not failed:
-                try:
-                    fh.write(data)
-                except BaseException as exc:  # re-raised by the producer
-                    failed.append(exc)
-
-    writer = threading.Thread(target=drain, daemon=True)
-    writer.start()
+    behind = Behind(fh, depth)
     try:
         for run in runs:
-            if failed:
-                break
-            todo.put(run.encode("utf-8"))
+            behind.put(run.encode("utf-8"))
     finally:
-        todo.put(None)
-        writer.join()
-    if failed:
-        raise failed[0]
+        behind.stop()
+    behind.close()
 
 
 def write_stdout(text: str | bytes) -> None:

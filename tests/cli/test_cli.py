@@ -285,3 +285,16 @@ def test_importtime_shows_no_sympy():
     assert "sympy" not in out.stderr
     assert "autogradcli.engines.plan" not in out.stderr  # one point: the interpreter, no tracing
     assert "f = -4" in out.stdout
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_points_files_in_and_out_import_no_pandas(tmp_path, suffix):
+    """pyarrow's own NumPy conversions import pandas (0.2 s); agrad goes through buffers."""
+    pytest.importorskip("pyarrow")
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "autogradcli", "eval", SEED, "--at-file",
+         str(SAMPLES / "points.csv"), "-o", str(tmp_path / f"out{suffix}")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-500:]
+    assert "pyarrow.lib" in out.stderr and "pandas" not in out.stderr

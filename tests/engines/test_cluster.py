@@ -204,13 +204,16 @@ def test_flags_that_cannot_be_honoured(tmp_path):
     cases = [
         (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler cannot be used here"),
         (["--backend", "dask", "--chunk", "5"], "--chunk cannot be used here"),
-        (["-o", str(tmp_path / "folder/")], "a folder of output files is written by --backend"),
+        (["-o", f"{tmp_path / 'folder'}/"], "a folder of output files is written by --backend"),
     ]
     for args, message in cases:
         got = agrad("eval", SEED, "--at-file", str(tmp_path / "in"), *args)
         assert got.exit_code == 2 and message in got.stderr, got.stderr
     got = agrad("eval", SEED, "--at", "a=1", "b=2", "c=3", "d=4", "--backend", "dask")
     assert got.exit_code == 2 and "--backend cannot be used here" in got.stderr
+    # on one machine a name without a suffix is one CSV file, as it always was
+    ok(agrad("eval", SEED, "--at-file", str(tmp_path / "in"), "-o", str(tmp_path / "plain")))
+    assert (tmp_path / "plain").read_text().startswith("a,b,c,d,f,")
 
 
 def test_an_unreachable_scheduler_is_an_error_with_its_address(tmp_path):
@@ -243,6 +246,7 @@ def test_output_folders_and_reduction_rows():
 
     assert is_dataset("results/") and is_dataset("results")
     assert not is_dataset("results.parquet") and not is_dataset("-") and not is_dataset(None)
+    assert not is_dataset("/dev/stdout") and not is_dataset("/dev/full")
     rows: list = []
     r = Reducer("mean")
     r.write(["x", "y"], np.array([[1.0, 2.0], [3.0, 4.0]]))
