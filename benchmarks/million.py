@@ -1,7 +1,7 @@
 """Scale: a random file of N assignments, parsed and evaluated (value and gradient) as
 `agrad eval` does it, next to a Python-float tape and PyTorch scalar autograd.
 
-Usage: python benchmarks/million.py [--sizes 100000 1000000] [--torch N]
+Usage: python benchmarks/million.py [--sizes 100000 1000000] [--torch N] [--files N]
 
 Each assignment applies one of the shapes in OPS to one or two earlier names (recent ones
 more often, so the graph is deep as well as wide), over 10 inputs. Every shape maps [-1, 1]
@@ -9,7 +9,12 @@ into [-1, 1], so values and gradients stay finite however deep the graph: the ti
 arithmetic, not nan propagation, and agrad's gradient is checked against the tape's. Prints a
 Markdown table with seconds and µs per node, and the growth factor between sizes. `--torch N`
 also times PyTorch scalar autograd on the first N assignments when torch is installed (it is
-slow: minutes for a million).
+slow: minutes for a million). `--files N` then times `agrad eval` from the shell (a fresh
+process: peak RSS from getrusage) on three files of N assignments: the same random program,
+one of the same size whose lines mix every construct generated code uses (MIXED: aliases,
+unary minus, parentheses, `**`, a call combined with operators, calls of two arguments,
+named constants, numbers with exponents), and the chain `x{k} = sin(x{k-1}) * 1.0001`; and a
+plain Python-float tape of the first, for memory.
 """
 
 from __future__ import annotations
@@ -53,6 +58,21 @@ OPS = {
     ),
 }
 INPUTS = 10
+# Lines of generated code mixing every construct; each maps [-1, 1] into [-1, 1].
+MIXED = [
+    "{a}",
+    "-{a}",
+    "-({a} - {b}) / 2",
+    "({a} + {b}) * ({a} - {b}) / 2",
+    "tanh({a} * {b} + 2.5E-1)",
+    "sin({a}) * 0.9999 - 1e-3 * {b}",
+    "cos({a}) ** 2 - 0.5",
+    "atan2({a}, 1 + {b}^2) / pi",
+    "hypot({a}, {b}) * 0.5 - 0.25",
+    "tanh(-{a} + +{b} * 0.5)",
+    "{a} * 0.5 + {b} * 0.25 - {a} * {b} / 4",
+    "exp(-({a})**2) - 0.5",
+]
 
 
 def _tanh(x: float, _: float, da: float, db: float) -> tuple[float, float, float]:
@@ -88,6 +108,80 @@ def program_text(prog) -> str:
         else:
             lines.append(f"v{i} = " + OPS[op][0].format(a=f"v{a}", b=f"v{b}"))
     return "\n".join(lines) + "\n"
+
+
+def mixed_text(n: int, seed: int = 0) -> str:
+    """A file of n assignments drawn from MIXED, on earlier names as in make_program."""
+    rng = np.random.default_rng(seed)
+    shapes = rng.integers(0, len(MIXED), size=n)
+    u = rng.random((n, 2))
+    lines = [f"v{i} = x{i} * 0.5" for i in range(INPUTS)]
+    for i in range(INPUTS, n):
+        a = max(0, i - 1 - int(u[i, 0] ** 3 * i))
+        b = max(0, i - 1 - int(u[i, 1] ** 3 * i))
+        lines.append(f"v{i} = " + MIXED[shapes[i]].format(a=f"v{a}", b=f"v{b}"))
+    return "\n".join(lines) + "\n"
+
+
+def chain_text(n: int) -> str:
+    """The deep chain: each line one call combined with an operator on the line before."""
+    return "x0 = x * 0.5\n" + "".join(f"x{k} = sin(x{k - 1}) * 1.0001\n" for k in range(1, n))
+
+
+def time_shell(text: str, at: list[str]) -> tuple[float, float]:
+    """Seconds and peak MB of `agrad eval FILE --at ... --format json` in a fresh process."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+        fh.write(text)
+    try:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "autogradcli", "eval", fh.name, "--at",
+                                 *at, "--format", "json"], stdout=subprocess.DEVNULL)  # fmt: skip
+        _, status, usage = os.wait4(proc.pid, 0)
+        took = time.perf_counter() - start
+        if status:
+            raise SystemExit(f"agrad eval failed on {fh.name}")
+        return took, usage.ru_maxrss / 1024
+    finally:
+        os.unlink(fh.name)
+
+
+def tape_memory(prog) -> float:
+    """Peak MB of a fresh process running only `python_tape` on the program."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys; sys.path.insert(0, 'benchmarks'); import million as m; "
+        f"m.python_tape(m.make_program({len(prog)})); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout)  # fmt: skip
+
+
+def files(n: int) -> None:
+    """The shell table: three files of n assignments, and the float tape's memory."""
+    at = [f"{k}={v}" for k, v in point().items()]
+    rows = [
+        ("random program (six line shapes)", program_text(make_program(n)), at),
+        ("random, every construct (MIXED)", mixed_text(n), at),
+        ("chain sin(x) * 1.0001", chain_text(n), ["x=0.3"]),
+    ]
+    print(f"\n`agrad eval FILE --at ... --format json`, {n:,} assignments, fresh processes:\n")
+    print("| file | seconds | peak MB | time vs the first |")
+    print("|---|---:|---:|---:|")
+    base = None
+    for name, text, args in rows:
+        took, mb = time_shell(text, args)
+        base = base or took
+        print(f"| {name} | {took:.2f} | {mb:,.0f} | {took / base:.2f}x |")
+    tape = tape_memory(make_program(n))
+    print(f"\nPlain Python-float tape of the random program: peak {tape:,.0f} MB")
 
 
 def point() -> dict[str, float]:
@@ -163,6 +257,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--torch", type=int, default=0, help="assignments to time in torch")
+    parser.add_argument("--files", type=int, default=0, help="assignments for the shell table")
     args = parser.parse_args()
     print(
         "| assignments | nodes | parse s | evaluate s | total s | µs/node | on floats "
@@ -194,6 +289,8 @@ def main() -> None:
             print("\ntorch is not installed; skipped.")
         else:
             print(f"\nPyTorch scalar autograd, {args.torch:,} assignments: {seconds:.2f} s")
+    if args.files:
+        files(args.files)
 
 
 if __name__ == "__main__":

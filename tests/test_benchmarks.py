@@ -57,3 +57,10 @@ def test_scaling_prints_both_runs():
     )  # fmt: skip
     assert "| one process (--backend local), first 1 files | 5,000 |" in text
     assert "| --backend dask, 4 partitions | 20,000 |" in text
+
+
+def test_million_prints_the_shell_table_for_three_files():
+    text = bench("benchmarks/million.py", "--sizes", "1000", "--files", "3000")
+    for row in ("| random program (six line shapes) |", "| random, every construct (MIXED) |",
+                "| chain sin(x) * 1.0001 |", "Plain Python-float tape"):  # fmt: skip
+        assert row in text

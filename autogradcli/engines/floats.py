@@ -17,14 +17,13 @@ import math
 from collections.abc import Callable
 from functools import cache
 from itertools import product
-from operator import itemgetter
 
 import numpy as np
 
 from ..graph import Graph
 from ..graph.sweep import sweep
 from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP, Kind
-from .pyfloat import run_steps, scalar_code
+from .pyfloat import scalar_code
 from .tracer import NotTraceable, Program, Tape
 
 FAILS = (ArithmeticError, ValueError)
@@ -82,22 +81,29 @@ def _function(rule, n: int, kwargs: dict, single: bool) -> Callable | None:
         fn, _, i, j, k = code[0]
         if (i, j, k) == ((0, -1, -1) if n == 1 else (0, 1, -1)):
             return fn  # the op is one math/operator call on its inputs
-    none = n + len(tail)  # a slot holding None, for the gradients a rule leaves out
-    get = itemgetter(*[none if m else r for m, r in zip(missing, outs, strict=True)])
-    pad = [*tail, None]
-    if not code:  # the outputs are inputs or constants: (g, g) for `add`
-        if single:
-            return lambda *args: [*args, *pad][outs[0]]
-        if len(outs) == 1:
-            return lambda *args: (get([*args, *pad]),)
-        return lambda *args: get([*args, *pad])
+    return _straight(code, tail, outs, missing, n, single)
 
-    def run(*args):
-        v = [*args, *pad]
-        run_steps(code, v)
-        return v[outs[0]] if single else (get(v),) if len(outs) == 1 else get(v)
 
-    return run
+def _straight(code: list, tail: list, outs: list, missing: list, n: int, single: bool):
+    """The steps as one generated Python function of n floats: straight-line calls, no loop
+    over steps and no values list (a rule runs about twice as fast as interpreted)."""
+    args = [f"a{k}" for k in range(n)]
+    names = [*args, *(f"c{k}" for k in range(len(tail)))]
+    space: dict = {f"c{k}": value for k, value in enumerate(tail)}
+    lines = [f"def rule({', '.join(args)}):"]
+    for step, (fn, o, i, j, k) in enumerate(code):
+        space[f"f{step}"] = fn
+        while len(names) <= o:
+            names.append(f"v{len(names)}")
+        operands = ", ".join(names[x] for x in (i, j, k) if x >= 0)
+        lines.append(f"    {names[o]} = f{step}({operands})")
+    results = ["None" if m else names[r] for m, r in zip(missing, outs, strict=True)]
+    body = results[0] if single else f"({', '.join(results)},)"
+    lines.append(f"    return {body}")
+    # The registry's own traced rules (op names, slots and constants are agrad's, never user
+    # text): compiled once per op and `needs`.
+    exec(compile("\n".join(lines), "<agrad float rule>", "exec"), space)
+    return space["rule"]
 
 
 def forward(

@@ -1,55 +1,89 @@
-"""Whole-file parsing with array operations, for large files made only of simple assignments.
+"""Whole-file parsing with array operations, for large files of assignments.
 
-A generated file of a million lines such as `v7 = v3 * v5` or `v8 = log(1 + v7^2)` is read
-with NumPy over its bytes instead of one regular-expression match per line: bytes are
-classified, cut into tokens, each line's token kinds are checked against the simple shapes
-(`name = arith` and `name = f(arith)`, arith being up to three atoms and two infix operators),
-names are numbered by sorting hashes of their bytes, and the nodes are laid out in exactly the
-order the line-by-line parser makes them. Comments and carriage returns are read as the
-tokenizer reads them: as spaces. Anything else (`;`, unary minus, brackets, an exponent, a name
-used before it is assigned or assigned twice, a reserved word, non-ASCII text) makes `build`
-return None; the line-by-line parser then reads the file and reports any error.
+A generated file of a million lines such as `v7 = v3 * v5`, `v8 = log(1 + v7^2)` or
+`y = -(a + b) ** 2 / atan2(c, d)` is read with NumPy over its bytes instead of one parse per
+line: bytes are classified and cut into tokens, names are numbered by sorting hashes of their
+bytes, and lines are grouped by their shape (the sequence of token kinds, operators, function
+names and named constants). One line of each shape is parsed by the line-by-line parser itself,
+with its names and numbers replaced by placeholders; the nodes it makes, in its order, with its
+spans, become a template that is laid over every line of that shape at once. The nodes are then
+numbered exactly as the line-by-line parser numbers them (inputs and constants at their first
+use, equal numbers shared, aliases sharing their node).
+
+Anything the templates cannot stand for (non-ASCII text, `;`, brackets, a number with an
+exponent, a name used before it is assigned or assigned twice, a bare expression, more shapes
+than MAX_SHAPES, any line the parser rejects) makes `build` return None; the line-by-line
+parser then reads the file and reports any error.
 """
 
 from __future__ import annotations
 
+import re
 from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import AgradError
 from ..graph import CONST, INPUT, Graph
-from ..ops import FUNCTIONS, INFIX, POW, REGISTRY
+from ..ops import CONSTANTS
 from .bulk_lex import (
+    COMMA,
+    DOT,
+    EQ,
     INT,
     LETTER,
+    LP,
     NAME,
+    NUM,
+    OP,
+    RP,
     blank,
     count_class,
     decode,
-    line_shapes,
     number,
     pieces_of,
     texts,
     tokens,
     windows,
 )
-from .lexer import PRECEDENCE, RESERVED
+from .lexer import RESERVED
 
 RESERVED_KEYS = np.array(
     [int.from_bytes(w.encode()[:8], "little") for w in sorted(RESERVED)], dtype=np.uint64
 )
-
+NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+MAX_SHAPES = 5_000  # more distinct line shapes than this: the line-by-line parser is better
 OP_CHARS = "+-*/^"
-OP_CODE = np.zeros(256, dtype=np.int64)
+OP_CODE = np.zeros(256, dtype=np.int32)
 OP_CODE[[ord(c) for c in OP_CHARS]] = np.arange(len(OP_CHARS))
-OP_PREC = np.array([PRECEDENCE[c] for c in OP_CHARS])
+# A token's code in a line's shape: kinds, operators (and whether another follows at once, as
+# in `**`), and for function names and named constants the name itself (BIG + its id).
+KIND_LUT = np.zeros(16, dtype=np.int32)
+KIND_LUT[[LETTER, NUM, LP, RP, COMMA, EQ]] = [1, 2, 30, 31, 32, 33]
+BIG = 1_000
+NAME_ATOM, NUM_ATOM, NAMED_CONST, OPERATION = range(4)
 
-ATOM, BINOP, CALL = 0, 1, 2
+
+@dataclass
+class Template:
+    """The events (nodes) one line of a shape makes, with token offsets within the line."""
+
+    kind: np.ndarray  # NAME_ATOM, NUM_ATOM, NAMED_CONST or OPERATION
+    tok: np.ndarray  # the atom's token (offset in the line), or -1
+    sign: np.ndarray  # +1, or -1 for a number folded under unary minus
+    op: list[str]  # the op name of each event (INPUT, CONST for atoms)
+    arg0: np.ndarray  # operand events (slots in the line), or -1
+    arg1: np.ndarray
+    first: np.ndarray  # the span's first and last token (offsets in the line)
+    last: np.ndarray
+    result: int  # the slot of the line's value
 
 
-def build(graph: Graph) -> tuple[str, int] | None:
+def build(graph: Graph, parse_line: Callable[[str, str], Graph]) -> tuple[str, int] | None:
     """Fill an empty graph from its source; the last assigned name and its node, or None to
-    decline."""
+    decline. `parse_line(text, name)` is the line-by-line parser, which makes the templates."""
     text = graph.source.text
     if not text.isascii() or len(text) >= 2**31:
         return None
@@ -57,265 +91,334 @@ def build(graph: Graph) -> tuple[str, int] | None:
     toks = tokens(b)
     if toks is None:
         return None
-    lines = line_shapes(toks)
-    if lines is None:
-        return None
-    return _Layout(graph, b, toks, lines).run()
+    return _Layout(graph, b, toks, parse_line).run()
 
 
 class _Layout:
-    """Events (atoms, infix ops, calls) per line in the parser's order, then the nodes."""
+    """Lines grouped by shape, a template per shape, then the nodes."""
 
-    def __init__(self, graph: Graph, b: np.ndarray, toks: dict, lines: dict):
-        self.graph, self.b = graph, b
+    def __init__(self, graph: Graph, b: np.ndarray, toks: dict, parse_line: Callable):
+        self.graph, self.b, self.parse_line = graph, b, parse_line
         self.start, self.end, self.kind = toks["start"], toks["end"], toks["kind"]
-        self.groups = lines["groups"]
+        self.line = toks["line"]
         self.win = windows(b)
-        self.dot_tok = np.searchsorted(self.start, np.flatnonzero(b == ord(".")), "right") - 1
-        self.rows = lines["rows"]
-        self.t_tok = lines["first"][self.rows]
 
     def run(self) -> tuple[str, int] | None:
-        """Lay out every node, or None when a name is used in a way only errors explain."""
-        names = self.number_names()
-        if names is None:
+        """Lay out every node, or None to decline."""
+        if not self.lines() or not self.number_names():
             return None
-        ev = self.events()
-        return self.resolve(ev, names)
+        groups = self.shapes()
+        if groups is None:
+            return None
+        templates = {}
+        for key, (rows, _) in groups.items():
+            t = self.template(int(rows[0]))
+            if t is None:
+                return None
+            templates[key] = t
+        ev = self.events(groups, templates)
+        return self.resolve(ev)
 
-    def number_names(self) -> dict | None:
-        """Name ids, their strings, and the checks on reserved and repeated names."""
-        is_name = self.kind == NAME
-        tok = np.flatnonzero(is_name)
-        if (self.kind[self.dot_tok] == NAME).any():
-            return None  # `a.b`: the line-by-line parser explains
+    def lines(self) -> bool:
+        """Each line's first token and length; every line must be `name = ...`."""
+        counts = np.bincount(self.line)
+        self.first = np.cumsum(counts) - counts
+        self.rows = np.flatnonzero(counts)
+        self.count = counts
+        f = self.first[self.rows]
+        if not len(self.rows) or (counts[self.rows] < 3).any():
+            return False
+        return bool(((self.kind[f] == NAME) & (self.kind[f + 1] == EQ)).all())
+
+    def number_names(self) -> bool:
+        """Name ids and strings, and which names are reserved words."""
+        kind = self.kind
+        tok = np.flatnonzero(kind == NAME)
         pieces = list(pieces_of(self.win, self.start[tok], self.end[tok]))
+        if count_class(pieces, DOT).any():
+            return False  # `a.b`: the line-by-line parser explains
         ids, first = number(pieces)
-        name_id = np.full(len(self.kind), -1, dtype=INT)
+        name_id = np.full(len(kind), -1, dtype=INT)
         name_id[tok] = ids
         words = texts(pieces, first)
-        self.name_id = name_id
-        # Reserved words may only appear as the function of a call.
-        role_target = np.zeros(len(words), dtype=bool)
-        role_func = np.zeros(len(words), dtype=bool)
-        targets = self.t_tok
-        role_target[name_id[targets]] = True
-        funcs = np.concatenate(
-            [f + 2 for c, (_, f) in self.groups.items() if c in (6, 8, 10)] + [targets[:0]]
-        )
-        role_func[name_id[funcs]] = True
-        counts = np.bincount(name_id[targets], minlength=len(words))
-        if (counts > 1).any():
-            return None
-        role_atom = np.bincount(ids, minlength=len(words)) > counts + np.bincount(
-            name_id[funcs], minlength=len(words)
-        )
         maybe = np.flatnonzero(np.isin(pieces[0][first], RESERVED_KEYS))
         reserved = np.zeros(len(words), dtype=bool)
         reserved[maybe] = np.isin(words[maybe], [w.encode() for w in sorted(RESERVED)])
-        if (reserved & (role_target | role_atom)).any():
-            return None
-        for word in decode(words[role_func]):
-            op = FUNCTIONS.get(word)
-            if op is None or REGISTRY[op].arity != 1:
-                return None
-        return {"strings": words}
+        self.name_id, self.words, self.reserved = name_id, words, reserved
+        return True
 
-    def events(self) -> dict:
-        """Every event of every line at its place: line order, then the parser's order."""
-        parts = []
-        for c, (line, f) in self.groups.items():
-            call = c in (6, 8, 10)
-            a0 = f + (4 if call else 2)
-            n_atoms = {3: 1, 5: 2, 7: 3, 6: 1, 8: 2, 10: 3}[c]
-            parts.extend(self.arith(line, a0, n_atoms))
-            if call:
-                slot = 2 * n_atoms - 1
-                rp = f + c - 1
-                parts.append(
-                    self.event(
-                        line, slot, CALL, f + 2, slot - 1, -1, self.start[f + 2], self.end[rp]
-                    )
-                )
-        per_line = np.zeros(int(self.rows.max()) + 1 if len(self.rows) else 0, dtype=INT)
-        for c, (line, _) in self.groups.items():
-            per_line[line] = {3: 1, 5: 3, 7: 5, 6: 2, 8: 4, 10: 6}[c]
+    def shapes(self) -> dict | None:
+        """Lines grouped by their shape: {key: (rows, first tokens)}, each group checked in
+        full against its first line (a 32-bit hash per line only proposes the groups)."""
+        kind, n = self.kind, len(self.kind)
+        code = KIND_LUT[kind]
+        ops = np.flatnonzero(kind == OP)
+        follows = np.zeros(len(ops), dtype=np.int32)
+        inner = ops[ops < n - 1]
+        follows[: len(inner)] = (kind[inner + 1] == OP) & (self.end[inner] == self.start[inner + 1])
+        code[ops] = 10 + OP_CODE[self.b[self.start[ops]]] + 5 * follows
+        names = np.flatnonzero(kind == NAME)
+        inner = names[names < n - 1]
+        call = np.zeros(len(names), dtype=bool)
+        call[: len(inner)] = (kind[inner + 1] == LP) & (self.line[inner + 1] == self.line[inner])
+        special = names[call | self.reserved[self.name_id[names]]]
+        code[special] = BIG + self.name_id[special]
+        self.code = code
+        first = self.first[self.rows]
+        pos = np.arange(n, dtype=np.int32)
+        pos -= np.repeat(first.astype(np.int32), self.count[self.rows])
+        mix = code.view(np.uint32) * np.uint32(0x9E3779B1)
+        mix += pos.view(np.uint32) * np.uint32(0x85EBCA6B)
+        mix ^= mix >> np.uint32(15)
+        mix *= np.uint32(0x2C1B3C6D)
+        h = np.add.reduceat(mix, first)
+        keys = self.count[self.rows].astype(np.uint64) << np.uint64(32) | h.astype(np.uint64)
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        if len(uniq) > MAX_SHAPES:
+            return None
+        order = np.argsort(inverse.astype(np.int16), kind="stable")  # a radix sort
+        bounds = np.flatnonzero(np.diff(inverse[order])) + 1
+        groups = {}
+        for g, members in enumerate(np.split(order, bounds)):
+            rows = self.rows[members]
+            c = int(self.count[rows[0]])
+            codes = code[self.first[rows][:, None] + np.arange(c)]
+            if not (codes == codes[0]).all():
+                return None  # two shapes with one hash: rare; the line parser reads the file
+            groups[g] = (rows, self.first[rows])
+        return groups
+
+    def template(self, row: int) -> Template | None:
+        """Parse one line with placeholders for its names and numbers; its nodes as events."""
+        f, c = int(self.first[row]), int(self.count[row])
+        if self.code[f] >= BIG:
+            return None  # a reserved word assigned: the line-by-line parser explains
+        parts, where, atoms, numbers = [], [], {}, {}
+        at = 0
+        for k in range(c):
+            t = f + k
+            kind, code = self.kind[t], self.code[t]
+            if k == 0:
+                piece = "zz_t"
+            elif kind == NAME and code < BIG:
+                piece = f"zz_v{k}"
+                atoms[piece] = k
+            elif kind == NUM:
+                numbers[float(1000 + k)] = k
+                piece = str(1000 + k)
+            else:
+                piece = self.text(t)
+            if k and self.start[t] > self.end[t - 1]:
+                parts.append(" ")
+                at += 1
+            parts.append(piece)
+            where.append((at, at + len(piece)))
+            at += len(piece)
+        try:
+            g = self.parse_line("".join(parts) + "\n", "<shape>")
+        except AgradError:
+            return None
+        if g.outputs != [("zz_t", g.symbols.get("zz_t"))]:
+            return None
+        starts = {s: k for k, (s, _) in enumerate(where)}
+        ends = {e: k for k, (_, e) in enumerate(where)}
+        m = len(g)
+        kind = np.full(m, OPERATION, dtype=INT)
+        tok = np.full(m, -1, dtype=INT)
+        sign = np.ones(m, dtype=INT)
+        args = np.full((m, 2), -1, dtype=INT)
+        first, last = np.zeros(m, dtype=INT), np.zeros(m, dtype=INT)
+        for i in range(m):
+            op, s, e = g.ops[i], g.starts[i], g.ends[i]
+            if s not in starts or e not in ends:
+                return None
+            first[i], last[i] = starts[s], ends[e]
+            if op == INPUT:
+                if g.names[i] not in atoms:
+                    return None
+                kind[i], tok[i] = NAME_ATOM, atoms[g.names[i]]
+            elif op == CONST:
+                value = float(g.consts[i])
+                if g.names[i] in CONSTANTS:
+                    kind[i], tok[i] = NAMED_CONST, first[i]
+                elif abs(value) in numbers:
+                    kind[i], tok[i], sign[i] = NUM_ATOM, numbers[abs(value)], 1 if value > 0 else -1
+                else:
+                    return None
+            else:
+                ins = g.inputs[i]
+                if len(ins) > 2:
+                    return None
+                args[i, : len(ins)] = ins
+        return Template(kind, tok, sign, list(g.ops), args[:, 0], args[:, 1], first, last,
+                        g.symbols["zz_t"])  # fmt: skip
+
+    def text(self, t: int) -> str:
+        """The text of token t."""
+        return bytes(self.b[self.start[t] : self.end[t]]).decode("ascii")
+
+    def events(self, groups: dict, templates: dict) -> dict:
+        """Every event of every line at its place: line order, then the template's order."""
+        n_lines = int(self.line.max()) + 1
+        per_line = np.zeros(n_lines, dtype=np.int64)
+        for key, (rows, _) in groups.items():
+            per_line[rows] = len(templates[key].kind)
         offset = np.cumsum(per_line) - per_line
         total = int(per_line.sum())
-        ev = {k: np.empty(total, dtype=INT) for k in parts[0] if k != "slot"}
-        for part in parts:
-            base = offset[part["line"]]
-            pos = base + part["slot"]
-            for k, v in part.items():
-                if k in ("arg0", "arg1"):
-                    v = np.where(v >= 0, base + v, -1)  # a slot of the same line
-                if k != "slot":
-                    ev[k][pos] = v
-        ev["last"] = offset + per_line - 1
+        fields = {"kind": np.int8, "sign": np.int8, "op": np.int16, "tok": INT, "arg0": np.int64,
+                  "arg1": np.int64, "first": INT, "last": INT}  # fmt: skip
+        ev = {k: np.empty(total, dtype=t) for k, t in fields.items()}
+        ev["result"] = np.full(n_lines, -1, dtype=np.int64)
+        op_names: dict[str, int] = {}
+        for key, (rows, f) in groups.items():
+            t = templates[key]
+            base = offset[rows]
+            pos = base[:, None] + np.arange(len(t.kind))
+            f = f[:, None].astype(INT)
+            ops = np.array([op_names.setdefault(o, len(op_names)) for o in t.op], dtype=np.int16)
+            ev["kind"][pos] = t.kind
+            ev["sign"][pos] = t.sign
+            ev["op"][pos] = ops
+            ev["tok"][pos] = np.where(t.tok >= 0, f + t.tok, -1)
+            ev["arg0"][pos] = np.where(t.arg0 >= 0, base[:, None] + t.arg0, -1)
+            ev["arg1"][pos] = np.where(t.arg1 >= 0, base[:, None] + t.arg1, -1)
+            ev["first"][pos] = f + t.first
+            ev["last"][pos] = f + t.last
+            ev["result"][rows] = base + t.result
+        self.op_names = list(op_names)
         return ev
 
-    def event(self, line, slot, kind, tok, arg0, arg1, start, end) -> dict:
-        """One event per row of `line`: arrays of equal length (scalars broadcast)."""
-        n = len(line)
-
-        def full(x):
-            return np.broadcast_to(np.asarray(x, dtype=INT), (n,))
-
-        return {
-            "line": line,
-            "slot": full(slot),
-            "kind": full(kind),
-            "tok": full(tok),
-            "arg0": full(arg0),
-            "arg1": full(arg1),
-            "start": full(start),
-            "end": full(end),
-        }
-
-    def arith(self, line, a, n_atoms: int) -> list[dict]:
-        """Events for `a`, `a o b` or `a o b o c` whose first atom is token `a`."""
-        s, e = self.start, self.end
-        out = [self.event(line, 0, ATOM, a, -1, -1, s[a], e[a])]
-        if n_atoms == 1:
-            return out
-        b = a + 2
-        out.append(self.event(line, 1, ATOM, b, -1, -1, s[b], e[b]))
-        if n_atoms == 2:
-            out.append(self.event(line, 2, BINOP, a + 1, 0, 1, s[a], e[b]))
-            return out
-        c = a + 4
-        p1 = OP_PREC[OP_CODE[self.b[s[a + 1]]]]
-        p2 = OP_PREC[OP_CODE[self.b[s[a + 3]]]]
-        right = (p2 > p1) | ((p1 == POW) & (p2 == POW))
-        # right: a b c (b o2 c) (a o1 inner); left: a b (a o1 b) c (inner o2 c)
-        w = np.where
-        out.append(self.event(line, w(right, 2, 3), ATOM, c, -1, -1, s[c], e[c]))
-        out.append(
-            self.event(
-                line,
-                w(right, 3, 2),
-                BINOP,
-                w(right, a + 3, a + 1),
-                w(right, 1, 0),
-                w(right, 2, 1),
-                w(right, s[b], s[a]),
-                w(right, e[c], e[b]),
-            )
-        )
-        out.append(
-            self.event(
-                line,
-                4,
-                BINOP,
-                w(right, a + 1, a + 3),
-                w(right, 0, 2),
-                w(right, 3, 3),
-                s[a],
-                e[c],
-            )
-        )
-        return out
-
-    def resolve(self, ev: dict, names: dict) -> tuple[str, int] | None:
+    def resolve(self, ev: dict) -> tuple[str, int] | None:
         """Give each event its node and fill the graph, or None on a misused name."""
-        kind, tok, line = ev["kind"], ev["tok"], ev["line"]
-        strings = names["strings"]
-        n_names = len(strings)
-        t_tok, t_line = self.t_tok, self.rows
-        def_line = np.full(n_names, -1, dtype=INT)
-        def_line[self.name_id[t_tok]] = t_line
-
-        atom = kind == ATOM
-        is_name = atom & (self.kind[tok] == NAME)
-        is_num = atom & ~is_name
-        u = np.where(is_name, self.name_id[tok], -1)
+        kind, tok = ev["kind"], ev["tok"]
+        line = self.line[np.maximum(tok, 0)]
+        n_names = len(self.words)
+        t_tok, t_line = self.first[self.rows], self.rows
+        targets = self.name_id[t_tok]
+        if (np.bincount(targets, minlength=n_names) > 1).any():
+            return None  # assigned twice
+        def_line = np.full(n_names, -1, dtype=np.int64)
+        def_line[targets] = t_line
+        is_name = kind == NAME_ATOM
+        u = np.where(is_name, self.name_id[np.maximum(tok, 0)], -1)
         defined = is_name & (def_line[np.maximum(u, 0)] >= 0)
         if (def_line[u[defined]] >= line[defined]).any():
             return None  # used before (or while) it is assigned
-        alias = defined & (ev["last"][line] == np.arange(len(kind)))
-        if alias.any():
-            return None  # `v = w` for an assigned w: the line-by-line parser shares the node
         fresh = is_name & ~defined
-
-        key = np.full(len(kind), -1, dtype=INT)
+        named = kind == NAMED_CONST
+        key = np.full(len(kind), -1, dtype=np.int64)
         key[fresh] = u[fresh]
-        num_pos = np.flatnonzero(is_num)
-        values: list[float] = []
-        if len(num_pos):
-            s, e = self.start[tok[num_pos]], self.end[tok[num_pos]]
-            pieces = list(pieces_of(self.win, s, e))
-            dots = np.bincount(self.dot_tok, minlength=len(self.kind))[tok[num_pos]]
-            if count_class(pieces, LETTER).any() or (dots > 1).any() or (dots == e - s).any():
-                return None  # an exponent, `2x`, `1.2.3` or a lone '.'
-            ids, first = number(pieces)
-            by_repr: dict[str, int] = {}
-            text_key = []
-            for word in decode(texts(pieces, first)):
-                v = float(word)
-                k = by_repr.setdefault(repr(v), len(by_repr))
-                if k == len(values):
-                    values.append(v)
-                text_key.append(k)
-            key[num_pos] = n_names + np.asarray(text_key, dtype=INT)[ids.ravel()]
-
+        key[named] = n_names + self.name_id[tok[named]]
+        values = self.numbers(ev, 2 * n_names, key)
+        if values is None:
+            return None
         keyed = np.flatnonzero(key >= 0)
         _, first_of = np.unique(key[keyed], return_index=True)
-        creates = ~atom
+        creates = kind == OPERATION
         creates[keyed[first_of]] = True
         node = np.cumsum(creates) - 1
         value = np.where(creates, node, -1)
-        owner = np.full(n_names + len(values), -1, dtype=INT)
+        owner = np.full(2 * n_names + len(values), -1, dtype=np.int64)
         owner[key[keyed[first_of]]] = node[keyed[first_of]]
         value[keyed] = owner[key[keyed]]
-        result_line = np.full(len(ev["last"]), -1, dtype=INT)
-        result_line[t_line] = value[ev["last"][t_line]]
-        value[defined] = result_line[def_line[u[defined]]]
-        return self.fill(ev, value, creates, key, strings, values)
+        # An assigned name stands for its line's value, which may itself be an alias.
+        result_line = np.full(len(ev["result"]), -1, dtype=np.int64)
+        used = def_line[u[defined]]
+        for _ in range(64):
+            result_line[t_line] = value[ev["result"][t_line]]
+            new = result_line[used]
+            if (new == value[defined]).all():
+                break
+            value[defined] = new
+        else:
+            return None  # a chain of aliases too long to follow this way
+        if (value < 0).any() or self.folds(ev, value, creates, defined):
+            return None
+        return self.fill(ev, value, creates, key, values, result_line)
 
-    def fill(self, ev, value, creates, key, words, values) -> tuple[str, int]:
+    def folds(self, ev: dict, value, creates, defined) -> bool:
+        """Whether a unary minus applies to a name that stands for a number (`c = 2`,
+        `w = -c`): the parser folds that into a constant, unlike the template's `neg`."""
+        if "neg" not in self.op_names:
+            return False
+        neg = np.flatnonzero((ev["kind"] == OPERATION) & (ev["op"] == self.op_names.index("neg")))
+        arg = ev["arg0"][neg]
+        named = arg[defined[arg]]
+        if not len(named):
+            return False
+        node_kind = ev["kind"][creates]
+        return bool((node_kind[value[named]] == NUM_ATOM).any())
+
+    def numbers(self, ev: dict, base: int, key: np.ndarray) -> list[float] | None:
+        """Key each number event by its value (sign included) from `base` on; the values."""
+        pos = np.flatnonzero(ev["kind"] == NUM_ATOM)
+        if not len(pos):
+            return []
+        t = ev["tok"][pos]
+        s, e = self.start[t], self.end[t]
+        pieces = list(pieces_of(self.win, s, e))
+        ids, first = number(pieces)
+        words = decode(texts(pieces, first))
+        if count_class(pieces, LETTER).any() and not all(map(NUMBER.fullmatch, words)):
+            return None  # `2x`, `1e`: the line-by-line parser explains
+        dots = count_class(pieces, DOT)
+        if (dots > 1).any() or (dots == e - s).any():
+            return None  # `1.2.3` or a lone '.'
+        sign = ev["sign"][pos]
+        pair = ids.astype(np.int64) * 2 + (sign < 0)
+        uniq, inverse = np.unique(pair, return_inverse=True)
+        by_repr: dict[str, int] = {}
+        values: list[float] = []
+        keys = np.empty(len(uniq), dtype=np.int64)
+        for k, p in enumerate(uniq.tolist()):
+            v = float(words[p // 2])
+            v = -v if p % 2 else v
+            keys[k] = by_repr.setdefault(repr(v), len(by_repr))
+            if keys[k] == len(values):
+                values.append(v)
+        key[pos] = base + keys[inverse.ravel()]
+        return values
+
+    def fill(self, ev, value, creates, key, values, result_line) -> tuple[str, int]:
         """Write the nodes into the graph's lists and tables."""
-        g = self.graph
+        g, words = self.graph, self.words
+        n_names = len(words)
         made = np.flatnonzero(creates)
-        kind, tok = ev["kind"][made], ev["tok"][made]
+        kind = ev["kind"][made]
         n = len(made)
-        code = np.zeros(n, dtype=INT)  # 0 input, 1 const, 2.. binops, then calls
-        is_input = (kind == ATOM) & (self.kind[tok] == NAME)
-        is_const = (kind == ATOM) & ~is_input
-        code[is_const] = 1
-        binop = kind == BINOP
-        code[binop] = 2 + OP_CODE[self.b[self.start[tok[binop]]]]
-        call = kind == CALL
-        fids = np.unique(self.name_id[tok[call]])
-        lut = np.zeros(len(words), dtype=INT)
-        lut[fids] = 2 + len(OP_CHARS) + np.arange(len(fids))
-        code[call] = lut[self.name_id[tok[call]]]
-        table = [INPUT, CONST, *(INFIX[c] for c in OP_CHARS)]
-        table += [FUNCTIONS[w] for w in decode(words[fids])]
-        g.ops = np.array(table, dtype=object)[code].tolist()
-        g.starts = array("q", ev["start"][made].astype(np.int64).tobytes())
-        g.ends = array("q", ev["end"][made].astype(np.int64).tobytes())
+        g.ops = np.array(self.op_names, dtype=object)[ev["op"][made]].tolist()
+        g.starts = array("q", self.start[ev["first"][made]].astype(np.int64).tobytes())
+        g.ends = array("q", self.end[ev["last"][made]].astype(np.int64).tobytes())
         g.attrs = [None] * n
-        first = np.where(kind != ATOM, value[ev["arg0"][made]], -1)
-        g.set_columns(first, np.where(binop, value[ev["arg1"][made]], -1))
+        op = kind == OPERATION
+        a0, a1 = ev["arg0"][made], ev["arg1"][made]
+        first = np.where(op & (a0 >= 0), value[np.maximum(a0, 0)], -1)
+        second = np.where(op & (a1 >= 0), value[np.maximum(a1, 0)], -1)
+        g.set_columns(first, second)
 
         names = np.full(n, None, dtype=object)
-        nodes = np.flatnonzero(is_input)
+        nodes = np.flatnonzero(kind == NAME_ATOM)
         input_names = decode(words[key[made[nodes]]])
         names[nodes] = input_names
         g.input_ids = dict(zip(input_names, nodes.tolist(), strict=True))
-        nodes = np.flatnonzero(is_const).tolist()
-        for i, k in zip(nodes, key[made[nodes]].tolist(), strict=True):
-            g.consts[i] = np.asarray(values[k - len(words)], dtype=np.float64)
-        targets = words[self.name_id[self.t_tok]]
-        last = ev["last"][self.rows]
-        results = value[last]
-        named = ev["kind"][last] != ATOM  # an op made by the line; atoms keep their names
+        nodes = np.flatnonzero(kind == NAMED_CONST)
+        for i, k in zip(nodes.tolist(), key[made[nodes]].tolist(), strict=True):
+            word = decode(words[k - n_names : k - n_names + 1])[0]
+            g.consts[i] = np.asarray(CONSTANTS[word], dtype=np.float64)
+            names[i] = word
+        nodes = np.flatnonzero(kind == NUM_ATOM)
+        for i, k in zip(nodes.tolist(), key[made[nodes]].tolist(), strict=True):
+            g.consts[i] = np.asarray(values[k - 2 * n_names], dtype=np.float64)
+        targets = words[self.name_id[self.first[self.rows]]]
+        results = result_line[self.rows]
+        result_kind = ev["kind"][ev["result"][self.rows]]
+        by_line = result_kind == OPERATION  # an op made by the line; atoms keep their names
 
         def fill() -> tuple[list, dict]:
             """Each node's name and the name table: a million strings, made when asked for."""
-            texts = decode(targets)
-            names[results[named]] = np.array(texts, dtype=object)[named]
-            return names.tolist(), dict(zip(texts, results.tolist(), strict=True))
+            texts_ = decode(targets)
+            names[results[by_line]] = np.array(texts_, dtype=object)[by_line]
+            return names.tolist(), dict(zip(texts_, results.tolist(), strict=True))
 
         g.defer_names(fill)
         return decode(targets[-1:])[0], int(results[-1])

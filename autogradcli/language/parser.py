@@ -32,6 +32,11 @@ STDIN_NAME = "<stdin>"
 INLINE_NAME = "-e"
 
 
+def parse_general(text: str, name: str = "<expr>") -> Graph:
+    """Parse text on the general path only (the reference the shortcuts are held to)."""
+    return _Parser(Source(name, text)).run(shortcuts=False)
+
+
 def parse_formula(path: str | None, inline: str | None = None) -> Graph:
     """Parse the formula a command was given: a file, '-' for stdin, or `-e` text."""
     if inline is not None:
@@ -78,20 +83,22 @@ class _Parser(SimpleLines, ParseErrors):
         self.bare: list[tuple[str | None, int]] = []
         self.assigned: dict[str, int] = {}
 
-    def run(self) -> Graph:
-        """Parse every statement and choose the outputs."""
+    def run(self, shortcuts: bool = True) -> Graph:
+        """Parse every statement and choose the outputs (`shortcuts`: the simple-line and
+        whole-file paths may be taken)."""
         last: str | None = None
         text, source = self.source.text, self.source
         pos, n = 0, len(text)
-        if lexer.FAST_PATH and n >= lexer.BULK_MIN_CHARS:
+        shortcuts = shortcuts and lexer.FAST_PATH
+        if shortcuts and n >= lexer.BULK_MIN_CHARS:
             from . import bulk
 
-            built = bulk.build(self.graph)
+            built = bulk.build(self.graph, parse_general)
             if built is not None:
                 self.graph.add_output(*built)  # its last assignment, as choose_outputs would
                 self.directives()
                 return self.graph
-        simple = lexer.simple().match if lexer.FAST_PATH and n >= lexer.SIMPLE_MIN_CHARS else None
+        simple = lexer.simple().match if shortcuts and n >= lexer.SIMPLE_MIN_CHARS else None
         while pos < n:
             m = simple(text, pos) if simple else None
             if m is not None and self.simple_statement(m):
