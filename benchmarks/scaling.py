@@ -17,11 +17,9 @@ import argparse
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -48,16 +46,10 @@ def make_dataset(folder: Path, rows: int, files: int) -> None:
 
 
 def agrad(args: list[str]) -> tuple[float, float]:
-    """Seconds and peak MB of one `agrad` process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "autogradcli", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    _, status, usage = os.wait4(proc.pid, 0)
-    took = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(proc.stderr.read().decode())
-    proc.stderr.close()
-    return took, usage.ru_maxrss / 1024
+    """Seconds and peak MB of one `agrad` process (started from a small launcher)."""
+    from peak import measured
+
+    return measured([sys.executable, "-m", "autogradcli", *args])
 
 
 def peak_rss(client, stop: threading.Event, peaks: list[float]) -> None:

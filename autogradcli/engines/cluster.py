@@ -9,6 +9,8 @@ bit. Outputs are written under temporary names and renamed when every partition 
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import os
 import shutil
 import tempfile
@@ -174,6 +176,30 @@ class ReadPartition:
         return frame
 
 
+@functools.cache
+def _libc():
+    """glibc, when this is a glibc system (None elsewhere)."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
+def release_memory() -> None:
+    """Give freed memory back to the system after a partition: glibc and pyarrow's allocator
+    keep it otherwise, and Dask counts it against the worker's memory limit (and pauses the
+    worker at 80% of it)."""
+    import sys
+
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+    if "pyarrow" in sys.modules:  # its own allocator keeps freed buffers too
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+
+
 class EvaluatePartition:
     """The kernel on one partition: a frame of points in, a frame of results out (with the
     partition's counts in its attrs)."""
@@ -189,6 +215,8 @@ class EvaluatePartition:
         table, result = self.kernel.rows(block, path)
         out = pd.DataFrame(table, columns=self.kernel.columns, copy=False)
         out.attrs["agrad"] = (result.rows, result.nonfinite_rows, result.first_bad, result.engine)
+        del block, frame
+        release_memory()
         return out
 
 
@@ -254,6 +282,8 @@ def write_part(frame, folder: str, k: int, kind: str):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temp)
+        del table
+        release_memory()
     return frame.attrs["agrad"]
 
 
@@ -268,13 +298,18 @@ def write_dataset(client, parts: list, out: str, kind: str, result, tick) -> Non
     os.umask(mask)
     os.chmod(folder, 0o777 & ~mask)  # a folder as mkdir would make it, not mkdtemp's 0700
     try:
-        tasks = [delayed(write_part)(p, folder, k, kind) for k, p in enumerate(parts)]
-        futures = client.compute(tasks)
-        for future in as_completed(futures):
+        # A few partitions in flight per worker, not all: each holds its points and results.
+        tasks = (delayed(write_part)(p, folder, k, kind) for k, p in enumerate(parts))
+        ahead = AHEAD * max(1, len(client.scheduler_info().get("workers", {})))
+        running = as_completed([client.compute(t) for t in itertools.islice(tasks, ahead)])
+        for future in running:
             counts = future.result()
             _add(result, counts)
             if tick:
                 tick(counts[0])
+            nxt = next(tasks, None)
+            if nxt is not None:
+                running.add(client.compute(nxt))
         for left in Path(folder).glob(".part-*"):  # a worker killed while writing left these
             left.unlink()
         _replace_folder(folder, target)

@@ -116,7 +116,9 @@ class _Layout:
             if t is None:
                 return None
             templates[key] = t
+        del self.code
         ev = self.events(groups, templates)
+        del groups
         return self.resolve(ev)
 
     def lines(self) -> bool:
@@ -265,8 +267,8 @@ class _Layout:
             per_line[rows] = len(templates[key].kind)
         offset = np.cumsum(per_line) - per_line
         total = int(per_line.sum())
-        fields = {"kind": np.int8, "sign": np.int8, "op": np.int16, "tok": INT, "arg0": np.int64,
-                  "arg1": np.int64, "first": INT, "last": INT}  # fmt: skip
+        fields = {"kind": np.int8, "sign": np.int8, "op": np.int16, "tok": INT, "arg0": INT,
+                  "arg1": INT, "first": INT, "last": INT}  # fmt: skip
         ev = {k: np.empty(total, dtype=t) for k, t in fields.items()}
         ev["result"] = np.full(n_lines, -1, dtype=np.int64)
         op_names: dict[str, int] = {}
@@ -291,22 +293,21 @@ class _Layout:
     def resolve(self, ev: dict) -> tuple[str, int] | None:
         """Give each event its node and fill the graph, or None on a misused name."""
         kind, tok = ev["kind"], ev["tok"]
-        line = self.line[np.maximum(tok, 0)]
         n_names = len(self.words)
         t_tok, t_line = self.first[self.rows], self.rows
         targets = self.name_id[t_tok]
         if (np.bincount(targets, minlength=n_names) > 1).any():
             return None  # assigned twice
-        def_line = np.full(n_names, -1, dtype=np.int64)
+        def_line = np.full(n_names, -1, dtype=INT)
         def_line[targets] = t_line
         is_name = kind == NAME_ATOM
         u = np.where(is_name, self.name_id[np.maximum(tok, 0)], -1)
         defined = is_name & (def_line[np.maximum(u, 0)] >= 0)
-        if (def_line[u[defined]] >= line[defined]).any():
+        if (def_line[u[defined]] >= self.line[tok[defined]]).any():
             return None  # used before (or while) it is assigned
         fresh = is_name & ~defined
         named = kind == NAMED_CONST
-        key = np.full(len(kind), -1, dtype=np.int64)
+        key = np.full(len(kind), -1, dtype=INT)
         key[fresh] = u[fresh]
         key[named] = n_names + self.name_id[tok[named]]
         values = self.numbers(ev, 2 * n_names, key)
@@ -316,13 +317,15 @@ class _Layout:
         _, first_of = np.unique(key[keyed], return_index=True)
         creates = kind == OPERATION
         creates[keyed[first_of]] = True
-        node = np.cumsum(creates) - 1
-        value = np.where(creates, node, -1)
-        owner = np.full(2 * n_names + len(values), -1, dtype=np.int64)
-        owner[key[keyed[first_of]]] = node[keyed[first_of]]
+        node = np.cumsum(creates, dtype=INT)
+        node -= 1
+        value = np.where(creates, node, INT(-1))
+        del node
+        owner = np.full(2 * n_names + len(values), -1, dtype=INT)
+        owner[key[keyed[first_of]]] = value[keyed[first_of]]
         value[keyed] = owner[key[keyed]]
         # An assigned name stands for its line's value, which may itself be an alias.
-        result_line = np.full(len(ev["result"]), -1, dtype=np.int64)
+        result_line = np.full(len(ev["result"]), -1, dtype=INT)
         used = def_line[u[defined]]
         for _ in range(64):
             result_line[t_line] = value[ev["result"][t_line]]
@@ -394,7 +397,7 @@ class _Layout:
         a0, a1 = ev["arg0"][made], ev["arg1"][made]
         first = np.where(op & (a0 >= 0), value[np.maximum(a0, 0)], -1)
         second = np.where(op & (a1 >= 0), value[np.maximum(a1, 0)], -1)
-        g.set_columns(first, second)
+        g.set_columns(first.astype(np.int64), second.astype(np.int64))
 
         names = np.full(n, None, dtype=object)
         nodes = np.flatnonzero(kind == NAME_ATOM)

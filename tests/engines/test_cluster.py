@@ -102,6 +102,18 @@ def test_a_dataset_on_the_cluster_is_the_single_machine_run_to_the_bit(tmp_path,
     assert csv.stdout == local.stdout
 
 
+def test_partitions_are_fed_a_few_at_a_time_and_none_is_lost(tmp_path, cluster, monkeypatch):
+    from autogradcli.engines import cluster as backend
+
+    monkeypatch.setattr(backend, "AHEAD", 1)  # one in flight per worker: every refill is used
+    dataset(tmp_path / "in", [40, 7, 0, 33, 12, 5, 21])
+    ok(agrad("eval", SEED, "--at-file", str(tmp_path / "in"), "-o", str(tmp_path / "1.parquet")))
+    ok(agrad("eval", SEED, "--at-file", str(tmp_path / "in"), "--backend", "dask",
+             "--scheduler", cluster.scheduler_address, "-o", str(tmp_path / "out")))  # fmt: skip
+    assert len(list((tmp_path / "out").iterdir())) == 7
+    assert same_bits(table_of(tmp_path / "out")[1], table_of(tmp_path / "1.parquet")[1])
+
+
 def test_reduce_sum_and_mean_over_every_row(tmp_path, cluster):
     points = dataset(tmp_path / "in", [400, 300, 500])
     a, b, c, d = points.T

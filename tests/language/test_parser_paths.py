@@ -316,7 +316,7 @@ def negates_a_named_number(text: str, general) -> bool:
 
     ops, names, symbols = general[0], general[2], general[7]
     numbers = [n for n, i in symbols.items() if ops[i] == "const" and names[i] is None]
-    unary = r"(?:^|[=(,*/^+-])\s*-[\s(]*"
+    unary = r"(?:^|[=(,*/^+-])\s*-[\s(+]*"
     return any(re.search(unary + re.escape(n) + r"\b", text, re.M) for n in numbers)
 
 
