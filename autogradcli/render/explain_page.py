@@ -32,6 +32,7 @@ def page(x: Explanation, ev: Evaluation, check: dict, digits: int = 6, title: st
     view = build(ev.graph, ev, ev.outputs[0].name, None, x.collapsed)
     if not x.collapsed:
         view = fold_constants(view)
+        _step_names(view, x)
     drawn = len(view.items) <= DRAW_LIMIT
     picture = drawing(view, digits) if drawn else ""
     data = {
@@ -57,6 +58,16 @@ def page(x: Explanation, ev: Evaluation, check: dict, digits: int = 6, title: st
         collapsed=" (one step per named line)" if x.collapsed else "",
         css=css, js=js, svg=picture, note=note, data=payload,
     )  # fmt: skip
+
+
+def _step_names(view: View, x: Explanation) -> None:
+    """Boxes of unnamed operations titled as the steps call them (`t1 = +`), so the picture
+    and the steps use one name."""
+    called = {s.node: s.text.split(" = ", 1)[0] for s in x.forward}
+    names = view.graph.names
+    for item in view.items:
+        if item.kind == "op" and not names[item.id] and item.id in called:
+            item.title = f"{called[item.id]} = {item.title}"
 
 
 def _step(s: Step, phase: str) -> dict:

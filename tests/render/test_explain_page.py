@@ -165,6 +165,8 @@ def test_a_click_on_a_box_shows_its_chain_rule_sum(tmp_path, open_page):
     b.click()
     assert page.text_content("#node-title") == "b"
     assert "16" in page.inner_text("#node-numbers")
+    drawn = " ".join(page.locator("#picture g.node text").all_text_contents())
+    assert "t1 = +" in drawn and "t2 = ^2" in drawn  # boxes named as the steps name them
     assert page.locator("#node-sum li").all_text_contents() == [
         "∂f/∂b += ∂f/∂t2 · ∂t2/∂b = 3 · 4 = 12",
         "∂f/∂b += ∂f/∂t1 · ∂t1/∂b = 4 · 1 = 4",
