@@ -39,12 +39,19 @@ TEXTS = st.sampled_from([
 ])  # fmt: skip
 
 
+def traced(text: str) -> Plan | None:
+    """The plan of `f = text`, or None where the tracer declines."""
+    try:
+        return Plan.of(parse(f"f = {text}\n", "t.txt"))
+    except NotTraceable:
+        return None
+
+
 @settings(max_examples=150, deadline=None)
 @given(TEXTS, st.floats(-3, 3), st.floats(-3, 3))
 def test_the_point_function_gives_the_plans_bits(text, x, y):
-    try:
-        plan = Plan.of(parse(f"f = {text}\n", "t.txt"))
-    except NotTraceable:
+    plan = traced(text)
+    if plan is None:
         return
     try:
         got = point_function(plan)(*[{"x": x, "y": y}[n] for n in plan.inputs])
@@ -82,9 +89,8 @@ def test_plan_function_is_value_and_grad_as_a_flat_tuple_with_numpy_where_python
 @settings(max_examples=100, deadline=None)
 @given(TEXTS, st.floats(-3, 3), st.floats(-3, 3))
 def test_plan_function_gives_the_plans_bits_everywhere(text, x, y):
-    try:
-        plan = Plan.of(parse(f"f = {text}\n", "t.txt"))
-    except NotTraceable:
+    plan = traced(text)
+    if plan is None:
         return
     values = [{"x": x, "y": y}[n] for n in plan.inputs]
     with np.errstate(all="ignore"):

@@ -55,16 +55,20 @@ def test_the_mlp_and_a_thirty_node_formula_in_every_format(tmp_path, fmt):
         assert len(json.loads(result.stdout)["forward"]) >= 20  # 30 nodes with the inputs
 
 
-def test_latex_compiles_where_tex_is_installed(tmp_path):
+def compile_latex(folder: Path, body: str) -> None:
+    """Compile the blocks in a document with amsmath (skip without a TeX engine)."""
     if shutil.which("pdflatex") is None:
         pytest.skip("no TeX engine installed")
-    body = (GOLDEN / "explain_seed.tex").read_text(encoding="utf-8")
-    doc = tmp_path / "seed.tex"
-    doc.write_text("\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n"
-                   f"{body}\\end{{document}}\n")  # fmt: skip
-    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", doc.name], cwd=tmp_path,
+    doc = folder / "steps.tex"
+    doc.write_text("\\documentclass{article}\\usepackage{amsmath}\\allowdisplaybreaks"
+                   f"\\begin{{document}}\n{body}\\end{{document}}\n")  # fmt: skip
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", doc.name], cwd=folder,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_latex_compiles_where_tex_is_installed(tmp_path):
+    compile_latex(tmp_path, (GOLDEN / "explain_seed.tex").read_text(encoding="utf-8"))
 
 
 def test_output_choice_suffix_and_errors(tmp_path):
@@ -165,16 +169,9 @@ def test_source_text_in_latex_is_escaped():
 
 
 def test_collapsed_latex_with_a_long_sum_compiles_where_tex_is_installed(tmp_path):
-    if shutil.which("pdflatex") is None:
-        pytest.skip("no TeX engine installed")
     lines = ["y0 = x * 0.5", *(f"y{k} = sin(y{k - 1}) * 0.9 + x" for k in range(1, 150))]
     chain = write(tmp_path, "\n".join(lines) + "\n", "chain.txt")
     runs = [["samples/seed.txt", *SEED_AT], [chain, "--at", "x=0.3"], ["samples/mlp.txt", *MLP_AT]]
     body = "".join(agrad("explain", *r, "-f", "latex", "--collapse").stdout for r in runs)
     assert "\\dots" in body and "\\text{(c - d) * d**2}" in body
-    doc = tmp_path / "lines.tex"
-    doc.write_text("\\documentclass{article}\\usepackage{amsmath}\\allowdisplaybreaks"
-                   f"\\begin{{document}}\n{body}\\end{{document}}\n")  # fmt: skip
-    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", doc.name], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert done.returncode == 0, done.stdout[-2000:]
+    compile_latex(tmp_path, body)
