@@ -30,12 +30,18 @@ MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.
 NAME, NUM = LETTER, DIGIT
 
 
+def padded(text: str) -> np.ndarray:
+    """The ASCII text's bytes followed by 8 zero bytes (for `windows`), in one array."""
+    pad = np.zeros(len(text) + 8, dtype=np.uint8)
+    pad[: len(text)] = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    return pad
+
+
 def blank(b: np.ndarray, text: str) -> np.ndarray:
-    """The bytes with comments, carriage returns, form and vertical feeds made spaces, as the
+    """Comments, carriage returns, form and vertical feeds made spaces in place, as the
     tokenizer skips them; offsets stay those of the text."""
     if "#" not in text and not any(c in text for c in "\r\f\v"):
         return b
-    b = b.copy()
     for c in "\r\f\v":
         if c in text:
             b[b == ord(c)] = ord(" ")
@@ -70,18 +76,25 @@ def tokens(b: np.ndarray) -> dict | None:
     flag[0] = word[0]
     np.greater(word[1:], word[:-1], out=flag[1:])  # a run of word bytes begins
     flag |= gap
+    last = np.empty(len(b), dtype=bool)  # ends, found now so the byte masks can go first
+    last[-1] = word[-1]
+    np.greater(word[:-1], word[1:], out=last[:-1])  # a run of word bytes ends
+    gap &= b != NEWLINE
+    last |= gap
+    del word, gap
     pos = np.flatnonzero(flag).astype(INT)
+    del flag, tmp
+    ends = np.flatnonzero(last).astype(INT)
+    ends += 1
+    del last
     nl = b[pos] == NEWLINE
     line = nl.view(np.int8).cumsum(dtype=INT)
-    keep = np.flatnonzero(~nl)
+    keep = ~nl
+    del nl
     starts, line = pos[keep], line[keep]
+    del pos, keep
     if not len(starts):
         return None
-    gap &= np.not_equal(b, NEWLINE, out=flag)
-    flag[-1] = word[-1]
-    np.greater(word[:-1], word[1:], out=flag[:-1])  # a run of word bytes ends
-    flag |= gap
-    ends = np.flatnonzero(flag).astype(INT) + 1
     kind = CLASS[b[starts]]
     kind[kind == DOT] = NUM
     return _exponents({"start": starts, "end": ends, "kind": kind, "line": line}, b)
@@ -112,11 +125,10 @@ def _exponents(toks: dict, b: np.ndarray) -> dict | None:
     return {k: v[keep] for k, v in {**toks, "end": end}.items()}
 
 
-def windows(b: np.ndarray) -> np.ndarray:
-    """The 8 bytes from every offset of the text as one uint64 (zero past the end)."""
-    pad = np.zeros(len(b) + 8, dtype=np.uint8)
-    pad[: len(b)] = b
-    return np.ndarray((len(b),), dtype="<u8", buffer=pad, strides=(1,))
+def windows(pad: np.ndarray) -> np.ndarray:
+    """The 8 bytes from every offset of the text as one uint64 (zero past the end), over the
+    `padded` bytes themselves."""
+    return np.ndarray((len(pad) - 8,), dtype="<u8", buffer=pad, strides=(1,))
 
 
 def pieces_of(win: np.ndarray, starts: np.ndarray, ends: np.ndarray):

@@ -327,3 +327,15 @@ def negates_a_named_number(text: str, general) -> bool:
 def test_a_hazard_near_the_end_goes_to_the_line_parser_with_the_same_result(text, hazard):
     text = text + hazard
     assert build(text, fast=True, whole=True) == build(text, fast=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(generated_mixed(), st.sampled_from([1, 2, 3]))
+def test_blocks_of_lines_lay_out_the_same_graph(text, lines):
+    """Nodes are laid out a block of lines at a time; names, numbers and aliases carry over."""
+    old = bulk.BLOCK_LINES
+    bulk.BLOCK_LINES = lines
+    try:
+        assert build(text, fast=True, whole=True) == build(text, fast=False)
+    finally:
+        bulk.BLOCK_LINES = old
