@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autogradcli.errors import AgradError
-from autogradcli.language import bulk, bulk_lex, lexer, parser
+from autogradcli.language import bulk, bulk_lex, bulk_nodes, lexer, parser
 
 ATOMS = st.sampled_from(["x0", "x1", "θ", "_y", "2", ".5", "1e-3", "2.", "pi", "e", "10"])
 OPS = st.sampled_from(["+", "-", "*", "/", "^", "**"])
@@ -333,9 +333,9 @@ def test_a_hazard_near_the_end_goes_to_the_line_parser_with_the_same_result(text
 @given(generated_mixed(), st.sampled_from([1, 2, 3]))
 def test_blocks_of_lines_lay_out_the_same_graph(text, lines):
     """Nodes are laid out a block of lines at a time; names, numbers and aliases carry over."""
-    old = bulk.BLOCK_LINES
-    bulk.BLOCK_LINES = lines
+    old = bulk_nodes.BLOCK_LINES
+    bulk_nodes.BLOCK_LINES = lines
     try:
         assert build(text, fast=True, whole=True) == build(text, fast=False)
     finally:
-        bulk.BLOCK_LINES = old
+        bulk_nodes.BLOCK_LINES = old
