@@ -88,13 +88,11 @@ def _straight(code: list, tail: list, outs: list, missing: list, n: int, single:
     """The steps as one generated Python function of n floats: straight-line calls, no loop
     over steps and no values list (a rule runs about twice as fast as interpreted)."""
     args = [f"a{k}" for k in range(n)]
-    names = [*args, *(f"c{k}" for k in range(len(tail)))]
+    names = [*args, *(f"c{k}" for k in range(len(tail)))]  # every slot: inputs, then the rest
     space: dict = {f"c{k}": value for k, value in enumerate(tail)}
     lines = [f"def rule({', '.join(args)}):"]
     for step, (fn, o, i, j, k) in enumerate(code):
         space[f"f{step}"] = fn
-        while len(names) <= o:
-            names.append(f"v{len(names)}")
         operands = ", ".join(names[x] for x in (i, j, k) if x >= 0)
         lines.append(f"    {names[o]} = f{step}({operands})")
     results = ["None" if m else names[r] for m, r in zip(missing, outs, strict=True)]

@@ -44,7 +44,7 @@ class Explanation:
     collapsed: bool = False  # one step per named line, as `agrad graph --collapse` draws
 
 
-def _names(ev: Evaluation) -> dict[int, str]:
+def step_names(ev: Evaluation) -> dict[int, str]:
     """A symbol per non-constant node: its name, or t1, t2, ... for unnamed operations."""
     g, out, k = ev.graph, {}, 0
     for i, op in enumerate(g.ops):
@@ -59,10 +59,10 @@ def _names(ev: Evaluation) -> dict[int, str]:
 
 
 def _ref(ev: Evaluation, names: dict[int, str], j: int, digits: int) -> str:
-    return names.get(j) or _number(ev.values[j], digits)
+    return names.get(j) or number_text(ev.values[j], digits)
 
 
-def _latex_name(name: str) -> str:
+def latex_name(name: str) -> str:
     """t3 as t_{3}; other names with underscores escaped."""
     if name[:1] == "t" and name[1:].isdigit():
         return f"t_{{{name[1:]}}}"
@@ -78,7 +78,7 @@ def _formula(ev: Evaluation, names: dict[int, str], i: int, digits: int, tex=Fal
     op = REGISTRY[g.ops[i]]
     args = [_ref(ev, names, j, digits) for j in g.inputs[i]]
     if tex:
-        args = [_latex_name(a) if j in names else a for a, j in zip(args, g.inputs[i], strict=True)]
+        args = [latex_name(a) if j in names else a for a, j in zip(args, g.inputs[i], strict=True)]
     if op.symbol == "^" and tex:
         return f"{{{args[0]}}}^{{{args[1]}}}"
     if op.symbol and len(args) == 2:
@@ -90,7 +90,7 @@ def _formula(ev: Evaluation, names: dict[int, str], i: int, digits: int, tex=Fal
     return f"{name}({', '.join(args)})"
 
 
-def _term(x: str) -> str:
+def term(x: str) -> str:
     """A number as a factor or a later term: negatives in parentheses."""
     return f"({x})" if x.startswith("-") else x
 
@@ -102,13 +102,13 @@ def sum_terms(terms: list[str]) -> str:
     """`4 + 12`, or for a long sum `1 + 0.4 + 0.16 + … + 0 + 0 (3,333 terms)`."""
     if len(terms) > SHOWN_TERMS:
         head, tail = terms[:3], terms[-2:]
-        return " + ".join([head[0], *map(_term, head[1:]), "…", *map(_term, tail)]) + (
+        return " + ".join([head[0], *map(term, head[1:]), "…", *map(term, tail)]) + (
             f" ({len(terms):,} terms)"
         )
-    return " + ".join([terms[0], *map(_term, terms[1:])])
+    return " + ".join([terms[0], *map(term, terms[1:])])
 
 
-def _number(x, digits: int) -> str:
+def number_text(x, digits: int) -> str:
     """A value on one line (a matrix's rows side by side)."""
     return " ".join(fmt(x, digits).split())
 
@@ -116,18 +116,18 @@ def _number(x, digits: int) -> str:
 def explain(ev: Evaluation, digits: int = 6) -> Explanation:
     """The steps for the first output of an evaluation made with edges=True."""
     g, result = ev.graph, ev.outputs[0]
-    names = _names(ev)
+    names = step_names(ev)
     f = result.name
     feeds = g.ancestors([result.node])
     forward = []
     for i, op in enumerate(g.ops):
         if op in (INPUT, CONST) or not feeds[i]:
             continue
-        value = _number(ev.values[i], digits)
+        value = number_text(ev.values[i], digits)
         formula = _formula(ev, names, i, digits)
         text = f"{names[i]} = {formula} = {value}"
         tex = _formula(ev, names, i, digits, tex=True)
-        forward.append(Step("forward", text, f"{_latex_name(names[i])} &= {tex} = {value}",
+        forward.append(Step("forward", text, f"{latex_name(names[i])} &= {tex} = {value}",
                             g.where(i), {"value": jsonable(ev.values[i])}, node=i))  # fmt: skip
     backward = [Step("seed", f"∂{f}/∂{f} = 1", f"\\frac{{\\partial {f}}}{{\\partial {f}}} &= 1",
                      g.where(result.node), {"adjoint": 1.0}, node=result.node)]  # fmt: skip
@@ -150,21 +150,21 @@ def _chain_steps(ev: Evaluation, names: dict[int, str], f: str, digits: int) -> 
     for i in range(result.node, -1, -1):
         if result.adjoints[i] is None or not g.inputs[i]:
             continue
-        child, adj = names[i], _number(result.adjoints[i], digits)
+        child, adj = names[i], number_text(result.adjoints[i], digits)
         for k, j in enumerate(g.inputs[i]):
             if g.ops[j] == CONST or result.adjoints[j] is None:
                 continue
             parent = names[j]
-            partial = _term(_number(ev.partials[(i, k)], digits))
+            partial = term(number_text(ev.partials[(i, k)], digits))
             contribution = result.contributions[(i, k)]
-            c = _number(contribution, digits)
+            c = number_text(contribution, digits)
             chain = f"∂{f}/∂{parent} += ∂{f}/∂{child} · ∂{child}/∂{parent}"
             plain = REGISTRY[g.ops[i]].kind is Kind.ELEMENTWISE
             if plain:
                 text = f"{chain} = {adj} · {partial} = {c}"
             else:  # a reduction or product: its rule applied to the adjoint, not a plain product
                 text = f"{chain} = {c}    (the {g.ops[i]} rule applied to ∂{f}/∂{child})"
-            lhs = f"\\frac{{\\partial {f}}}{{\\partial {_latex_name(parent)}}} &\\mathrel{{+}}= "
+            lhs = f"\\frac{{\\partial {f}}}{{\\partial {latex_name(parent)}}} &\\mathrel{{+}}= "
             latex = lhs + (f"{adj} \\cdot {partial} = {c}" if plain else c)
             steps.append(Step("chain", text, latex, g.where(i), {
                 "adjoint": jsonable(result.adjoints[i]),
@@ -174,10 +174,10 @@ def _chain_steps(ev: Evaluation, names: dict[int, str], f: str, digits: int) -> 
                 "plain": plain}, node=j, edge=(j, i)))  # fmt: skip
             pending.setdefault(j, []).append(c)
             if len(pending[j]) == uses[j] and uses[j] > 1:
-                total = _number(result.adjoints[j], digits)
+                total = number_text(result.adjoints[j], digits)
                 terms = sum_terms(pending[j])
                 steps.append(Step("sum", f"∂{f}/∂{parent} = {terms} = {total}",
-                                  f"\\frac{{\\partial {f}}}{{\\partial {_latex_name(parent)}}} &= "
+                                  f"\\frac{{\\partial {f}}}{{\\partial {latex_name(parent)}}} &= "
                                   f"{terms} = {total}", g.where(j),
                                   {"adjoint": jsonable(result.adjoints[j])}, node=j))  # fmt: skip
     return steps

@@ -13,16 +13,16 @@ import numpy as np
 
 from ..engines.evaluate import Evaluation
 from ..graph import CONST, INPUT
-from .explain import Explanation, Step, _latex_name, _number, _term, sum_terms
+from .explain import Explanation, Step, latex_name, number_text, sum_terms, term
 from .jsondoc import jsonable
-from .view import _groups
+from .view import line_groups
 
 
 def collapsed(ev: Evaluation, digits: int = 6) -> Explanation:
     """The steps for the first output of an evaluation made with edges=True, one per line."""
     g, result = ev.graph, ev.outputs[0]
     f, feeds = result.name, g.ancestors([result.node])
-    group = _groups(g, {i for i in range(len(g)) if feeds[i]}, {result.node})
+    group = line_groups(g, {i for i in range(len(g)) if feeds[i]}, {result.node})
     members: dict[int, list[int]] = {}
     for i in sorted(group):
         if group[i] is not None:
@@ -33,11 +33,11 @@ def collapsed(ev: Evaluation, digits: int = 6) -> Explanation:
     for h in heads:
         if g.ops[h] in (INPUT, CONST):
             continue
-        value = _number(ev.values[h], digits)
+        value = number_text(ev.values[h], digits)
         span = g.span(h)
         expr = span.source.snippet(span.start, span.end) if span else g.describe(h)
         forward.append(Step("forward", f"{names[h]} = {expr} = {value}",
-                            f"{_latex_name(names[h])} &= \\text{{{_tex_text(expr)}}} = {value}",
+                            f"{latex_name(names[h])} &= \\text{{{_tex_text(expr)}}} = {value}",
                             g.where(h), {"value": jsonable(ev.values[h])}, node=h))  # fmt: skip
     backward = [Step("seed", f"∂{f}/∂{f} = 1", f"\\frac{{\\partial {f}}}{{\\partial {f}}} &= 1",
                      g.where(result.node), {"adjoint": 1.0}, node=result.node)]  # fmt: skip
@@ -53,9 +53,9 @@ def collapsed(ev: Evaluation, digits: int = 6) -> Explanation:
             backward.append(step)
             pending.setdefault(j, []).append(step.parts["c"])
             if len(pending[j]) == uses[j] > 1:
-                total = _number(result.adjoints[j], digits)
+                total = number_text(result.adjoints[j], digits)
                 terms = sum_terms(pending[j])
-                tex = f"\\frac{{\\partial {f}}}{{\\partial {_latex_name(names[j])}}} &= "
+                tex = f"\\frac{{\\partial {f}}}{{\\partial {latex_name(names[j])}}} &= "
                 adjoint = {"adjoint": jsonable(result.adjoints[j])}
                 backward.append(Step("sum", f"∂{f}/∂{names[j]} = {terms} = {total}",
                                      f"{tex}{terms} = {total}", g.where(j), adjoint,
@@ -96,15 +96,15 @@ def _chain(ev, names, f, h, j, partial, contribution, digits) -> Step:
     """`∂f/∂b += ∂f/∂u · ∂u/∂b = 1 · 12 = 12` for the edge from line `j` into line `h`."""
     g, result = ev.graph, ev.outputs[0]
     child, parent = names[h], names[j]
-    adj, c = _number(result.adjoints[h], digits), _number(contribution, digits)
+    adj, c = number_text(result.adjoints[h], digits), number_text(contribution, digits)
     chain = f"∂{f}/∂{parent} += ∂{f}/∂{child} · ∂{child}/∂{parent}"
     plain = partial is not None
-    shown = _term(_number(partial, digits)) if plain else ""
+    shown = term(number_text(partial, digits)) if plain else ""
     if plain:
         text = f"{chain} = {adj} · {shown} = {c}"
     else:
         text = f"{chain} = {c}    (through the expression of {child})"
-    lhs = f"\\frac{{\\partial {f}}}{{\\partial {_latex_name(parent)}}} &\\mathrel{{+}}= "
+    lhs = f"\\frac{{\\partial {f}}}{{\\partial {latex_name(parent)}}} &\\mathrel{{+}}= "
     numbers = {"adjoint": jsonable(result.adjoints[h]), "contribution": jsonable(contribution)}
     if plain:
         numbers["partial"] = partial

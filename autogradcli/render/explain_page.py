@@ -18,7 +18,7 @@ import numpy as np
 
 from ..engines.evaluate import Evaluation
 from ..graph import INPUT
-from .explain import Explanation, Step
+from .explain import Explanation, Step, step_names
 from .jsondoc import jsonable
 from .numfmt import fmt
 from .view import View, build, edge_text, fold_constants, label_lines
@@ -32,7 +32,7 @@ def page(x: Explanation, ev: Evaluation, check: dict, digits: int = 6, title: st
     view = build(ev.graph, ev, ev.outputs[0].name, None, x.collapsed)
     if not x.collapsed:
         view = fold_constants(view)
-        _step_names(view, x)
+        _titled_as_steps(view, step_names(ev))
     drawn = len(view.items) <= DRAW_LIMIT
     picture = drawing(view, digits) if drawn else ""
     data = {
@@ -60,10 +60,9 @@ def page(x: Explanation, ev: Evaluation, check: dict, digits: int = 6, title: st
     )  # fmt: skip
 
 
-def _step_names(view: View, x: Explanation) -> None:
+def _titled_as_steps(view: View, called: dict[int, str]) -> None:
     """Boxes of unnamed operations titled as the steps call them (`t1 = +`), so the picture
     and the steps use one name."""
-    called = {s.node: s.text.split(" = ", 1)[0] for s in x.forward}
     names = view.graph.names
     for item in view.items:
         if item.kind == "op" and not names[item.id] and item.id in called:

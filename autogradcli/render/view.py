@@ -152,7 +152,7 @@ def _build(graph, ev, focus, depth, collapse, backward) -> View:
         reached = graph.ancestors(starts) if reached is None else reached
         return _plain(graph, ev, _flagged(reached), outputs, backward)
     keep, cut = select(graph, roots(graph, focus), depth)
-    group = _groups(graph, keep, outputs) if collapse else {i: i for i in keep}
+    group = line_groups(graph, keep, outputs) if collapse else {i: i for i in keep}
     shown = sorted({g for g in group.values() if g is not None})
     items = dict(zip(shown, _items(graph, shown, outputs, collapse), strict=True))
     for i in sorted(keep):
@@ -243,7 +243,7 @@ def _plain(graph: Graph, ev, order: list[int], outputs: set[int], backward: bool
     return view
 
 
-def _groups(graph: Graph, keep: set[int], outputs: set[int]) -> dict[int, int | None]:
+def line_groups(graph: Graph, keep: set[int], outputs: set[int]) -> dict[int, int | None]:
     """Map each kept node to the named step it belongs to (None: a hidden constant).
 
     Inputs, named nodes and outputs stand alone; an unnamed operation joins the step that
