@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from itertools import islice
 
-from ..errors import AgradError, paused_gc, xml_text
+from ..errors import AgradError, paused_gc, printable, xml_text
 from .columns import ItemColumns, LinkColumns
 from .view import View, edge_text, label_lines
 
@@ -112,8 +114,34 @@ def _body(text: str) -> str:
     return quote(text)[1:-1]
 
 
+DOT_TIMEOUT = 10.0  # seconds Graphviz may spend on one layout; AGRAD_DOT_TIMEOUT overrides
+
+
+class LayoutTimeout(AgradError):
+    """Graphviz did not finish a layout within its time limit."""
+
+
+def dot_timeout() -> float:
+    """Seconds allowed for one Graphviz layout: AGRAD_DOT_TIMEOUT, or DOT_TIMEOUT."""
+    text = os.environ.get("AGRAD_DOT_TIMEOUT", "").strip()
+    if not text:
+        return DOT_TIMEOUT
+    try:
+        limit = float(text)
+    except ValueError:
+        limit = float("nan")
+    if not 0 < limit < 1e6:
+        raise AgradError(
+            f"AGRAD_DOT_TIMEOUT={printable(text)!r} is not a number of seconds",
+            None,
+            f"use a positive number such as {DOT_TIMEOUT:g}, or unset it",
+        )
+    return limit
+
+
 def render(text: str, fmt: str, dpi: int | None = None) -> bytes:
-    """Run Graphviz's `dot` on DOT text; returns the svg, png or pdf bytes."""
+    """Run Graphviz's `dot` on DOT text within `dot_timeout()` seconds; returns the svg,
+    png or pdf bytes, or raises LayoutTimeout."""
     exe = shutil.which("dot")
     if exe is None:
         raise AgradError(
@@ -123,8 +151,31 @@ def render(text: str, fmt: str, dpi: int | None = None) -> bytes:
             "brew install graphviz (macOS), or see graphviz.org/download; "
             "or write DOT with -o graph.dot",
         )
+    limit = dot_timeout()
     args = [exe, f"-T{fmt}"] + ([f"-Gdpi={dpi}"] if dpi else [])
-    done = subprocess.run(args, input=text.encode(), capture_output=True, check=False)
+    try:
+        done = subprocess.run(
+            args, input=text.encode(), capture_output=True, check=False, timeout=limit
+        )
+    except subprocess.TimeoutExpired:  # run() has killed dot
+        raise LayoutTimeout(
+            f"Graphviz did not lay out this graph within {limit:g} s (AGRAD_DOT_TIMEOUT)",
+            None,
+            "write DOT with --format dot (or -o graph.dot) and lay it out yourself, "
+            "draw a smaller graph, or raise AGRAD_DOT_TIMEOUT",
+        ) from None
     if done.returncode != 0:
         raise AgradError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout
+
+
+def render_or_none(text: str, fmt: str, fallback: str) -> bytes | None:
+    """`render`, or None after one warning on stderr naming `fallback` when Graphviz is
+    missing or runs out of time."""
+    if shutil.which("dot") is None:
+        return None
+    try:
+        return render(text, fmt)
+    except LayoutTimeout as exc:
+        sys.stderr.write(f"warning: {exc.message}; {fallback}\n")
+        return None

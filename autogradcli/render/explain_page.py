@@ -127,10 +127,12 @@ def _inputs(ev: Evaluation, check: dict, digits: int) -> list[dict]:
 def drawing(view: View, digits: int) -> str:
     """The view as inline SVG: Graphviz's layout, or the built-in layered one."""
     if shutil.which("dot") is not None:
-        from .dot import dot, render
+        from .dot import dot, render_or_none
 
-        svg = render(dot(view, digits), "svg").decode("utf-8")
-        return svg[svg.index("<svg") :]  # no XML prolog or doctype inside HTML
+        svg = render_or_none(dot(view, digits), "svg", "the page uses its built-in layout")
+        if svg is not None:
+            text = svg.decode("utf-8")
+            return text[text.index("<svg") :]  # no XML prolog or doctype inside HTML
     return layered(view, digits)
 
 

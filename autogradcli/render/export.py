@@ -39,7 +39,7 @@ def notebook_svg(obj: Any) -> str | None:
     if shutil.which("dot") is None:
         return None
     from ..engines.evaluate import Evaluation
-    from .dot import dot, render
+    from .dot import dot, render_or_none
     from .view import build, fold_constants
 
     if isinstance(obj, Evaluation):
@@ -48,7 +48,8 @@ def notebook_svg(obj: Any) -> str | None:
         view = build(obj)
     else:
         view = build(obj.graph())
-    return render(dot(fold_constants(view)), "svg").decode("utf-8")
+    svg = render_or_none(dot(fold_constants(view)), "svg", "the notebook shows the text form")
+    return None if svg is None else svg.decode("utf-8")
 
 
 def register_notebook(shell: Any) -> None:
