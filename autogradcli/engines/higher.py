@@ -5,6 +5,7 @@ products, and the derivatives of one variable to any order.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -146,8 +147,21 @@ def nested_derivative(graph: Graph, values: list, node: int, names: tuple[str, .
     return np.asarray(vals[node], dtype=float)
 
 
+ORDER_NODES = 200_000  # most nodes a graph of a k-th derivative may hold (AGRAD_ORDER_NODES)
+
+
+def order_bound(graph: Graph) -> int:
+    """Most nodes the recorded graph of a higher derivative may hold: AGRAD_ORDER_NODES (or
+    ORDER_NODES), and never less than ten times the formula's own graph."""
+    text = os.environ.get("AGRAD_ORDER_NODES", "").strip()
+    bound = int(text) if text.isdigit() else ORDER_NODES
+    return max(bound, 10 * len(graph))
+
+
 def derivatives(point: Point, output: int, x: str, order: int) -> list[float]:
-    """d f/dx, d2 f/dx2, ... up to `order`, for a scalar input x and a scalar output."""
+    """d f/dx, d2 f/dx2, ... up to `order`, for a scalar input x and a scalar output. Each
+    order differentiates the graph of the one before, which grows by a factor per order;
+    when the next one would pass `order_bound`, an error gives the estimated size."""
     ids = point.graph.input_ids
     if np.ndim(point.values[ids[x]]) or np.ndim(point.values[output]):
         raise AgradError(
@@ -158,7 +172,11 @@ def derivatives(point: Point, output: int, x: str, order: int) -> list[float]:
         )
     out: list[float] = []
     graph, values, node = point.graph, point.values, output
+    bound, growth = order_bound(point.graph), 3.0
     for _ in range(order):
+        if out and len(graph) * growth > bound:
+            _too_costly(len(out), order, len(graph), growth, bound)
+        size = len(graph)
         d = derivative(graph, values, node, [x])
         nxt = d.grads[x]
         if nxt is None:
@@ -166,7 +184,20 @@ def derivatives(point: Point, output: int, x: str, order: int) -> list[float]:
             break
         out.append(float(d.values[nxt]))
         graph, values, node = d.graph, d.values, nxt
+        growth = max(len(graph) / size, 1.0)
     return out
+
+
+def _too_costly(done: int, order: int, size: int, growth: float, bound: int) -> None:
+    """Refuse an order whose graph would pass the bound, with the estimated size."""
+    estimate = size * growth ** (order - done)
+    raise AgradError(
+        f"--order {order} would record a derivative graph of about {estimate:,.0f} nodes "
+        f"(it grows {growth:.1f}x per order; order {done} holds {size:,}); the bound is "
+        f"{bound:,} nodes (AGRAD_ORDER_NODES)",
+        None,
+        f"ask for --order {done} or less, or raise AGRAD_ORDER_NODES",
+    )
 
 
 def gradient_graph(graph: Graph, output: int | None = None) -> Graph:

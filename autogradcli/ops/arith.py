@@ -58,10 +58,12 @@ def _pow_vjp(g, out, x, y, needs=(True, True)):
         exponent = float(y)
         base = x if exponent == 2.0 else power(x, exponent - 1.0)  # x^1 is x, exactly
         dx = g * 0.0 if exponent == 0 else g * (exponent * base)
-    elif needs[0]:
-        dx = g * np.where(y == 0, 0.0, y * np.power(x, y - 1.0))
+    elif needs[0]:  # 0 at 0^0; the other branch reads a base of 1 there, so neither
+        zero = (x == 0) & (y == 0)  # branch's own derivative is 0 * inf
+        dx = g * np.where(zero, 0.0, y * np.power(np.where(zero, 1.0, x), y - 1.0))
     if needs[1]:
-        dy = g * np.where((x == 0) & (y >= 0), 0.0, out * np.log(x))
+        zero = (x == 0) & (y >= 0)
+        dy = g * np.where(zero, 0.0, out * np.log(np.where(zero, 1.0, x)))
     return dx, dy
 
 

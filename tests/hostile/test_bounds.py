@@ -55,3 +55,23 @@ def test_a_bad_layout_limit_is_named(tmp_path, monkeypatch):
     result = agrad("graph", write(tmp_path, "f = a*b\n"), "-o", str(tmp_path / "x.svg"))
     assert result.exit_code == 2
     assert "AGRAD_DOT_TIMEOUT='soon' is not a number of seconds" in result.stderr
+
+
+def test_order_past_its_bound_refuses_with_the_estimate(tmp_path):
+    result = agrad("eval", "-e", "f = sin(x)*exp(x)/(1+x^2)", "--at", "x=1", "--wrt", "x",
+                   "--order", "12")  # fmt: skip
+    assert result.exit_code == 2
+    assert "--order 12 would record a derivative graph of about" in result.stderr
+    assert "the bound is 200,000 nodes (AGRAD_ORDER_NODES)" in result.stderr
+    assert "hint: ask for --order" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_order_bound_follows_its_variable(monkeypatch):
+    monkeypatch.setenv("AGRAD_ORDER_NODES", "100")
+    result = agrad("eval", "-e", "f = sin(x)*exp(x)", "--at", "x=1", "--wrt", "x",
+                   "--order", "6", "-f", "json")  # fmt: skip
+    assert result.exit_code == 2 and "the bound is 100 nodes" in result.stderr
+    monkeypatch.setenv("AGRAD_ORDER_NODES", "1000000")
+    result = agrad("eval", "-e", "f = sin(x)*exp(x)", "--at", "x=1", "--wrt", "x",
+                   "--order", "6", "-f", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr

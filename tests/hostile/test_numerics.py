@@ -1,0 +1,60 @@
+"""No silent wrong answer at the edges of floating point: scaled norms and spreads, Hessians
+symmetric where defined, second derivatives of 0^y, minimizers past 1e154."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from conftest import agrad
+
+import autogradcli as ag
+from autogradcli.engines import higher
+from autogradcli.language.parser import parse
+
+
+def _hessian(text: str, **at) -> dict:
+    g = parse(text, "t.txt")
+    p = higher.at(g, {k: np.asarray(float(v)) for k, v in at.items()})
+    return higher.hessian(p, g.outputs[0][1], list(at))
+
+
+def test_mixed_second_derivative_of_a_power_is_symmetric_at_exponent_zero():
+    X, Y = sp.symbols("x y")
+    want = float(sp.diff(X**Y, X, Y).subs({X: 1.5, Y: 0}))  # 1/1.5
+    h = _hessian("f = x^y\n", x=1.5, y=0.0)
+    assert float(h["x"]["y"]) == pytest.approx(want, rel=1e-15)
+    assert float(h["y"]["x"]) == pytest.approx(want, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "text, x, y",
+    [
+        ("f = where(x > 0, x^y, 0)\n", 0.0, 2.0),
+        ("f = where(x > 0, y^x, x*y)\n", 1.5, 0.0),
+        ("f = where(y > 0, y^x, 0)\n", 2.0, 0.0),
+        ("f = where(x < 0, x^y, x*y)\n", 0.0, 2.0),
+    ],
+)
+def test_hessians_through_where_are_symmetric(text, x, y):
+    h = _hessian(text, x=x, y=y)
+    a, b = float(h["x"]["y"]), float(h["y"]["x"])
+    assert a == b or (math.isnan(a) and math.isnan(b)), (a, b)
+
+
+def test_second_derivative_of_zero_to_the_y_is_zero():
+    result = agrad("eval", "-e", "pow(0.0, y)", "--at", "y=0.4556", "--hessian", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)["outputs"]["out"]
+    assert out["hessian"] == {"y": {"y": 0.0}} and not json.loads(result.stdout)["warnings"]
+    result = agrad("eval", "-e", "pow(0.0, y)", "--at", "y=0.4556", "--wrt", "y",
+                   "--order", "3", "-f", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["outputs"]["out"]["derivatives"] == [0.0, 0.0, 0.0]
+    y = ag.tensor(0.4556, requires_grad=True)
+    (g,) = ag.grad(ag.tensor(0.0) ** y, y, create_graph=True)
+    (h,) = ag.grad(g, y)
+    assert g.item() == 0.0 and h.item() == 0.0
