@@ -236,7 +236,7 @@ def _spread_cols(spread, var, cols, inputs, n_out, chosen, second) -> list[np.nd
         extra.append(m.sigma)
         extra += [shares[:, k] for k in range(len(idx))]
         if second:
-            extra += [np.sqrt(m.variance1), m.shift]
+            extra += [m.sigma1, m.shift]
     return extra
 
 

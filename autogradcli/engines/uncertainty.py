@@ -29,18 +29,26 @@ class Spread:
 
 @dataclass
 class Moments:
-    """An output's first- (and second-) order variance, at each of n points."""
+    """An output's first- (and second-) order variance, at each of n points. Variances are
+    kept scaled by 2^(-2 exponent) per point, so that a finite sigma never overflows in a
+    square (sigma 1e200 has the variance 1e400)."""
 
-    parts: np.ndarray  # (n, m): each entry's part of the first-order variance
-    variance1: np.ndarray  # (n,)
+    parts: np.ndarray  # (n, m): each entry's part of the first-order variance, scaled
+    variance1: np.ndarray  # (n,), scaled
     shift: np.ndarray | None = None  # (n,): the second-order move of the mean
-    variance2: np.ndarray | None = None  # (n,): the second-order variance term
+    variance2: np.ndarray | None = None  # (n,): the second-order variance term, scaled
+    exponent: np.ndarray | int = 0  # (n,): the variances are those times 4^exponent
 
     @property
     def sigma(self) -> np.ndarray:
         """The standard uncertainty at the order computed."""
         total = self.variance1 if self.variance2 is None else self.variance1 + self.variance2
-        return np.sqrt(total)
+        return np.ldexp(np.sqrt(total), self.exponent)
+
+    @property
+    def sigma1(self) -> np.ndarray:
+        """The first-order standard uncertainty."""
+        return np.ldexp(np.sqrt(self.variance1), self.exponent)
 
     def shares(self) -> np.ndarray:
         """(n, m): each entry's fraction of the first-order variance (0 where it is 0)."""
@@ -49,28 +57,57 @@ class Moments:
             return np.where(total == 0, 0.0, self.parts / np.where(total == 0, 1.0, total))
 
 
+def _exponent(*terms: np.ndarray) -> np.ndarray:
+    """Per point (first axis), the power of two of the largest finite magnitude among the
+    terms (0 where there is none), so that terms scaled by it are at most 1."""
+    n = len(terms[0])
+    big = np.zeros(n)
+    for t in terms:
+        a = np.abs(t).reshape(n, int(np.prod(np.shape(t)[1:], dtype=int)))
+        a = np.where(np.isfinite(a), a, 0.0)
+        if a.shape[1]:
+            big = np.maximum(big, a.max(axis=1))
+    return np.frexp(big)[1]
+
+
+def _rows(x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """x scaled by 2^-e along its first axis."""
+    return np.ldexp(x, -e.reshape((-1,) + (1,) * (np.ndim(x) - 1)))
+
+
 def moments(
-    grad: np.ndarray, var: np.ndarray, hess: np.ndarray | None = None, cov: bool = False
+    grad: np.ndarray, sd: np.ndarray, hess: np.ndarray | None = None, cov: bool = False
 ) -> Moments:
-    """Moments of n points from gradients (n, m), variances (n, m) of independent entries or
-    one covariance (m, m) when `cov`, and, for the second order, Hessians (n, m, m)."""
-    with np.errstate(over="ignore", invalid="ignore"):
+    """Moments of n points from gradients (n, m), the standard uncertainties (n, m) of
+    independent entries or one covariance (m, m) when `cov`, and, for the second order,
+    Hessians (n, m, m). Terms are formed in the output's units and scaled by a power of two
+    before any square, as `hypot` does."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         if cov:
-            parts = grad * (grad @ var.T)
+            k = int(np.frexp(np.max(np.abs(sd), initial=0.0))[1]) // 2  # C = 4^k C'
+            c_scaled = np.ldexp(sd, -2 * k)
+            terms = [np.ldexp(grad, k)]  # g sigma, in the output's units
+            m2 = None if hess is None else np.ldexp(hess @ c_scaled, 2 * k)  # H C
+        else:
+            terms = [grad * sd]
+            m2 = None if hess is None else hess * sd[:, :, None] * sd[:, None, :]
+        e = _exponent(*terms, *([] if m2 is None else [m2]))
+        u = _rows(terms[0], e)
+        if cov:
+            parts = u * (u @ c_scaled.T)
             variance1 = np.maximum(parts.sum(axis=1), 0.0)  # rounding below 0 is 0
         else:
-            parts = grad * grad * var
+            parts = u * u
             variance1 = parts.sum(axis=1)
-        if hess is None:
-            return Moments(parts, variance1)
+        if m2 is None:
+            return Moments(parts, variance1, exponent=e)
+        ms = _rows(m2, e)
+        shift = 0.5 * np.einsum("nii->n", m2)
         if cov:
-            hc = hess @ var
-            shift = 0.5 * np.einsum("nii->n", hc)
-            variance2 = 0.5 * np.einsum("nij,nji->n", hc, hc)
+            variance2 = 0.5 * np.einsum("nij,nji->n", ms, ms)
         else:
-            shift = 0.5 * np.einsum("nii,ni->n", hess, var)
-            variance2 = 0.5 * np.einsum("nij,ni,nj->n", hess * hess, var, var)
-    return Moments(parts, variance1, shift, variance2)
+            variance2 = 0.5 * np.einsum("nij,nij->n", ms, ms)
+    return Moments(parts, variance1, shift, variance2, e)
 
 
 def parse_spread(
@@ -200,7 +237,7 @@ def at_point(
             )
         var = spread.cov
     else:
-        var = np.concatenate([_entries(spread.sigma[n], inputs[n], n) ** 2 for n in names])
+        var = np.concatenate([_entries(spread.sigma[n], inputs[n], n) for n in names])
     ev = evaluate(graph, inputs, [o for o, _ in outs], names, jacobian=True) if names else None
     point = at(graph, inputs) if spread.order == 2 else None
     results = []
@@ -238,7 +275,7 @@ def at_point(
             start += s
         r = OutputSpread(name, m.sigma.reshape(shape), shares, spread.order)
         if m.shift is not None:
-            r.sigma1 = np.sqrt(m.variance1).reshape(shape)
+            r.sigma1 = m.sigma1.reshape(shape)
             r.shift = m.shift.reshape(shape)
         results.append(r)
     return results
@@ -320,7 +357,8 @@ def columns_of(spread: Spread, outputs: list[str]) -> list[str]:
 
 
 def block_sigmas(spread: Spread, values: dict[str, np.ndarray], n: int, path: str, row: int):
-    """(n, m) variances of one block, or the covariance; sigma columns leave `values`."""
+    """(n, m) standard uncertainties of one block, or the covariance; sigma columns leave
+    `values`."""
     if spread.cov is not None:
         return spread.cov
     parts = []
@@ -337,4 +375,4 @@ def block_sigmas(spread: Spread, values: dict[str, np.ndarray], n: int, path: st
                 f"must be >= 0, not {float(s[bad[0]])!r}"
             )
         parts.append(s)
-    return np.column_stack(parts) ** 2 if parts else np.zeros((n, 0))
+    return np.column_stack(parts) if parts else np.zeros((n, 0))

@@ -61,9 +61,9 @@ def _norm(x):
     big = np.max(np.abs(x), initial=0.0)
     if big == 0 or not np.isfinite(big):
         return np.sqrt(np.sum(x * x))
-    scale = np.ldexp(1.0, int(np.frexp(big)[1]))
-    y = x / scale
-    return np.sqrt(np.sum(y * y)) * scale
+    e = int(np.frexp(big)[1])  # 2^e itself overflows when big >= 2^1023: scale by ldexp
+    y = np.ldexp(x, -e)
+    return np.ldexp(np.sqrt(np.sum(y * y)), e)
 
 
 def _norm_vjp(g, out, x):

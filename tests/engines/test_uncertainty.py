@@ -103,7 +103,7 @@ def test_moments_independent_equals_a_diagonal_covariance():
     g, h = rng.normal(size=(5, 3)), rng.normal(size=(5, 3, 3))
     h = h + h.transpose(0, 2, 1)
     var = rng.uniform(0.1, 1, size=3)
-    by_var = moments(g, np.broadcast_to(var, (5, 3)), h)
+    by_var = moments(g, np.broadcast_to(np.sqrt(var), (5, 3)), h)
     by_cov = moments(g, np.diag(var), h, cov=True)
     for x, y in [(by_var.sigma, by_cov.sigma), (by_var.shift, by_cov.shift)]:
         np.testing.assert_allclose(x, y, rtol=1e-13)

@@ -58,3 +58,39 @@ def test_second_derivative_of_zero_to_the_y_is_zero():
     (g,) = ag.grad(ag.tensor(0.0) ** y, y, create_graph=True)
     (h,) = ag.grad(g, y)
     assert g.item() == 0.0 and h.item() == 0.0
+
+
+def _json(*args: str) -> dict:
+    result = agrad(*args, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""  # no NumPy warning, no notice
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(
+    "w, want",
+    [
+        ([1e308], 1e308),
+        ([1e308, 1e308], math.sqrt(2) * 1e308),
+        ([-1.2e308, 0.5e308], math.hypot(1.2e308, 0.5e308)),
+        ([1e-300, 1e-300], math.sqrt(2) * 1e-300),
+        ([3e-310, 4e-310], 5e-310),
+    ],
+)
+def test_norm_is_scaled_both_ways(w, want):
+    doc = _json("eval", "-e", "f = norm(w)", "--at", f"w={json.dumps(w)}")
+    f = doc["outputs"]["f"]
+    assert f["value"] == pytest.approx(want, rel=1e-15)
+    grad = np.array(f["gradient"]["w"])
+    np.testing.assert_allclose(grad, np.array(w) / want, rtol=1e-3 if want < 1e-307 else 1e-15)
+
+
+def test_sigma_is_scaled_before_squaring():
+    doc = _json("eval", "samples/seed.txt", "--at", "a=1", "b=2", "c=3", "d=4",
+                "--sigma", "a=1e200")  # fmt: skip
+    assert doc["outputs"]["f"]["sigma"] == pytest.approx(4e200, rel=1e-15)  # df/da = b^2 = 4
+    doc = _json("eval", "-e", "f = x * 1e160", "--at", "x=1", "--sigma", "x=1")
+    assert doc["outputs"]["f"]["sigma"] == pytest.approx(1e160, rel=1e-15)
+    doc = _json("eval", "-e", "f = x*y", "--at", "x=1e200", "y=1e100", "--sigma", "x=1e150",
+                "y=1e50", "--sigma-order", "2")  # fmt: skip
+    assert doc["outputs"]["f"]["sigma"] == pytest.approx(math.sqrt(2) * 1e250, rel=1e-15)
