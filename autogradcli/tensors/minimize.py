@@ -84,13 +84,32 @@ def minimize(
             )
         loss = float(result.value)
         grads = [result.gradient[n] for n in names]
-        norm = float(np.sqrt(sum(np.sum(g * g) for g in grads)))
+        norm = grad_norm(grads)
         if _record(run, (step, loss, norm, point), steps, tol, progress):
             break
         for p, g in zip(params, grads, strict=True):
             p.grad = Tensor(g)
-        opt.step()
+        with np.errstate(over="ignore"):
+            opt.step()
+        if not all(np.isfinite(v).all() for v in getattr(opt, "v", [])):
+            run.reason = (
+                f"stopped: Adam's running square of the gradient overflowed at step {step} "
+                f"(gradient norm {norm:.3g}); use --optimizer newton, or sgd with a small --lr"
+            )
+            break
     return run
+
+
+def grad_norm(grads: list[np.ndarray]) -> float:
+    """The Euclidean norm of every element of `grads`, scaled by a power of two before the
+    squares (a gradient of 1e160 has the norm 1e160, not inf)."""
+    flat = np.concatenate([np.ravel(np.asarray(g, dtype=float)) for g in grads] or [np.zeros(0)])
+    big = float(np.max(np.abs(flat), initial=0.0))
+    if big == 0.0 or not np.isfinite(big):  # np.max gives nan when any element is nan
+        return big
+    e = int(np.frexp(big)[1])
+    y = np.ldexp(flat, -e)
+    return float(np.ldexp(np.sqrt(np.dot(y, y)), e))
 
 
 def _record(run: Run, row: tuple, steps: int, tol: float, progress) -> bool:
@@ -157,11 +176,14 @@ def newton(
     point = {n: np.asarray(v, dtype=float) for n, v in start.items()}
     for step in range(steps + 1):
         loss, g = _loss_and_gradient(graph, point, name, names)
-        norm = float(np.linalg.norm(g))
+        norm = grad_norm([g])
         if _record(run, (step, loss, norm, {n: point[n].copy() for n in names}), steps, tol,
                    progress):  # fmt: skip
             break
         hess = _hessian(graph, point, name, names)
+        if not np.isfinite(hess).all():
+            run.reason = _not_finite(hess, names, point, step)
+            break
         try:
             np.linalg.cholesky(hess)  # positive definite: a Newton step is a descent step
             d = -np.linalg.solve(hess, g)
@@ -178,6 +200,19 @@ def newton(
             break
         point = trial
     return run
+
+
+def _not_finite(hess: np.ndarray, names: list[str], point: dict, step: int) -> str:
+    """Why Newton's method stops: the first Hessian entry that is not finite."""
+    labels = []
+    for n in names:
+        shape = np.shape(point[n])
+        labels += [n] if not shape else [f"{n}[{','.join(map(str, i))}]" for i in np.ndindex(shape)]
+    i, j = (int(k[0]) for k in np.nonzero(~np.isfinite(hess)))
+    return (
+        f"stopped: the Hessian is not finite at step {step} (H[{labels[i]}][{labels[j]}] = "
+        f"{hess[i, j]}); try --optimizer adam, or start elsewhere"
+    )
 
 
 def trace_csv(run: Run) -> str:

@@ -94,3 +94,28 @@ def test_sigma_is_scaled_before_squaring():
     doc = _json("eval", "-e", "f = x*y", "--at", "x=1e200", "y=1e100", "--sigma", "x=1e150",
                 "y=1e50", "--sigma-order", "2")  # fmt: skip
     assert doc["outputs"]["f"]["sigma"] == pytest.approx(math.sqrt(2) * 1e250, rel=1e-15)
+
+
+def test_minimize_with_a_huge_gradient_moves():
+    from autogradcli.tensors.minimize import grad_norm, minimize
+
+    assert grad_norm([np.array([3e200]), np.array(4e200)]) == pytest.approx(5e200, rel=1e-15)
+    graph = parse("f = 1e150*(x-1)^2 + 1e150\n", "t.txt")
+    run = minimize(graph, {"x": np.array(1e6)}, steps=50, lr=1e-151, optimizer="sgd")
+    assert run.start[2] == pytest.approx(2e156, rel=1e-6)  # the gradient norm, not inf
+    assert run.reason == "reached --steps 50" and abs(float(run.end[3]["x"]) - 1) < 100
+    run = minimize(graph, {"x": np.array(1e6)}, steps=5, optimizer="newton")
+    assert float(run.end[3]["x"]) == pytest.approx(1.0) and run.reason.startswith("converged")
+    run = minimize(graph, {"x": np.array(1e6)}, steps=5, optimizer="adam")
+    assert run.reason.startswith("stopped: Adam's running square of the gradient overflowed")
+
+
+def test_newton_names_a_hessian_that_is_not_finite():
+    from autogradcli.tensors.minimize import minimize
+
+    graph = parse("f = (x-1)^2 + y^2 + x^1.5\n", "t.txt")
+    run = minimize(graph, {"x": np.array(0.0), "y": np.array(1.0)}, steps=5, optimizer="newton")
+    assert run.reason == (
+        "stopped: the Hessian is not finite at step 0 (H[x][x] = inf); try --optimizer adam, "
+        "or start elsewhere"
+    )
