@@ -13,6 +13,8 @@ from .op_rules import check_rule, sample_inputs
 from .oracle import (
     ERROR,
     FAIL,
+    FD_DIRECTIONS,
+    FD_ELEMENTS,
     PASS,
     SYMPY_FAILURES,
     UNJUDGED,
@@ -21,8 +23,11 @@ from .oracle import (
     build_oracle,
     compare,
     culprit_text,
+    directions,
+    fd_directional,
     fd_gradient,
     judged,
+    project,
     run_oracle,
     sample,
     sample_domains,
@@ -83,11 +88,15 @@ def check_graph(
         line = _line(graph, node)
         for w in inputs:
             mine = np.array([ev.outputs[_index(ev, name)].gradient[w] for ev in drawn.evals])
-            fd = np.array([fd_gradient(graph, ev.inputs, node, w, tol) for ev in drawn.evals])
             ref = sym[(name, w)] if sym is not None else None
-            results.append(
-                _row(graph, path, name, w, "gradient", line, mine, ref, fd, why, tol, drawn, base)
-            )
+            if int(np.prod(np.shape(mine)[1:], dtype=np.int64)) <= FD_ELEMENTS:
+                fd = np.array([fd_gradient(graph, ev.inputs, node, w, tol) for ev in drawn.evals])
+                row = _row(graph, path, name, w, "gradient", line, mine, ref, fd, why, tol, drawn,
+                           base)  # fmt: skip
+            else:
+                row = _directional(graph, path, (name, node, w, line), mine, ref, why, tol, drawn,
+                                   base)  # fmt: skip
+            results.append(row)
     for k, claim in enumerate(graph.claims):
         lhs = np.array([sides[k][0] for sides in drawn.claims])
         rhs = np.array([sides[k][1] for sides in drawn.claims])
@@ -121,6 +130,23 @@ def check_graph(
         row.proof = _proof(oracle, k, timeout)
         results.append(row)
     return results
+
+
+def _directional(graph, path, which, mine, ref, why, tol, drawn, base) -> Result:
+    """A row for an input of more than FD_ELEMENTS elements: the gradient along
+    FD_DIRECTIONS random directions per point, against finite differences along them."""
+    name, node, w, line = which
+    vs = [directions(np.shape(mine[0]), [p, node, len(w)]) for p in range(len(drawn.evals))]
+    fd = np.array([fd_directional(graph, ev.inputs, node, w, vs[p], tol)
+                   for p, ev in enumerate(drawn.evals)])  # fmt: skip
+    ref = None if ref is None else project(ref, vs)
+    row = _row(graph, path, name, w, "gradient", line, project(mine, vs), ref, fd, why, tol,
+               drawn, base)  # fmt: skip
+    k = len(vs[0]) if vs else FD_DIRECTIONS
+    along = f"along {k} random direction{'s' if k > 1 else ''} per point "
+    along += f"({np.size(mine[0]):,} elements)"
+    row.detail = f"{row.detail}; {along}" if row.detail else along
+    return row
 
 
 def _index(ev, name: str) -> int:

@@ -110,40 +110,85 @@ class Oracle:
         return bool(self.sp.simplify(lhs - rhs) == 0)
 
 
-def fd_gradient(
-    graph: Graph, values: dict[str, np.ndarray], node: int, name: str, tol: Tolerances | None = None
-) -> np.ndarray:
-    """Central differences of sum(node) by input `name`, element by element.
+FD_ELEMENTS = 100  # inputs with more elements are checked along random directions
+FD_DIRECTIONS = 3  # directional derivatives per point for such an input
+FD_ONE = 1_000_000  # and one per point past this many elements
+SYMPY_ELEMENTS = 2_000  # SymPy is not asked about files whose inputs hold more elements
+POINT_ELEMENTS = 10_000_000  # points drawn times input elements, at most (at least 1 point)
 
-    Each element is estimated with steps h and 2h; where the two disagree beyond the FD
-    tolerance (a steep or nearly singular point), where rounding of the function's values
-    alone could move the estimate beyond that tolerance (catastrophic cancellation, as in
-    `sin(x) + 1e17`), or where a value is not finite, the estimate cannot judge anything and
-    is returned as nan, which comparisons skip.
-    """
-    tol = tol or Tolerances()
-    x = np.asarray(values[name], dtype=float)
-    grad = np.zeros(x.shape)
+
+def _central(total, x: np.ndarray, v: np.ndarray, h: float, tol: Tolerances) -> float:
+    """The derivative of `total` at x along v by central differences with steps h and 2h; nan
+    where the two disagree beyond the tolerance, where rounding of the values alone could
+    move the estimate that far (catastrophic cancellation, as in `sin(x) + 1e17`), or where
+    a value is not finite."""
+    estimates, noise = [], 0.0
+    for step in (h, 2 * h):
+        f_up, f_down = total(_moved(x, v, step)), total(_moved(x, v, -step))
+        estimates.append((f_up - f_down) / (2 * step))
+        noise = max(noise, 4 * EPS * max(abs(f_up), abs(f_down)) / (2 * step))
+    fine, coarse = estimates
+    allowed = tol.fd_atol + tol.fd_rtol * abs(fine)
+    steady = abs(fine - coarse) <= allowed and noise <= allowed
+    return fine if steady and np.isfinite(fine) else np.nan
+
+
+def _moved(x: np.ndarray, v: np.ndarray, step: float) -> np.ndarray:
+    """x + step * v with one new array."""
+    out = np.multiply(v, step, dtype=np.float64)
+    out += x
+    return out
+
+
+def _total(graph: Graph, values: dict, node: int, name: str):
+    """sum(node) as a function of input `name`, the others held at `values`."""
 
     def total(moved) -> float:
         return float(np.sum(engine.forward(graph, {**values, name: moved})[node]))
 
+    return total
+
+
+def fd_gradient(
+    graph: Graph, values: dict[str, np.ndarray], node: int, name: str, tol: Tolerances | None = None
+) -> np.ndarray:
+    """Central differences of sum(node) by input `name`, element by element (`_central`);
+    an estimate that cannot judge anything is nan, which comparisons skip."""
+    tol = tol or Tolerances()
+    x = np.asarray(values[name], dtype=float)
+    grad = np.zeros(x.shape)
+    total = _total(graph, values, node, name)
     with engine.fp_watch(), paused_gc():
         for k in range(x.size):
-            h = FD_STEP * max(1.0, abs(float(x.flat[k])))
-            estimates, noise = [], 0.0
-            for step in (h, 2 * h):
-                up, down = x.copy(), x.copy()
-                up.flat[k] += step
-                down.flat[k] -= step
-                f_up, f_down = total(up), total(down)
-                estimates.append((f_up - f_down) / (2 * step))
-                noise = max(noise, 4 * EPS * max(abs(f_up), abs(f_down)) / (2 * step))
-            fine, coarse = estimates
-            allowed = tol.fd_atol + tol.fd_rtol * abs(fine)
-            steady = abs(fine - coarse) <= allowed and noise <= allowed
-            grad.flat[k] = fine if steady and np.isfinite(fine) else np.nan
+            v = np.zeros(x.shape)
+            v.flat[k] = 1.0
+            grad.flat[k] = _central(total, x, v, FD_STEP * max(1.0, abs(float(x.flat[k]))), tol)
     return grad
+
+
+def directions(shape: tuple, seed) -> np.ndarray:
+    """Random directions of +-1 in an input's space (as HIPS autograd's `check_grads` draws
+    one): FD_DIRECTIONS of them, or one for inputs of more than FD_ONE elements."""
+    size = int(np.prod(shape, dtype=np.int64))
+    k = FD_DIRECTIONS if size <= FD_ONE else 1
+    signs = np.random.default_rng(seed).integers(0, 2, (k, *shape), dtype=np.int8)
+    return signs * np.int8(2) - np.int8(1)
+
+
+def fd_directional(
+    graph: Graph, values: dict, node: int, name: str, vs: np.ndarray, tol: Tolerances
+) -> np.ndarray:
+    """Central differences of sum(node) along each direction in `vs` (one per row)."""
+    x = np.asarray(values[name], dtype=float)
+    h = FD_STEP * max(1.0, float(np.max(np.abs(x), initial=0.0)))
+    total = _total(graph, values, node, name)
+    with engine.fp_watch(), paused_gc():
+        return np.array([_central(total, x, v, h, tol) for v in vs])
+
+
+def project(rows: np.ndarray, vs: list[np.ndarray]) -> np.ndarray:
+    """Each point's gradient (rows) projected on that point's directions: (points, k)."""
+    return np.array([[np.vdot(r, v) for v in vs[p]] for p, r in enumerate(rows)])
 
 
 def locate(graph: Graph, vals: list, tol: Tolerances) -> int | None:
@@ -242,6 +287,9 @@ def build_oracle(graph, shapes, outputs, wrt, claims, timeout) -> tuple[Oracle |
     deep = too_deep_for_sympy(graph, nodes)
     if deep:
         return None, deep
+    size = elements(graph)
+    if size > SYMPY_ELEMENTS:
+        return None, f"skipped: too large for SymPy ({size:,} input elements > {SYMPY_ELEMENTS:,})"
     try:
         with time_budget(timeout):
             return Oracle(graph, shapes, outputs, wrt, claims), ""
@@ -362,9 +410,16 @@ def _claim_values(graph: Graph, ev: Evaluation) -> list[tuple[np.ndarray, np.nda
     return out
 
 
+def elements(graph: Graph) -> int:
+    """How many numbers the inputs hold (`# shape:` directives; scalars otherwise)."""
+    return sum(int(np.prod(graph.shapes.get(n, ()), dtype=np.int64)) for n in graph.input_ids)
+
+
 def sample(graph: Graph, domains: dict, points: int, seed: int) -> Sample:
     """Draw points until `points` have finite results away from kinks (50x tries at most),
-    and then, while some comparison has held only one way, points that show the other."""
+    and then, while some comparison has held only one way, points that show the other.
+    Large inputs take fewer points: POINT_ELEMENTS elements in all, one point at least."""
+    points = min(points, max(1, POINT_ELEMENTS // max(1, elements(graph))))
     rng = np.random.default_rng([seed, zlib.crc32((graph.source.name or "").encode())])
     evals, claims, kinks, redrawn = [], [], 0, 0
     conditions = [i for i, op in enumerate(graph.ops) if op in REGISTRY and is_condition(op)]

@@ -75,3 +75,49 @@ def test_order_bound_follows_its_variable(monkeypatch):
     result = agrad("eval", "-e", "f = sin(x)*exp(x)", "--at", "x=1", "--wrt", "x",
                    "--order", "6", "-f", "json")  # fmt: skip
     assert result.exit_code == 0, result.stderr
+
+
+def _check_json(path: str, *extra: str) -> dict:
+    import json
+
+    result = agrad("check", path, "-f", "json", *extra)
+    assert "Traceback" not in result.stderr
+    return json.loads(result.stdout)
+
+
+def test_check_of_large_shapes_uses_random_directions(tmp_path):
+    text = "# shape: W (300, 300), x (300)\nf = sum(tanh(W @ x))\n"
+    doc = _check_json(write(tmp_path, text))
+    rows = {r["wrt"]: r for r in doc["results"]}
+    assert rows["W"]["detail"] == "along 3 random directions per point (90,000 elements)"
+    assert rows["x"]["detail"] == "along 3 random directions per point (300 elements)"
+    for r in rows.values():
+        assert r["points"] == 20 and r["max_error"] < 1e-4
+        assert r["status"] == "skipped: too large for SymPy (90,300 input elements > 2,000)"
+
+
+def test_check_of_very_large_shapes_takes_one_point_and_one_direction(tmp_path):
+    text = "# shape: W (3000, 3000), x (3000)\nf = sum(tanh(W @ x))\n"
+    rows = {r["wrt"]: r for r in _check_json(write(tmp_path, text))["results"]}
+    assert rows["W"]["points"] == 1 and rows["W"]["max_error"] < 1e-4
+    assert rows["W"]["detail"] == "along 1 random direction per point (9,000,000 elements)"
+
+
+def test_random_directions_still_catch_a_wrong_rule(tmp_path, monkeypatch):
+    from autogradcli.engines import interpreter
+
+    def wrong(g, out, x):
+        return (g * (1 - out * out) * 1.01,)
+
+    monkeypatch.setitem(interpreter.VJP, "tanh", wrong)
+    text = "# shape: W (300, 300), x (300)\nf = sum(tanh(W @ x))\n"
+    doc = _check_json(write(tmp_path, text), "--points", "2")
+    assert [r["status"] for r in doc["results"]] == ["fail", "fail"]
+    assert "along 3 random directions per point" in doc["results"][0]["detail"]
+
+
+def test_small_inputs_keep_the_check_per_element(tmp_path):
+    text = "# shape: W (3, 3), x (3)\nf = sum(tanh(W @ x))\n"
+    doc = _check_json(write(tmp_path, text), "--points", "3")
+    assert [r["status"] for r in doc["results"]] == ["pass", "pass"]
+    assert [r["detail"] for r in doc["results"]] == ["", ""]
