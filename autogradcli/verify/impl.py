@@ -94,9 +94,7 @@ def _function(spec: str) -> Callable:
             module = importlib.util.module_from_spec(where)
             where.loader.exec_module(module)
         else:
-            if "" not in sys.path and str(Path.cwd()) not in sys.path:
-                sys.path.insert(0, str(Path.cwd()))
-            module = importlib.import_module(module_name)
+            module = _import_last_from_cwd(module_name)
     except Exception as exc:  # the user's module: any error while importing it is theirs
         raise AgradError(
             f"--impl {spec}: cannot import {module_name} ({type(exc).__name__}: {exc})",
@@ -107,6 +105,20 @@ def _function(spec: str) -> Callable:
     if not callable(fn):
         raise AgradError(f"--impl {spec}: {module_name} has no function {attr!r}", None, None)
     return fn
+
+
+def _import_last_from_cwd(name: str):
+    """Import a module from the path with the current folder searched last, so that a file
+    there named like a standard or installed module (`xml.py`) is never run instead of it;
+    the folder stays on the path, last, for the module's own later imports."""
+    cwd = str(Path.cwd())
+    before = list(sys.path)
+    sys.path[:] = [p for p in before if p not in ("", cwd)] + [cwd]
+    try:
+        return importlib.import_module(name)
+    finally:
+        if before and before[0] in ("", cwd):  # python -m put it first: put it back
+            sys.path[:] = before
 
 
 def _call(fn: Callable, inputs: dict[str, np.ndarray], names: list[str], spec: str):

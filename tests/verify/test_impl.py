@@ -170,3 +170,45 @@ def test_a_jax_custom_vjp_right_and_wrong(tmp_path):
     good = check_impl(graph, "s.txt", "square", load(f"jax:{path}:square", ["x"]), points=6)
     bad = check_impl(graph, "s.txt", "bad", load(f"jax:{path}:bad_square", ["x"]), points=6)
     assert not any(r.failed for r in good) and bad[0].failed
+
+
+def test_a_module_in_the_current_folder_never_shadows_the_standard_library(
+    tmp_path, monkeypatch
+):
+    marker = tmp_path / "ran.txt"
+    (tmp_path / "colorsys.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (tmp_path / "usermod.py").write_text(
+        "import colorsys\n\ndef right(x, y):\n    return {'x': 2 * x * y, 'y': x**2}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", [p for p in __import__("sys").path if p not in ("", ".")])
+    monkeypatch.delitem(__import__("sys").modules, "colorsys", raising=False)
+    monkeypatch.delitem(__import__("sys").modules, "usermod", raising=False)
+    fn = load("usermod:right")
+    assert fn(x=1.0, y=2.0) == {"x": 4.0, "y": 1.0}
+    assert not marker.exists()
+    assert __import__("sys").modules["colorsys"].__file__ != str(tmp_path / "colorsys.py")
+
+
+def test_an_xml_file_in_the_current_folder_is_not_run_by_check_impl(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    marker = tmp_path / "ran.txt"
+    (tmp_path / "xml.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (tmp_path / "usermod.py").write_text(
+        "import xml.dom\n\ndef right(x, y):\n    return {'x': 2 * x * y, 'y': x**2}\n"
+    )
+    (tmp_path / "spec.txt").write_text("f = x^2 * y\n")
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", "from autogradcli.cli import main; main()", "check", "spec.txt",
+         "--impl", "usermod:right", "--points", "3"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr
+    assert not marker.exists()
+    assert done.returncode == 0, done.stderr
