@@ -42,6 +42,9 @@ class AgradGroup(TyperGroup):
             code = 130
         except BrokenPipeError:
             code = quiet_pipe()
+        except OSError as exc:  # --help or --version onto a full disk: no command's guard ran
+            note(f"error: cannot write output: {exc.strerror or exc}")
+            code = quiet_pipe() or 2
         if standalone_mode:
             sys.exit(code)
         return code

@@ -74,7 +74,8 @@ def diff_command(
 ) -> None:
     """Print the symbolic derivative of each output with respect to each input (SymPy)."""
     from ..engines.evaluate import pick_outputs, pick_wrt
-    from ..verify.symbolic import SympyTimeout, derivatives
+    from ..verify.diff_text import diff_text
+    from ..verify.symbolic import Budget, SympyTimeout, derivatives
 
     graph = formula(file, expr)
     if latex and fmt is not DiffFormat.text and fmt is not DiffFormat.latex:
@@ -94,8 +95,10 @@ def diff_command(
     deep = too_deep_for_sympy(graph, [node for _, node in outs])
     if deep:
         raise AgradError(deep.removeprefix("skipped: "), None, "check it numerically: agrad check")
+    budget = Budget.of(sympy_timeout)  # one budget for the derivatives and their printing
     try:
-        pairs = derivatives(graph, outs, names, simplify, sympy_timeout, order)
+        pairs = derivatives(graph, outs, names, simplify, budget, order)
+        text = diff_text(pairs, (DiffFormat.latex if latex else fmt).value, budget)
     except SympyTimeout:
         raise AgradError(
             f"SymPy did not finish within {sympy_timeout:g} s",
@@ -108,57 +111,7 @@ def diff_command(
             None,
             "agrad diff works on formulas of scalar inputs",
         ) from None
-    if latex:
-        fmt = DiffFormat.latex
-    typer.echo(_diff_text(pairs, fmt))
-
-
-def _diff_text(pairs, fmt: DiffFormat) -> str:
-    """Render derivative pairs in one of the diff formats."""
-    import sympy as sp
-
-    from ..language.printer import agrad_text
-
-    lines = []
-    if fmt is DiffFormat.agrad:
-        names = []
-        for out, w, raw, simple in pairs:
-            try:
-                body = agrad_text(simple)
-            except AgradError:
-                body = agrad_text(raw)
-            names.append(f"d2{out}_d{w[0]}_d{w[1]}" if isinstance(w, tuple) else f"d{out}_d{w}")
-            lines.append(f"{names[-1]} = {body}")
-        return "\n".join(lines + names)
-    for out, w, _, simple in pairs:
-        if fmt is DiffFormat.latex:
-            lines.append(f"{_latex_name(out, w)} = {sp.latex(simple)}")
-        else:
-            pretty = sp.pretty(simple, use_unicode=True)
-            lead = f"{_text_name(out, w)} = "
-            pad = " " * len(lead)
-            body = pretty.splitlines()
-            mid = len(body) // 2
-            lines.append("\n".join((lead if k == mid else pad) + row for k, row in enumerate(body)))
-            lines.append("")
-    return "\n".join(lines).rstrip()
-
-
-def _text_name(out: str, w) -> str:
-    """∂f/∂x, ∂²f/∂x², ∂²f/∂x∂y."""
-    if not isinstance(w, tuple):
-        return f"∂{out}/∂{w}"
-    x, y = w
-    return f"∂²{out}/∂{x}²" if x == y else f"∂²{out}/∂{x}∂{y}"
-
-
-def _latex_name(out: str, w) -> str:
-    """The same in LaTeX."""
-    if not isinstance(w, tuple):
-        return f"\\frac{{\\partial {out}}}{{\\partial {w}}}"
-    x, y = w
-    below = f"\\partial {x}^{{2}}" if x == y else f"\\partial {x} \\partial {y}"
-    return f"\\frac{{\\partial^{{2}} {out}}}{{{below}}}"
+    typer.echo(text)
 
 
 def _impl_rows(path: str, specs: list[str], points, seed, ranges, tol, timeout) -> list:

@@ -8,6 +8,7 @@ from ..ops import FUNCTIONS
 
 def agrad_text(expr) -> str:
     """Print a SymPy expression as an agrad expression; refuse what agrad cannot say."""
+    import sympy
     from sympy.printing.str import StrPrinter
 
     class AgradPrinter(StrPrinter):
@@ -66,7 +67,37 @@ def agrad_text(expr) -> str:
         _print_ComplexInfinity = _unsupported
         _print_NaN = _unsupported
         _print_Derivative = _unsupported
-        _print_Piecewise = _unsupported
+
+        def _print_Piecewise(self, e):
+            """Nested where(condition, value, otherwise), the last piece's condition True."""
+            *pieces, (last, cond) = e.args
+            if cond is not sympy.true:
+                self._unsupported(e)  # no "otherwise": undefined where nothing holds
+            text = self._print(last)
+            for expr, c in reversed(pieces):
+                text = f"where({self._print(c)}, {self._print(expr)}, {text})"
+            return text
+
+        def _print_Relational(self, e):
+            lhs, rhs = self._print(e.lhs), self._print(e.rhs)
+            if e.rel_op == "==":  # `==` separates the sides of a claim
+                return f"eq({lhs}, {rhs})"
+            return f"({lhs} {e.rel_op} {rhs})"
+
+        def _print_And(self, e):
+            return "(" + " * ".join(self._print(a) for a in e.args) + ")"
+
+        def _print_Or(self, e):
+            return self._nested("max", e.args)
+
+        def _print_Not(self, e):
+            return f"(1 - {self._print(e.args[0])})"
+
+        def _print_BooleanTrue(self, e):
+            return "1"
+
+        def _print_BooleanFalse(self, e):
+            return "0"
 
     return AgradPrinter({"order": "none"}).doprint(expr)
 
