@@ -38,6 +38,15 @@ class Run:
 
 def make_optimizer(kind: str, params: list[Tensor], lr: float, momentum: float):
     """SGD, SGD with momentum, or Adam."""
+    try:
+        return _optimizer(kind, params, lr, momentum)
+    except ValueError as exc:  # the optimizers' own checks, as torch.optim words them
+        raise AgradError(
+            f"--optimizer {kind}: {exc}", None, "give a finite --lr (and --momentum) >= 0"
+        ) from None
+
+
+def _optimizer(kind: str, params: list[Tensor], lr: float, momentum: float):
     if kind == "adam":
         return Adam(params, lr=lr)
     if kind == "momentum":

@@ -71,3 +71,17 @@ def test_piecewise_derivatives_round_trip_in_agrad_syntax(tmp_path):
         outs = json.loads(back.stdout)["outputs"]
         assert outs["df_dx"]["value"] == pytest.approx(grad["x"], rel=1e-12, abs=1e-12)
         assert outs["df_dy"]["value"] == pytest.approx(grad["y"], rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--lr", "nan"], "--optimizer adam: Invalid learning rate: nan"),
+        (["--lr", "-1"], "--optimizer adam: Invalid learning rate: -1.0"),
+        (["--optimizer", "momentum", "--momentum", "nan"], "Invalid momentum value: nan"),
+    ],
+)
+def test_minimize_with_a_rate_no_optimizer_takes(extra, words):
+    result = agrad("minimize", "-e", "f = x^2", "--at", "x=1", "--steps", "3", *extra)
+    assert result.exit_code == 2
+    assert words in result.stderr and "Traceback" not in result.stderr
