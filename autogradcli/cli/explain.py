@@ -40,6 +40,9 @@ EXPLAIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".tex": "latex", ".json":
                     ".html": "html", ".htm": "html"}  # fmt: skip
 
 
+EXPLAIN_NODES = 50_000  # larger graphs are refused: explaining them costs too much
+
+
 @app.command(
     "explain",
     epilog="Examples:  agrad explain samples/seed.txt --at a=1 b=2 c=3 d=4  |  agrad explain "
@@ -100,6 +103,14 @@ def explain_command(
         check_target(out, [file])
     points = assignments(ctx, at, values)
     graph = formula(file, expr, points)
+    if len(graph) > EXPLAIN_NODES:
+        raise AgradError(
+            f"{graph.source.name} has {len(graph):,} nodes; agrad explain writes out graphs of "
+            f"up to {EXPLAIN_NODES:,} (about 25,000 lines), within a few times agrad eval",
+            None,
+            "explain the part you want (its lines in a file of their own, or -e), or use "
+            "agrad eval for values and gradients",
+        )
     if output and len(output) > 1:
         raise AgradError("agrad explain follows one output", None, "give one --output NAME")
     inputs = bind(graph, parse_assignments(points))

@@ -121,3 +121,12 @@ def test_small_inputs_keep_the_check_per_element(tmp_path):
     doc = _check_json(write(tmp_path, text), "--points", "3")
     assert [r["status"] for r in doc["results"]] == ["pass", "pass"]
     assert [r["detail"] for r in doc["results"]] == ["", ""]
+
+
+def test_explain_refuses_a_graph_past_its_size_with_a_hint(tmp_path):
+    text = "x0 = x\n" + "".join(f"x{k} = sin(x{k - 1}) * 1.0001\n" for k in range(1, 30_000))
+    for fmt in ("text", "html"):
+        result = agrad("explain", write(tmp_path, text), "--at", "x=0.5", "-f", fmt)
+        assert result.exit_code == 2
+        assert "nodes; agrad explain writes out graphs of up to 50,000" in result.stderr
+        assert "hint: explain the part you want" in result.stderr
