@@ -62,6 +62,7 @@ def rule_source(graph: Graph, origin: str = "") -> str:
     needs = needs_grad(graph, graph.input_ids.values())
     for name, out in graph.outputs:
         backward.extend(_backward(graph, out, name, needs, sources))
+    called = _call_table(sources)
     used = "\n".join([*forward, *sources.values()])
     imports = [f"import {m}" for m in ("math", "operator") if f"{m}." in used]
     inputs = tuple(graph.input_ids)
@@ -83,6 +84,7 @@ def rule_source(graph: Graph, origin: str = "") -> str:
         *consts,
         "",
         *[src.rstrip() + "\n" for src in sources.values()],
+        *called,
         "",
         "def value_and_grad(**inputs):",
         '    """Values of the outputs and the gradient of each with respect to every input."""',
@@ -106,6 +108,30 @@ def rule_source(graph: Graph, origin: str = "") -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+CALL = re.compile(r"\bcall\(\s*[\"'](\w+)[\"']")
+
+
+def _call_table(sources: dict[str, str]) -> list[str]:
+    """The module's own `call(name, ...)` for rules that run another registry op through
+    `ops.call`: a table of copies of those ops' forward functions (added to `sources`)."""
+    table: dict[str, str] = {}
+    while names := {n for src in list(sources.values()) for n in CALL.findall(src)} - set(table):
+        for n in sorted(names):
+            table[n] = reference(REGISTRY[n].forward, sources)
+    if not table:
+        return []
+    entries = ", ".join(f"{k!r}: {v}" for k, v in sorted(table.items()))
+    return [
+        "def call(name, *args, **attrs):",
+        '    """Run the registry op `name`, as the derivative rules above do."""',
+        "    return CALLED[name](*args, **attrs)",
+        "",
+        "",
+        f"CALLED = {{{entries}}}",
+        "",
+    ]
 
 
 class _Sum(str):

@@ -216,7 +216,16 @@ def gradient_graph(graph: Graph, output: int | None = None) -> Graph:
             exc.span,
             "give each array input its shape in the file: # shape: W (3, 2), x (2)",
         ) from None
-    return derivative(point.graph, point.values, node, list(graph.input_ids)).graph
+    d = derivative(point.graph, point.values, node, list(graph.input_ids))
+    g, name = d.graph, dict((i, n) for n, i in graph.outputs).get(node) or "f"
+    outputs = dict(g.outputs)
+    g.outputs = []
+    for x, grad in d.grads.items():  # every input has its row, zeros where none reaches it
+        key = f"d{name}/d{x}"
+        if grad is None:
+            grad = g.add_const(np.zeros(np.shape(example[x])))
+        g.add_output(key, outputs.get(key, grad))
+    return g
 
 
 def hessian_plan(graph: Graph, output: int | None = None):
