@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..engines.evaluate import Evaluation
+from ..errors import printable
 from ..graph import CONST, INPUT
 from ..ops import REGISTRY, Kind
 from .jsondoc import jsonable
@@ -223,12 +224,26 @@ def text(x: Explanation) -> str:
 def markdown(x: Explanation) -> str:
     """Numbered lists with each formula as code."""
     lines = [f"## Forward pass ({x.output})", ""]
-    lines += [f"{k}. `{s.text}` ({s.where})" for k, s in enumerate(x.forward, start=1)]
+    lines += [f"{k}. {md_code(s.text)} ({_md_place(s.where)})" for k, s in enumerate(x.forward, 1)]
     lines += ["", f"## Backward pass (∂{x.output}/∂ each node)", ""]
-    lines += [f"{k}. `{s.text}` ({s.where})" for k, s in enumerate(x.backward, start=1)]
+    lines += [f"{k}. {md_code(s.text)} ({_md_place(s.where)})" for k, s in enumerate(x.backward, 1)]
     if x.answers:
         lines += ["", "## Answers", "", *[f"- `[?{n}]` = {v}" for n, v in x.answers]]
     return "\n".join(lines) + "\n"
+
+
+def md_code(text: str) -> str:
+    """A Markdown code span that holds any text (a file name with backticks, `*`, `<`):
+    fenced by one backtick more than its longest run, control characters escaped."""
+    text = printable(text)
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _md_place(where: str) -> str:
+    """`file:line:col` as is when Markdown cannot read anything into it, else as code."""
+    return where if re.fullmatch(r"[A-Za-z0-9./:-]*", where) else md_code(where)
 
 
 def latex(x: Explanation) -> str:

@@ -116,3 +116,20 @@ def test_json_keeps_hostile_names_as_data(tmp_path):
     path = _make(tmp_path, 'q"\\.txt')
     doc = json.loads(agrad("eval", str(path), "--at", "x=1", "-f", "json").stdout)
     assert doc["file"] == str(path)
+
+
+@pytest.mark.parametrize(
+    "name", ["a`b<i>x<&i>.txt", "*bold*_[link](http:x).txt", "``tick``.txt", "line\nbreak.txt"]
+)
+def test_explain_markdown_holds_a_hostile_file_name_as_code(tmp_path, name):
+    path = tmp_path / name
+    path.write_text("f = x^2\n", encoding="utf-8")
+    result = agrad("explain", str(path), "--at", "x=1", "-f", "markdown")
+    assert result.exit_code == 0, result.stderr
+    line = next(t for t in result.stdout.splitlines() if t.startswith("1. "))
+    place = line[line.index("(") + 1 : -1]
+    fence = place[: len(place) - len(place.lstrip("`"))]
+    assert len(fence) >= 1 and place.endswith(fence)
+    inner = place[len(fence) : -len(fence)].strip(" ")
+    assert "`" * len(fence) not in inner and "\n" not in place
+    assert inner.endswith(":1:5") and inner.startswith(str(tmp_path))
