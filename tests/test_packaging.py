@@ -56,7 +56,8 @@ def test_wheel_holds_every_module_and_sample(dist):
 def test_sdist_holds_samples_docs_tests_and_license(dist):
     with tarfile.open(next(dist.glob("agrad-*.tar.gz"))) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
-    wanted = ["LICENSE", "README.md", "pyproject.toml", "setup.py", ".ci/run"]
+    wanted = ["LICENSE", "README.md", "pyproject.toml", "setup.py", ".ci/run", ".ci/smoke"]
+    wanted += ["action.yml", ".pre-commit-hooks.yaml"]
     wanted += _tracked("samples/**/*") + _tracked("docs/*") + _tracked("tests/**/*.py")
     wanted += _tracked("autogradcli/**/*.py")
     assert [w for w in wanted if w not in names and "__pycache__" not in w] == []
