@@ -39,3 +39,21 @@ def depth(text: str) -> int:
         depth += (ch == "(") - (ch == ")")
         best = max(best, depth)
     return best
+
+
+RELATIONS = [">", ">=", "<", "<=", "!="]
+
+
+def _piecewise(children):
+    """Expressions that also branch: `where` on comparisons, and comparisons as numbers."""
+    cond = st.tuples(children, st.sampled_from(RELATIONS), children).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})"
+    )
+    where = st.tuples(cond, children, children).map(lambda t: f"where({t[0]}, {t[1]}, {t[2]})")
+    scaled = st.tuples(cond, children).map(lambda t: f"({t[0]} * {t[1]})")
+    return st.one_of(_expr(children), where, scaled)
+
+
+# Formulas of x and y with `where`, comparisons and every scalar op (the fuzzer's higher orders).
+PIECEWISE = st.recursive(st.sampled_from(["x", "y", "2", "0.5", "3", "pi"]), _piecewise,
+                         max_leaves=8)  # fmt: skip

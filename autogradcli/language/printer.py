@@ -93,6 +93,17 @@ def agrad_text(expr) -> str:
         def _print_Not(self, e):
             return f"(1 - {self._print(e.args[0])})"
 
+        def _print_ITE(self, e):
+            return f"where({', '.join(self._print(a) for a in e.args)})"
+
+        def _print_Xor(self, e):
+            text = self._print(e.args[0])
+            for a in e.args[1:]:
+                text = f"({text} != {self._print(a)})"
+            return text
+
+        _print_BooleanFunction = _unsupported  # Implies, Nand, ...: none so far
+
         def _print_BooleanTrue(self, e):
             return "1"
 
