@@ -57,7 +57,10 @@ def _pow_vjp(g, out, x, y, needs=(True, True)):
     if needs[0] and known and np.ndim(y) == 0:  # a scalar exponent: NumPy's fast powers
         exponent = float(y)
         base = x if exponent == 2.0 else power(x, exponent - 1.0)  # x^1 is x, exactly
-        dx = g * 0.0 if exponent == 0 else g * (exponent * base)
+        if exponent == 0:  # 0 at 0^0; elsewhere 0 * x^-1, signed as the general case
+            dx = g * np.where(x == 0, 0.0, exponent * power(np.where(x == 0, 1.0, x), -1.0))
+        else:
+            dx = g * (exponent * base)
     elif needs[0]:  # 0 at 0^0; the other branch reads a base of 1 there, so neither
         zero = (x == 0) & (y == 0)  # branch's own derivative is 0 * inf
         dx = g * np.where(zero, 0.0, y * np.power(np.where(zero, 1.0, x), y - 1.0))
