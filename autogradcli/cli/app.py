@@ -217,7 +217,12 @@ def guard(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            STATE["wrote"] = False
+            done = fn(*args, **kwargs)
+            out = kwargs.get("out")
+            if isinstance(out, str) and out != "-" and not STATE["wrote"]:
+                note(f"wrote {out}")  # every -o FILE ends with one such line
+            return done
         except AgradError as exc:
             if STATE["debug"]:
                 traceback.print_exc(file=sys.stderr)
@@ -362,6 +367,7 @@ def note(text: str) -> None:
     """One line on stderr, user text in it with control characters escaped."""
     from ..errors import printable
 
+    STATE["wrote"] = STATE.get("wrote") or text.startswith("wrote ")
     typer.echo(printable(text), err=True)
 
 

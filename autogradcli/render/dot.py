@@ -79,7 +79,35 @@ def _dot(view: View, digits: int) -> Iterator[str]:
                 + (f" [{', '.join(attrs)}]" if attrs else "")
                 + ";\n"
             )
+    legend = _legend(view)
+    if legend:
+        yield f"  legend [label={quote(legend)}, shape=note, fontsize=10, color=\"#9ca3af\"];\n"
     yield "}\n"
+
+
+LEGEND_ADJOINTS = (
+    "Legend\n"
+    "arrows run from a node back to each input it uses\n"
+    "+c on an arrow: what it adds to the input's gradient (gradient x local partial)\n"
+)
+LEGEND_RECORDED = (
+    "Legend\n"
+    "red boxes: the backward pass, recorded as operations of its own\n"
+    "1*, 2*: the incoming gradient times the constant 1, 2 (a local partial)\n"
+    "*1: a product with the constant 1 on its right\n"
+    "green df/dx: the box that holds the gradient of f by the input x\n"
+)
+LEGEND_ORDER_2 = "d∇f·1/dx: the gradient by x of ∇f·1 (a Hessian row sum, Hessian x ones)\n"
+
+
+def _legend(view: View) -> str:
+    """What the boxes of a backward drawing mean (`1*`, `d∇f·1/dx`), or nothing."""
+    if view.backward:
+        return LEGEND_ADJOINTS
+    if view.first_backward is None:
+        return ""
+    second = any("∇" in (it.title or "") for it in view.items)
+    return LEGEND_RECORDED + (LEGEND_ORDER_2 if second else "")
 
 
 def _dot_columns(items: ItemColumns, links: LinkColumns) -> Iterator[str]:

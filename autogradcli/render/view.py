@@ -272,9 +272,14 @@ def _items(graph: Graph, ids: list[int], outputs: set[int], collapse: bool) -> l
     symbols = {op: REGISTRY[op].symbol or op for op in set(ops) if op in REGISTRY}
     snippet = src.snippet if src is not None else None
     items = []
+    bound: dict[int, str] | None = None  # names of array constants (`X = [[1, 2], ...]`)
     for i, location in zip(ids, _locations(graph, ids), strict=True):
         op, name, start = ops[i], names[i], starts[i]
         if op == CONST:
+            if not name and np.ndim(consts[i]):
+                if bound is None:
+                    bound = {j: n for n, j in graph.symbols.items() if ops[j] == CONST}
+                name = bound.get(i)
             kind, title, location = "const", name or _number(consts[i]), ""
         elif op == INPUT:
             kind, title = "input", name

@@ -153,10 +153,13 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph)
 
     def graph(self, names: dict | None = None):
-        """The recorded graph ending at this tensor, as a static Graph."""
+        """The recorded graph ending at this tensor, as a static Graph with this tensor as
+        its output (named from `names`, keyed by id(tensor), else `out`)."""
         from .autograd import to_graph
 
-        return to_graph([self], names=names)[0]
+        graph, _, index = to_graph([self], names=names)
+        graph.add_output((names or {}).get(id(self)) or "out", index[id(self)])
+        return graph
 
     # --- plain data ---------------------------------------------------------------------
     @property
