@@ -68,7 +68,7 @@ def explain_command(
     ] = None,
     quiz: Annotated[
         int | None,
-        typer.Option("--quiz", min=1, help="Blank N partials or contributions (answers last)."),
+        typer.Option("--quiz", min=1, help="Blank N numbers or more (answers last)."),
     ] = None,
     seed: Annotated[
         int | None, typer.Option("--seed", help="Which blanks --quiz picks [0].")

@@ -29,6 +29,8 @@ class Explained:
 
     def render(self, fmt: str) -> str:
         """The explanation in one of: text, markdown, latex, json, html."""
+        if self.steps.answers and fmt in ("latex", "json"):
+            raise ValueError(f"a quiz is text, markdown or html, not {fmt} (it would show answers)")
         if fmt == "html":
             from .explain_page import page
 

@@ -186,11 +186,12 @@ def test_the_quiz_checks_typed_answers(tmp_path, open_page):
         n = blank.strip("[?]")
         page.fill(f'input.blank[data-n="{n}"]', value)
     page.click("#check-answers")
-    assert page.text_content("#quiz-result") == "3 of 3 right"
+    n = len(answers)
+    assert n >= 3 and page.text_content("#quiz-result") == f"{n} of {n} right"
     page.fill('input.blank[data-n="1"]', "12345")
     page.click("#check-answers")
-    assert page.text_content("#quiz-result") == "2 of 3 right"
-    assert page.locator("input.blank.wrong").count() == 1
+    assert page.text_content("#quiz-result") == f"{n - 1} of {n} right"
+    assert page.locator('input.blank.wrong[data-n="1"]').count() >= 1
 
 
 @pytest.mark.parametrize("graphviz", [True, False])
