@@ -192,16 +192,18 @@ def quiz(x: Explanation, blanks: int, seed: int = 0) -> Explanation:
     """The same steps with at least `blanks` numbers replaced by numbered blanks (chosen with
     `seed`), and the answer key.
 
-    Only steps into a leaf (an input, whose gradient feeds no later step) are blanked, and a
-    blank never stands alone in its equation: a chain step loses both its local partial and
-    its contribution (`16 · [?1] = [?2]`), and a sum with a blanked term loses its total.
+    Only steps into a leaf (an input, whose gradient feeds no later step) are blanked, those
+    with a local partial other than ±1 first, and a blank never stands alone in its equation:
+    a chain step loses both its local partial and its contribution (`16 · [?1] = [?2]`), and a
+    sum with a blanked term loses its total.
     """
     import random
 
     rng = random.Random(seed)
     children = {s.edge[1] for s in x.backward if s.kind == "chain" and s.edge}
     chains = [k for k, s in enumerate(x.backward) if s.kind == "chain" and s.node not in children]
-    rng.shuffle(chains)
+    rng.shuffle(chains)  # steps with a partial of ±1 last: their contribution is the adjoint
+    chains.sort(key=lambda k: x.backward[k].parts["partial"].strip("()-") == "1")
     summed = {s.node for s in x.backward if s.kind == "sum"}
     chosen: list[int] = []
     count = 0

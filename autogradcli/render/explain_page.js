@@ -397,6 +397,7 @@
   // Pan (and zoom in to a legible size) so the active box and edge are on screen.
   function keepInView(elements, center) {
     if (!svg || !elements.length) return;
+    apply(); // the pane may have changed size since: measure in its present shape
     if (view.s < minimum) zoomAt(minimum, pane.clientWidth / 2, pane.clientHeight / 2);
     const pr = pane.getBoundingClientRect();
     let rect = union(elements);
@@ -463,6 +464,7 @@
       }
     }, true);
     window.addEventListener("resize", apply);
+    if (window.ResizeObserver) new ResizeObserver(apply).observe(pane);
     fit();
   }
 

@@ -101,7 +101,10 @@ def _step(s: Step, phase: str) -> dict:
         row["add"] = _finite(s.numbers["contribution"])
     if s.blanks:  # a quiz's step: what it adds to the gradient check stays secret
         row["blanks"] = s.blanks
-        row["code"] = secret(json.dumps({"add": row.pop("add", None)}, allow_nan=False))
+        partial = s.numbers.get("partial")
+        edge = "" if partial is None else "∂ " + short_value(partial, 4)
+        row["code"] = secret(json.dumps({"add": row.pop("add", None), "edge": edge},
+                                        allow_nan=False))  # fmt: skip
     if s.kind == "update":
         row.update(s.numbers)
     return row

@@ -218,3 +218,138 @@ def test_a_long_file_still_steps(tmp_path, open_page):
     last = page.text_content("#step-text")
     assert last.endswith(f"(3,334 terms) = 1.68184    [{path}:1:6]")
     assert page.inner_text("#check-table").count("✓ matches") == 1
+
+
+# ---- readable at any size, quizzes that keep their answers -------------------------------
+
+BATCHED_MLP = """# a 2-layer network over a batch of 4 points, sum of squares loss
+H = tanh(X @ W1 + b1)     # (4, 3)
+Y = H @ W2 + b2           # (4,)
+loss = sum((Y - T)^2)
+"""
+BATCHED_AT = ["--at", "X=[[0.5,-1],[1,0.2],[-0.3,0.8],[0,1]]",
+              "W1=[[0.1,-0.3,0.5],[0.2,0.4,-0.6]]", "b1=[0,0.1,-0.1]", "W2=[0.7,-0.8,0.9]",
+              "b2=0.05", "T=[1,0,0.5,-1]"]  # fmt: skip
+ACTIVE_TEXT = """() => {
+  const pane = document.getElementById("canvas").getBoundingClientRect();
+  const out = [];
+  document.querySelectorAll("#picture g.node.active text").forEach((t) => {
+    if (!t.textContent.trim() || getComputedStyle(t).visibility === "hidden") return;
+    const r = t.getBoundingClientRect();
+    const seen = r.left >= pane.left - 1 && r.right <= pane.right + 1 &&
+      r.top >= pane.top - 1 && r.bottom <= pane.bottom + 1;
+    out.push([t.textContent, r.height, seen, [r.top, r.bottom, pane.top, pane.bottom]]);
+  });
+  return out;
+}"""
+
+
+def chain_file(tmp_path: Path) -> Path:
+    """A chain of 300 boxes: x and 299 sines."""
+    lines = ["y1 = sin(x)", *(f"y{k} = sin(y{k - 1})" for k in range(2, 300))]
+    path = tmp_path / "chain300.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def legible_everywhere(page, every: int = 1) -> int:
+    """Step to each backward edge (every `every`-th), before and after "fit": the active boxes'
+    text is on screen and at least 11 px tall. Returns how many edges were measured."""
+    steps = page.evaluate("JSON.parse(document.getElementById('agrad-data').textContent).steps")
+    edges = [k for k, s in enumerate(steps) if s["edge"]][::every]
+    for k in edges:
+        page.evaluate(f"document.querySelector('#steps li[data-k=\"{k}\"]').click()")
+        for fitted in (False, True):
+            if fitted:
+                page.click("#fit")
+            texts = page.evaluate(ACTIVE_TEXT)
+            assert texts, (k, fitted)
+            for text, height, seen, *where in texts:
+                assert height >= 11 and seen, (k, fitted, text, height, where)
+    return len(edges)
+
+
+@pytest.mark.parametrize("which", ["seed", "mlp", "batched", "chain"])
+def test_active_boxes_are_legible_at_a_laptop_size(tmp_path, browser, which):
+    files = {
+        "seed": ("samples/seed.txt", SEED_AT),
+        "mlp": ("samples/mlp.txt", MLP_AT),
+        "batched": (str(write_file(tmp_path, "batched.txt", BATCHED_MLP)), BATCHED_AT),
+        "chain": (str(chain_file(tmp_path)), ["--at", "x=0.3"]),
+    }
+    source, at = files[which]
+    path = write_page(tmp_path, source, *at)
+    if which == "chain":
+        assert len(data_of(path.read_text(encoding="utf-8"))["nodes"]) == 300
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(path.as_uri())
+    page.click("#fit")
+    measured = legible_everywhere(page, every=25 if which == "chain" else 1)
+    assert measured >= (12 if which == "chain" else 6)
+    page.close()
+
+
+def write_file(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_call_groups_are_drawn_as_one_box(tmp_path):
+    """A graph that records calls (Graph.groups) draws each outermost call as one box."""
+    from types import SimpleNamespace
+
+    import autogradcli as ag
+
+    graph = ag.parse_file("samples/seed.txt")
+    # nodes 2..5 are u = (a + b) * b^2: call it `poly`, its result the node u
+    first, last = 2, graph.lookup("u")
+    graph.groups = [SimpleNamespace(name="poly", first=first, last=last, call_span=None,
+                                    parent=None)]  # fmt: skip
+    text = ag.explain(graph, a=1, b=2, c=3, d=4).render("html")
+    data = data_of(text)
+    titles = {v["title"] for v in data["nodes"].values()}
+    assert "poly(…)" in titles and not any(t.startswith("t1") for t in titles)
+    assert {data["box"][str(i)] for i in range(first, last)} == {last}
+    assert f"<title>n{first}</title>" not in text
+
+
+ODD_AT = ["--at", "a=1.1", "b=2.3", "c=3.7", "d=4.9"]  # no two numbers of the steps alike
+
+
+def test_a_quiz_page_hides_its_answers_until_answered(tmp_path, open_page):
+    quiz = agrad("explain", "samples/seed.txt", *ODD_AT, "--quiz", "6")
+    answers = dict(
+        line.strip().split(" = ") for line in quiz.stdout.split("\nAnswers\n")[1].splitlines()
+    )
+    assert len(answers) == 6
+    page = open_page(write_page(tmp_path, "samples/seed.txt", *ODD_AT, "--quiz", "6"))
+
+    def exposed() -> list[str]:
+        dom = page.evaluate("document.documentElement.outerHTML")
+        return [v for v in answers.values()
+                if re.search(r"(?<![\d.])" + re.escape(v) + r"(?![1-9])", dom)]  # fmt: skip
+
+    assert exposed() == []
+    for k in range(len(data_of(page.content())["steps"])):  # step through every step
+        page.keyboard.press("ArrowRight")
+        assert exposed() == [], k
+    for box in page.locator("#picture g.node").all():
+        box.dispatch_event("click")  # boxes panned out of the picture too
+        assert exposed() == []
+    for blank, value in answers.items():
+        page.fill(f'input.blank[data-n="{blank.strip("[?]")}"]', value)
+    page.click("#check-answers")
+    assert page.text_content("#quiz-result") == "6 of 6 right"
+    drawn = " ".join(page.locator("#picture text").all_text_contents())
+    assert "grad 20.93" in drawn and "∂ 4.6" in drawn  # the drawing shows them now
+    assert page.inner_text("#check-table").count("✓ matches") == 4
+
+
+def test_reveal_shows_the_answers(tmp_path, open_page):
+    page = open_page(write_page(tmp_path, "samples/seed.txt", *ODD_AT, "--quiz", "3"))
+    assert "-35.77" not in page.inner_text("#check-table")
+    page.click("#reveal")
+    page.keyboard.press("End")
+    assert page.inner_text("#check-table").count("✓ matches") == 4
+    assert page.locator("input.blank.revealed").count() >= 3
