@@ -47,6 +47,7 @@ class Explanation:
     hidden: dict[int, list[int]] = field(default_factory=dict)  # --quiz: node whose gradient
     # a blank would give away -> the blanks
     update: list[Step] = field(default_factory=list)  # --step: the optimizer's update
+    rule: str = ""  # --step: the update rule and its settings, in words
 
 
 def step_names(ev: Evaluation) -> dict[int, str]:
@@ -264,6 +265,9 @@ def text(x: Explanation) -> str:
     lines += [f"  {k}. {s.text}    [{s.where}]" for k, s in enumerate(x.forward, start=1)]
     lines += ["", f"Backward pass (∂{x.output}/∂ each node)"]
     lines += [f"  {k}. {s.text}    [{s.where}]" for k, s in enumerate(x.backward, start=1)]
+    if x.update:
+        lines += ["", f"Training step ({x.rule})"]
+        lines += [f"  {k}. {s.text}" for k, s in enumerate(x.update, start=1)]
     return "\n".join(lines + _answers(x)) + "\n"
 
 
@@ -273,6 +277,9 @@ def markdown(x: Explanation) -> str:
     lines += [f"{k}. `{s.text}` ({s.where})" for k, s in enumerate(x.forward, start=1)]
     lines += ["", f"## Backward pass (∂{x.output}/∂ each node)", ""]
     lines += [f"{k}. `{s.text}` ({s.where})" for k, s in enumerate(x.backward, start=1)]
+    if x.update:
+        lines += ["", f"## Training step ({x.rule})", ""]
+        lines += [f"{k}. `{s.text}`" for k, s in enumerate(x.update, start=1)]
     if x.answers:
         lines += ["", "## Answers", "", *[f"- `[?{n}]` = {v}" for n, v in x.answers]]
     return "\n".join(lines) + "\n"
@@ -306,4 +313,8 @@ def as_json(x: Explanation) -> str:
         return [{"kind": s.kind, "text": s.text, "where": s.where, **s.numbers} for s in steps]
 
     doc = {"output": x.output, "forward": rows(x.forward), "backward": rows(x.backward)}
+    if x.update:
+        doc["step"] = {"rule": x.rule, "steps": [
+            {"kind": s.kind, "text": s.text, **{k: v for k, v in s.numbers.items() if k != "rows"}}
+            for s in x.update]}  # fmt: skip
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -219,7 +219,7 @@
       rows.push(["contribution", s.contribution]);
       return rows;
     }
-    if (s.kind === "update") return s.rows || [];
+    if (s.phase === "update") return s.rows || [];
     return [];
   }
 

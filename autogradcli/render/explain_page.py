@@ -105,8 +105,8 @@ def _step(s: Step, phase: str) -> dict:
         edge = "" if partial is None else "∂ " + short_value(partial, 4)
         row["code"] = secret(json.dumps({"add": row.pop("add", None), "edge": edge},
                                         allow_nan=False))  # fmt: skip
-    if s.kind == "update":
-        row.update(s.numbers)
+    if phase == "update":  # the new weight drawn into its box, the numbers in the panel
+        row.update({k: s.numbers[k] for k in ("short", "rows") if k in s.numbers})
     return row
 
 
