@@ -353,3 +353,35 @@ def test_reveal_shows_the_answers(tmp_path, open_page):
     page.keyboard.press("End")
     assert page.inner_text("#check-table").count("✓ matches") == 4
     assert page.locator("input.blank.revealed").count() >= 3
+
+
+def test_the_training_step_page_shows_minimizes_first_step(tmp_path, open_page):
+    """The page steps through the update: each new weight in the side panel and in its box,
+    equal to `agrad minimize --steps 1`, then the loss after the step."""
+    trace = tmp_path / "trace.csv"
+    params = ["W1", "b1", "W2", "b2"]
+    done = agrad("minimize", "samples/mlp.txt", *MLP_AT, "--optimizer", "sgd", "--lr", "0.1",
+                 *[w for p in params for w in ("--wrt", p)], "--steps", "1", "--trace",
+                 str(trace))  # fmt: skip
+    assert done.exit_code == 0, done.output
+    header, _, after = trace.read_text(encoding="utf-8").splitlines()[:3]
+    columns = dict(zip(re.split(r",(?![^\[]*\])", header), map(float, after.split(",")),
+                       strict=True))  # fmt: skip
+    page = open_page(write_page(tmp_path, "samples/mlp.txt", *MLP_AT, "--step", "sgd", "--lr",
+                                "0.1", "--wrt", ",".join(params)))  # fmt: skip
+    steps = data_of(page.content())["steps"]
+    updates = [k for k, s in enumerate(steps) if s["phase"] == "update"]
+    assert len(updates) == 5 and page.is_visible("#update-steps")
+    for k, name in zip(updates, [*params, "loss"], strict=True):
+        page.evaluate(f"document.querySelector('#steps li[data-k=\"{k}\"]').click()")
+        assert page.text_content("#step-title").startswith("Training step")
+        rows = dict(zip(page.locator("#step-numbers dt").all_text_contents(),
+                        page.locator("#step-numbers dd").all_text_contents(), strict=True))
+        got = [float(v) for v in re.findall(r"-?[\d.]+(?:e[-+]?\d+)?", rows["after"])]
+        want = [v for c, v in columns.items() if c.split("[")[0] == name]
+        assert got == pytest.approx(want, rel=1e-5), name
+        active = " ".join(page.locator("#picture g.node.active text").all_text_contents())
+        assert "value " + steps[k]["short"] in active  # the box shows the new value
+    page.keyboard.press("Home")
+    drawn = " ".join(page.locator("#picture g.node text").all_text_contents())
+    assert "value 0.05" in drawn and steps[updates[3]]["short"] not in drawn  # back to before
