@@ -402,15 +402,25 @@
     const pr = pane.getBoundingClientRect();
     let rect = union(elements);
     if (rect.width > pr.width - 20 || rect.height > pr.height - 20) rect = union(elements.slice(0, 1));
-    const margin = 16;
-    const inside = rect.left >= pr.left + margin && rect.right <= pr.right - margin &&
-      rect.top >= pr.top + margin && rect.bottom <= pr.bottom - margin;
+    const inside = rect.left >= pr.left - 1 && rect.right <= pr.right + 1 &&
+      rect.top >= pr.top - 1 && rect.bottom <= pr.bottom + 1;
     if (inside && !center) return;
     const dx = rect.left + rect.width / 2 - (pr.left + pr.width / 2);
     const dy = rect.top + rect.height / 2 - (pr.top + pr.height / 2);
     view.x += dx / view.s;
     view.y += dy / view.s;
+    clamp();
     apply();
+  }
+  // Keep the picture on screen: centred along an axis it fits, else no further than its edge.
+  function clamp() {
+    const w = pane.clientWidth / view.s;
+    const h = pane.clientHeight / view.s;
+    const pad = 8 / view.s;
+    view.x = full.width <= w ? full.x - (w - full.width) / 2
+      : Math.min(Math.max(view.x, full.x - pad), full.x + full.width - w + pad);
+    view.y = full.height <= h ? full.y - (h - full.height) / 2
+      : Math.min(Math.max(view.y, full.y - pad), full.y + full.height - h + pad);
   }
   function union(elements) {
     let l = Infinity, t = Infinity, r = -Infinity, b = -Infinity;

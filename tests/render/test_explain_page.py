@@ -385,3 +385,20 @@ def test_the_training_step_page_shows_minimizes_first_step(tmp_path, open_page):
     page.keyboard.press("Home")
     drawn = " ".join(page.locator("#picture g.node text").all_text_contents())
     assert "value 0.05" in drawn and steps[updates[3]]["short"] not in drawn  # back to before
+
+
+def test_the_pictures_in_the_docs_are_made_by_their_script(tmp_path, browser):
+    """docs/make_explain_picture.py writes the three laptop-sized screenshots explain.md shows."""
+    import struct
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, str(ROOT / "docs" / "make_explain_picture.py"),
+                    str(tmp_path)], check=True, env=env, timeout=300)  # fmt: skip
+    text = (ROOT / "docs" / "explain.md").read_text(encoding="utf-8")
+    for name in ("explain_page.png", "explain_mlp.png", "explain_step.png"):
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+        assert struct.unpack(">II", data[16:24]) == (1400, 1000)
+        assert f"]({name})" in text and (ROOT / "docs" / name).exists()
