@@ -246,18 +246,21 @@ def _plain(graph: Graph, ev, order: list[int], outputs: set[int], backward: bool
 def line_groups(graph: Graph, keep: set[int], outputs: set[int]) -> dict[int, int | None]:
     """Map each kept node to the named step it belongs to (None: a hidden constant).
 
-    Inputs, named nodes and outputs stand alone; an unnamed operation joins the step that
-    consumes it; constants are part of the expressions shown and are not drawn.
+    Inputs, named nodes, named arrays (`X = [[1, 2], ...]`) and outputs stand alone; an unnamed
+    operation joins the step that consumes it; other constants are part of the expressions
+    shown and are not drawn.
     """
     group: dict[int, int | None] = {}
     consumer: dict[int, int] = {}
     for i in sorted(keep):
         for j in graph.inputs[i]:
             consumer.setdefault(j, i)
+    ops, consts = graph.ops, graph.consts
+    named = {j for j in graph.symbols.values() if ops[j] == CONST and np.ndim(consts[j])}
     for i in sorted(keep, reverse=True):
-        if graph.ops[i] == CONST and i not in outputs:
+        if graph.ops[i] == CONST and i not in outputs and i not in named:
             group[i] = None
-        elif graph.ops[i] == INPUT or graph.names[i] or i in outputs or i not in consumer:
+        elif ops[i] == INPUT or graph.names[i] or i in outputs or i in named or i not in consumer:
             group[i] = i
         else:
             group[i] = group[consumer[i]]
