@@ -35,7 +35,7 @@ class Hidden:
 
 
 def short_value(x, digits: int = 4) -> str:
-    """A scalar as a number; an array as its shape and first elements: `3×2 [0.1, 0.2, …]`."""
+    """A scalar as a number; an array as its shape and first elements: `(3×2) [0.1, 0.2, …]`."""
     a = np.asarray(x, dtype=float)
     if a.ndim == 0:
         return fmt(a, digits)
@@ -44,7 +44,7 @@ def short_value(x, digits: int = 4) -> str:
         return "[" + ", ".join(fmt(v, digits) for v in flat) + "]"
     first = ", ".join(fmt(v, digits) for v in flat[:FIRST_ELEMENTS])
     more = ", …" if flat.size > FIRST_ELEMENTS else ""
-    return f"{'×'.join(map(str, a.shape))} [{first}{more}]"
+    return f"({'×'.join(map(str, a.shape))}) [{first}{more}]"
 
 
 def short_title(title: str) -> str:

@@ -379,7 +379,7 @@
       apply();
       return;
     }
-    view.s = Math.min(Math.max(w / full.width, minimum), 2);
+    view.s = Math.min(Math.max(w / full.width, minimum), 1.5);
     view.x = full.x - Math.max(0, (w / view.s - full.width) / 2);
     view.y = full.y;
     apply();

@@ -64,8 +64,8 @@ def test_every_out_file_is_announced_once(tmp_path, command, target):
 def test_short_values_and_titles():
     assert short_value(np.float64(0.123456)) == "0.1235"
     assert short_value([1.0, 2.0]) == "[1, 2]"
-    assert short_value(np.arange(6.0).reshape(3, 2)) == "3×2 [0, 1, 2, …]"
-    assert short_value(np.arange(4.0)) == "4 [0, 1, 2, …]"
+    assert short_value(np.arange(6.0).reshape(3, 2)) == "(3×2) [0, 1, 2, …]"
+    assert short_value(np.arange(4.0)) == "(4) [0, 1, 2, …]"
     long = "a_rather_long_name_for_a_weight = *"
     assert short_title(long) == long[:21] + "…" and len(short_title(long)) == 22
     assert short_title("u = *") == "u = *"
@@ -101,6 +101,6 @@ def test_page_boxes_show_arrays_short_and_long_names_in_full_on_hover(tmp_path):
     done = agrad("explain", str(path), "--at", "W=[[1,2,3],[4,5,6]]", "x=[1,0,1]", "-o", str(out))
     assert done.exit_code == 0, done.output
     text = out.read_text(encoding="utf-8")
-    assert ">value 2×3 [1, 2, 3, …]<" in text  # W in its box
+    assert ">value (2×3) [1, 2, 3, …]<" in text  # W in its box
     assert ">a_rather_long_name_fo…<" in text
     assert 'xlink:title="a_rather_long_name_for_a_weight = @: W @ x"' in text
