@@ -106,14 +106,7 @@ def explain_command(
     from ..render.explained import explained, is_long, operations
 
     chosen = pick_format(fmt and fmt.value, out, EXPLAIN_SUFFIXES, "text")
-    if chosen == "json" and digits is not None:
-        raise AgradError("--digits rounds the text; JSON always has every digit", None, None)
-    if quiz is not None and chosen not in ("text", "markdown", "html"):
-        raise AgradError(
-            f"--quiz writes text, markdown or html, not {chosen}", None, "drop --format"
-        )
-    if seed is not None and quiz is None:
-        raise AgradError("--seed picks the blanks of --quiz", None, "add --quiz N")
+    _check_flags(chosen, digits, quiz, seed)
     if out:
         check_target(out, [file])
     points = assignments(ctx, at, values)
@@ -128,6 +121,18 @@ def explain_command(
     training = _training(graph, step, lr, momentum, split_names(wrt), quiz, chosen)
     shown = explained(ev, inputs, collapse, quiz, seed or 0, digits or 6, file or "", training)
     write_text(out or "-", shown.render(chosen), [file])
+
+
+def _check_flags(chosen: str, digits: int | None, quiz: int | None, seed: int | None) -> None:
+    """Flags the chosen format cannot honour are errors."""
+    if chosen == "json" and digits is not None:
+        raise AgradError("--digits rounds the text; JSON always has every digit", None, None)
+    if quiz is not None and chosen not in ("text", "markdown", "html"):
+        raise AgradError(
+            f"--quiz writes text, markdown or html, not {chosen}", None, "drop --format"
+        )
+    if seed is not None and quiz is None:
+        raise AgradError("--seed picks the blanks of --quiz", None, "add --quiz N")
 
 
 def _training(graph, step, lr, momentum, wrt, quiz, chosen) -> tuple | None:

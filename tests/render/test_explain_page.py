@@ -402,3 +402,34 @@ def test_the_pictures_in_the_docs_are_made_by_their_script(tmp_path, browser):
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
         assert struct.unpack(">II", data[16:24]) == (1400, 1000)
         assert f"]({name})" in text and (ROOT / "docs" / name).exists()
+
+
+def test_pan_and_zoom(tmp_path, open_page):
+    page = open_page(write_page(tmp_path, "samples/mlp.txt", *MLP_AT))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+    def box() -> list[float]:
+        return [float(v) for v in page.get_attribute("#canvas svg", "viewBox").split()]
+
+    page.click("#actual")
+    assert page.text_content("#zoom-level") == "100%"
+    page.click("#zoom-in")
+    assert page.text_content("#zoom-level") == "125%"
+    page.click("#zoom-out")
+    page.click("#zoom-out")
+    assert page.text_content("#zoom-level") == "80%"
+    x, y, w, h = box()
+    pane = page.locator("#canvas").bounding_box()
+    cx, cy = pane["x"] + pane["width"] / 2, pane["y"] + pane["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 120, cy + 60, steps=4)
+    page.mouse.up()
+    x2, y2, w2, h2 = box()
+    scale = pane["width"] / w
+    assert (w2, h2) == (w, h) and x2 == pytest.approx(x - 120 / scale, abs=0.5)
+    assert y2 == pytest.approx(y - 60 / scale, abs=0.5)
+    assert page.locator("#node").is_hidden()  # a drag is not a click on a box
+    page.mouse.move(cx, cy)
+    page.mouse.wheel(0, -300)
+    assert box()[2] < w2  # zoomed in around the pointer
