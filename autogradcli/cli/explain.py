@@ -66,9 +66,7 @@ def explain_command(
     wrt: WrtOpt = None,
     fmt: Annotated[
         ExplainFormat | None,
-        typer.Option(
-            "--format", "-f", help="text, markdown, latex, json or html [default: text]."
-        ),
+        typer.Option("--format", "-f", help="text, markdown, latex, json or html [default: text]."),
     ] = None,
     out: Annotated[str | None, out_option("the explanation (format from the suffix)")] = None,
     digits: Annotated[

@@ -81,7 +81,7 @@ def _dot(view: View, digits: int) -> Iterator[str]:
             )
     legend = _legend(view)
     if legend:
-        yield f"  legend [label={quote(legend)}, shape=note, fontsize=10, color=\"#9ca3af\"];\n"
+        yield f'  legend [label={quote(legend)}, shape=note, fontsize=10, color="#9ca3af"];\n'
     yield "}\n"
 
 

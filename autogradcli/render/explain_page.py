@@ -40,9 +40,11 @@ def page(x: Explanation, ev: Evaluation, check: dict, digits: int = 6, title: st
     picture = drawing(view, 4, hidden) if drawn else ""
     data = {
         "output": x.output,
-        "steps": [*(_step(s, "forward") for s in x.forward),
-                  *(_step(s, "backward") for s in x.backward),
-                  *(_step(s, "update") for s in x.update)],
+        "steps": [
+            *(_step(s, "forward") for s in x.forward),
+            *(_step(s, "backward") for s in x.backward),
+            *(_step(s, "update") for s in x.update),
+        ],
         "nodes": _nodes(view, digits, x.hidden),
         "inputs": _inputs(ev, check, digits, x.hidden),
         "answers": [{"n": n, "code": secret(v)} for n, v in x.answers],
@@ -50,9 +52,13 @@ def page(x: Explanation, ev: Evaluation, check: dict, digits: int = 6, title: st
         "box": {str(i): b for i, b in boxes.items()},
         "open": len(x.forward) + len(x.backward) <= OPEN_LIMIT,
     }
-    note = "" if drawn else (
-        f'<p class="note">The graph has {len(view.items):,} boxes: it is not drawn '
-        f"(at most {DRAW_LIMIT}). The steps are listed below.</p>"
+    note = (
+        ""
+        if drawn
+        else (
+            f'<p class="note">The graph has {len(view.items):,} boxes: it is not drawn '
+            f"(at most {DRAW_LIMIT}). The steps are listed below.</p>"
+        )
     )
     css = resources.files(__package__).joinpath("explain_page.css").read_text(encoding="utf-8")
     js = resources.files(__package__).joinpath("explain_page.js").read_text(encoding="utf-8")

@@ -53,7 +53,7 @@ def test_a_hostile_file_name_stays_text(tmp_path):
     text = write_page(tmp_path, str(name), "--at", "x=1").read_text(encoding="utf-8")
     assert text.count("<script>") == 1 and "<img" not in text  # only the page's own script
     assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;" in text
-    assert data_of(text)["steps"][0]["where"].endswith('<script>.txt:1:5')
+    assert data_of(text)["steps"][0]["where"].endswith("<script>.txt:1:5")
 
 
 def test_without_graphviz_the_page_draws_its_own_layout(tmp_path, monkeypatch):
@@ -375,8 +375,13 @@ def test_the_training_step_page_shows_minimizes_first_step(tmp_path, open_page):
     for k, name in zip(updates, [*params, "loss"], strict=True):
         page.evaluate(f"document.querySelector('#steps li[data-k=\"{k}\"]').click()")
         assert page.text_content("#step-title").startswith("Training step")
-        rows = dict(zip(page.locator("#step-numbers dt").all_text_contents(),
-                        page.locator("#step-numbers dd").all_text_contents(), strict=True))
+        rows = dict(
+            zip(
+                page.locator("#step-numbers dt").all_text_contents(),
+                page.locator("#step-numbers dd").all_text_contents(),
+                strict=True,
+            )
+        )
         got = [float(v) for v in re.findall(r"-?[\d.]+(?:e[-+]?\d+)?", rows["after"])]
         want = [v for c, v in columns.items() if c.split("[")[0] == name]
         assert got == pytest.approx(want, rel=1e-5), name
