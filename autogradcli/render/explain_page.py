@@ -1,10 +1,11 @@
 """`agrad explain --format html`: one self-contained page (no network) that steps through the
 forward and backward passes on a drawing of the graph.
 
-The drawing is Graphviz's layout when `dot` is installed (made now, embedded as SVG), else a
-simple layered layout drawn here; a graph of more than DRAW_LIMIT boxes is not drawn. The
-steps, numbers and finite differences are data in the page; the page's script
-(explain_page.js) only shows them.
+The drawing comes from explain_draw (Graphviz's layout when `dot` is installed, else a simple
+layered one); a graph of more than DRAW_LIMIT boxes is not drawn. The steps, numbers and
+finite differences are data in the page; the page's script (explain_page.js) only shows them,
+pans and zooms. A quiz's hidden numbers are in the data as secrets (`secret`), so that no
+answer is in the page's text until it is answered or revealed.
 """
 
 from __future__ import annotations
