@@ -214,9 +214,11 @@ def layered(view: View, digits: int, hidden: Hidden) -> str:
                      f'font-size="10" text-anchor="middle">{label}</text></g>')  # fmt: skip
     for it in view.items:
         x, y = pos[it.id]
+        hover = html.escape(it.title + (f": {it.source}" if it.source else ""))
         texts = "".join(
             f'<text x="{x + width / 2}" y="{y + 17 + 14 * k}" font-size="11" '
-            f'text-anchor="middle">{html.escape(t)}</text>'
+            f'text-anchor="middle">{html.escape(t)}{"" if k else f"<title>{hover}</title>"}'
+            "</text>"
             for k, t in enumerate(box_lines(view, it, digits, hidden))
         )
         parts.append(f'<g class="node {it.kind}"><title>n{it.id}</title>'
