@@ -26,6 +26,11 @@ def read_claim(p, stmt: list) -> None:
         kind, target, names = "value", texts[0], []
     elif order >= 1 and len(lhs) == 4 + 2 * order and texts[0] == "diff" and texts[1::2] == shape:
         kind, target, names = "diff", texts[2], texts[4::2]
+    elif lhs:
+        from .rules import read_rule
+
+        read_rule(p, stmt, split)  # a claim about functions: `expect diff(f(x), x) == ...`
+        return
     else:
         p.fail(
             "the left side of expect must be a name, diff(name, input) or diff(name, x, y)",

@@ -32,14 +32,15 @@ from .symbolic import Budget, SympyTimeout, time_budget
 
 
 def expand(paths: list[str]) -> list[str]:
-    """Files as given, and every `*.txt` below each folder, sorted."""
+    """Files as given, and every `*.txt` and `*.agrad` below each folder, sorted."""
     out = []
     for p in paths:
         path = Path(p)
         if p == "-":
             out.append(p)
         elif path.is_dir():
-            out.extend(str(f) for f in sorted(path.rglob("*.txt")) if f.is_file())
+            found = [*path.rglob("*.txt"), *path.rglob("*.agrad")]
+            out.extend(str(f) for f in sorted(found) if f.is_file())
         elif path.exists():
             out.append(p)
         else:
@@ -50,7 +51,7 @@ def expand(paths: list[str]) -> list[str]:
 def check_file(path: str, **options) -> list[Result]:
     """Check every output × input gradient and every claim of one file (options as for
     `check_graph`)."""
-    return check_graph(parse_file(path), path, **options)
+    return check_graph(parse_file(path, library=True), path, **options)
 
 
 def check_graph(
@@ -120,6 +121,8 @@ def check_graph(
                 )
         row.proof = _proof(oracle, k, timeout)
         results.append(row)
+    if graph.rules is not None and graph.rules.claims:  # claims about functions
+        results.extend(check_graph(graph.rules, path, points, seed, ranges, tol, timeout))
     return results
 
 
@@ -319,9 +322,9 @@ def _one(path, results, errors, points, seed, ranges, tol, timeout, seen) -> Non
         if isinstance(path, tuple):
             from ..language.parser import parse
 
-            name, graph = path[0], parse(path[1], path[0])
+            name, graph = path[0], parse(path[1], path[0], library=True)
         else:
-            name, graph = path, parse_file(path)
+            name, graph = path, parse_file(path, library=True)
         seen.update(graph.input_ids)
         results.extend(check_graph(graph, name, points, seed, ranges, tol, timeout))
     except AgradError as exc:
