@@ -1,10 +1,10 @@
 """Graph-to-graph passes: constant folding, safe algebraic identities, CSE, dead nodes.
 
 Each pass returns a new Graph computing the same outputs with the same gradients. Names,
-source spans, claims, ranges and groups carry over (a group whose result is folded
-away or merged into an earlier node is dropped: graph/groups.py `remap`). Identities are only those exact under
-IEEE arithmetic: x*1, 1*x, x/1, x+0, 0+x, x-0, x^1 and -(-x), with a scalar constant so that no
-shape changes. x*0 is not folded to 0: x may be inf or nan, and inf*0 is nan.
+source spans, claims, ranges and groups carry over (a group whose result is folded away or
+merged into an earlier node is dropped: graph/groups.py `remap`). Identities are only those
+exact under IEEE arithmetic: x*1, 1*x, x/1, x+0, 0+x, x-0, x^1 and -(-x), with a scalar
+constant so that no shape changes. x*0 is not folded to 0: x may be inf or nan, and inf*0 is nan.
 """
 
 from __future__ import annotations
