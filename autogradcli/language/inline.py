@@ -35,6 +35,17 @@ def table_of(p) -> Table:
         anchor = "." if name.startswith("<") or name == "-e" else None
         load(table, anchor)
         p.table = table
+        g = p.graph
+        for d in table.visible.values():
+            if d.name in g.symbols or d.name in g.input_ids:
+                i = g.lookup(d.name)
+                at = p.assigned.get(d.name, g.starts[i])
+                p.fail(
+                    f"'{d.name}' is both a function (defined at {d.span.where()}) and a value",
+                    at,
+                    at + len(d.name),
+                    "give the value another name",
+                )
     return p.table
 
 

@@ -156,11 +156,12 @@ class _Parser(SimpleLines, ParseErrors):
             if last is None and self.table is not None and self.table.visible:
                 if self.library:
                     return
+                some = next(iter(self.table.visible))
                 self.fail(
                     "the file defines functions but computes nothing",
                     0,
                     0,
-                    "call one (f = softplus2(x)), or run 'agrad check' on it to check its claims",
+                    f"call one (y = {some}(...)), or run 'agrad check' on it to check its claims",
                 )
             if last is None:
                 self.fail(
@@ -195,7 +196,7 @@ class _Parser(SimpleLines, ParseErrors):
             self.plain_name(name, start)
         if name in CONSTANTS:
             self.fail(f"cannot assign to the constant '{name}'", start, end, "choose another name")
-        if name in FUNCTIONS:
+        if name in FUNCTIONS or (self.table is not None and name in self.table.visible):
             self.fail(
                 f"'{name}' is a function and cannot be assigned", start, end, "choose another name"
             )
