@@ -73,17 +73,15 @@ def is_header(stmt: list[Token]) -> bool:
 
 def _one_line(stmt: list[Token]) -> int:
     """The index of `=` in `f(a, b) = expr`, or 0 when `stmt` is not of that form."""
-    k = 2
-    while k < len(stmt) and stmt[k][0] == "name":
-        if stmt[k + 1 : k + 2] and stmt[k + 1][1] == ",":
-            k += 2
-            continue
-        k += 1
-        break
-    if k + 1 < len(stmt) and stmt[k][1] == ")" and stmt[k + 1][1] == "=":
-        return k + 1
-    if k == 2 and len(stmt) > 4 and stmt[2][1] == ")" and stmt[3][1] == "=":
-        return 3
+    depth = 0
+    for k in range(1, len(stmt)):
+        text = stmt[k][1]
+        if text in ("(", "["):
+            depth += 1
+        elif text in (")", "]"):
+            depth -= 1
+            if depth == 0:
+                return k + 1 if k + 1 < len(stmt) and stmt[k + 1][1] == "=" else 0
     return 0
 
 
