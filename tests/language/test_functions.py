@@ -58,7 +58,9 @@ def test_functions_call_functions_defined_later_and_main_calls_before_definition
 
 def test_gradients_against_sympy():
     sp = pytest.importorskip("sympy")
-    text = "def ln(x, g, b):\n  m = (x + g) / 2\n  return g * (x - m) / sqrt((x - m)^2 + 1e-5) + b\n"
+    text = (
+        "def ln(x, g, b):\n  m = (x + g) / 2\n  return g * (x - m) / sqrt((x - m)^2 + 1e-5) + b\n"
+    )
     text += "y = ln(p, q, r) * ln(q, p, r)"
     p, q, r = sp.symbols("p q r")
 
@@ -99,7 +101,8 @@ def test_recursion_names_the_cycle_at_the_call():
         ("f(x) = x*2\ny = f(a, b)", "f() takes 1 argument, got 2", "t.txt:2:5"),
         ("f(x) = x + z\ny = f(a)", "unknown name 'z' in the body of 'f'", "t.txt:1:12"),
         ("z = 3\nf(x) = x + z\ny = f(a)", "unknown name 'z' in the body of 'f'", "t.txt:2:12"),
-        ("sin(x) = x\ny = sin(a)", "'sin' is a built-in function and cannot be redefined", "t.txt:1:1"),
+        ("sin(x) = x\ny = sin(a)",
+         "'sin' is a built-in function and cannot be redefined", "t.txt:1:1"),
         ("pi(x) = x\ny = 1", "'pi' is a built-in constant and cannot be redefined", "t.txt:1:1"),
         ("f(x) = x\nf(y) = y\nz = f(a)", "function 'f' is defined twice", "t.txt:2:1"),
         ("f(x, x) = x\nz = f(a)", "parameter 'x' of 'f' is named twice", "t.txt:1:6"),
@@ -109,9 +112,11 @@ def test_recursion_names_the_cycle_at_the_call():
         ("f(x) = x\ny = f + 1", "'f' is a function", "t.txt:2:5"),
         ("f(x) = 2*x", "the file defines functions but computes nothing", "t.txt:1:1"),
         ("y = ff(a)\nf(x) = x", "unknown function 'ff'", "t.txt:1:5"),
-        ("def f(x):\n  x = 2\n  return x\ny = f(a)", "'x' is a parameter of 'f' and cannot be assigned", "t.txt:2:3"),
+        ("def f(x):\n  x = 2\n  return x\ny = f(a)",
+         "'x' is a parameter of 'f' and cannot be assigned", "t.txt:2:3"),
         ("def f(x):\n  x + 1\n  return x\ny = f(a)", None, "t.txt:2:3"),
-        ("f(x+1) = x\ny = 1", "the parameters of 'f' must be plain names separated by commas", "t.txt:1:4"),
+        ("f(x+1) = x\ny = 1",
+         "the parameters of 'f' must be plain names separated by commas", "t.txt:1:4"),
         ("f = a*3\nf(x) = 2*x\ny = f(2)", None, "t.txt:1:1"),
     ],
 )  # fmt: skip
@@ -140,7 +145,7 @@ def test_a_library_file_parses_to_no_output_when_asked():
 
 
 def test_is_header_tells_definitions_from_calls():
-    src = lexer.Source("t", "f(a, b) = a\nf(a) == 2\ndef g(x):\nuse \"x\"\ny = f(a)\n")
+    src = lexer.Source("t", 'f(a, b) = a\nf(a) == 2\ndef g(x):\nuse "x"\ny = f(a)\n')
     stmts = list(lexer.tokens(src))
     assert [functions.is_header(s) for s in stmts] == [True, False, True, True, False]
 
