@@ -32,15 +32,14 @@ from .symbolic import Budget, SympyTimeout, time_budget
 
 
 def expand(paths: list[str]) -> list[str]:
-    """Files as given, and every `*.txt` and `*.agrad` below each folder, sorted."""
+    """Files as given, and every `*.txt` below each folder, sorted."""
     out = []
     for p in paths:
         path = Path(p)
         if p == "-":
             out.append(p)
         elif path.is_dir():
-            found = [*path.rglob("*.txt"), *path.rglob("*.agrad")]
-            out.extend(str(f) for f in sorted(found) if f.is_file())
+            out.extend(str(f) for f in sorted(path.rglob("*.txt")) if f.is_file())
         elif path.exists():
             out.append(p)
         else:

@@ -8,7 +8,7 @@ from conftest import agrad, write
 from autogradcli.errors import AgradError
 from autogradcli.language.parser import parse
 from autogradcli.language.rules import Rules
-from autogradcli.verify.files import check_file, expand
+from autogradcli.verify.files import check_file
 
 LIBRARY = """\
 # a library: definitions and claims, no output
@@ -45,12 +45,6 @@ def test_a_wrong_claim_fails_with_exit_1(tmp_path):
     result = agrad("check", path, "--points", "5")
     assert result.exit_code == 1
     assert "fail" in result.stdout
-
-
-def test_folders_include_agrad_files(tmp_path):
-    write(tmp_path, LIBRARY, "nn.agrad")
-    write(tmp_path, "y = x^2\n", "f.txt")
-    assert [p.rsplit("/", 1)[1] for p in expand([str(tmp_path)])] == ["f.txt", "nn.agrad"]
 
 
 def test_a_file_with_outputs_checks_its_function_claims_beside_them(tmp_path):
