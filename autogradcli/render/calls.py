@@ -63,11 +63,11 @@ def collapse_calls(view: View) -> View:
                 span.where() if span else "",
             )
         held.members.extend(item.members or [item.id])
-    links, seen = [], set()
+    links, seen, boxes = [], set(), set(box.values())
     for lk in view.links:
         a, b = box.get(lk.src, lk.src), box.get(lk.dst, lk.dst)
-        if a == lk.src and b == lk.dst:
-            links.append(lk)
+        if b not in boxes and a == lk.src:
+            links.append(lk)  # between other boxes, or out of a call's result
         elif a != b and (a, b) not in seen:
             seen.add((a, b))
             links.append(Link(a, b, -1))  # edges into or out of a call, merged
