@@ -178,6 +178,10 @@ def graph_command(
         raise AgradError("--order draws further backward passes", None, "add --backward")
     if backward and adjoints:
         raise AgradError("--backward and --adjoints are two drawings", None, "choose one")
+    if collapse and collapse_calls:
+        raise AgradError(
+            "--collapse and --collapse-calls are two groupings", None, "choose one of them"
+        )
     if backward and collapse_calls:
         raise AgradError(
             "--collapse-calls groups the formula's calls; the backward pass has none",

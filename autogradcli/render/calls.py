@@ -122,4 +122,3 @@ def groups_json(g: Graph) -> list[dict]:
         }
         for grp in g.groups
     ]
-

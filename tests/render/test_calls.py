@@ -80,6 +80,19 @@ def test_collapse_calls_refuses_the_backward_drawing(tmp_path):
     assert "--collapse-calls" in result.stderr
 
 
+def test_collapse_calls_and_collapse_are_two_groupings(tmp_path):
+    result = agrad("graph", write(tmp_path, TEXT), "--collapse-calls", "--collapse")
+    assert result.exit_code == 2
+    assert "two groupings" in result.stderr
+
+
+def test_the_tree_view_shows_collapsed_calls(tmp_path):
+    result = agrad("graph", write(tmp_path, TEXT), "--collapse-calls", "--format", "tree")
+    assert result.exit_code == 0, result.output
+    assert "n11 softplus2   softplus2(sq(x))" in result.stdout
+    assert "n7 sq   sq(x)" in result.stdout
+
+
 def test_mermaid_draws_calls_as_subgraphs():
     text = mermaid(build(parse(TEXT, "t.txt")))
     assert '  subgraph g0["sq"]\n' in text
