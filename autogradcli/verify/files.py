@@ -325,6 +325,8 @@ def _one(path, results, errors, points, seed, ranges, tol, timeout, seen) -> Non
         else:
             name, graph = path, parse_file(path, library=True)
         seen.update(graph.input_ids)
+        if graph.rules is not None:
+            seen.update(graph.rules.input_ids)  # the inputs of claims about functions
         results.extend(check_graph(graph, name, points, seed, ranges, tol, timeout))
     except AgradError as exc:
         errors.append(exc)

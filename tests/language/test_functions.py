@@ -192,3 +192,32 @@ def test_parse_file_reads_definitions_from_a_file(tmp_path):
     path.write_text("sq(x) = x*x\ny = sq(3)\n")
     assert float(run(path.read_text()).outputs[0].value) == 9
     assert parse_file(str(path)).groups[0].name == "sq"
+
+
+def test_every_engine_runs_an_inlined_call(tmp_path, monkeypatch):
+    from conftest import agrad
+
+    from autogradcli.engines import evaluate as evaluate_mod
+
+    text = (
+        "def f(x, y):\n  m = x * y\n  return log(1 + exp(m)) / (1 + y^2)\nz = f(a, b) + f(b, a)\n"
+    )
+    path = tmp_path / "f.txt"
+    path.write_text(text)
+    points = tmp_path / "p.csv"
+    points.write_text("a,b\n0.1,0.2\n0.5,-1\n2,3\n")
+    outs = [
+        agrad("eval", str(path), "--at-file", str(points), "--engine", engine, "-f", "csv")
+        for engine in ("interpreted", "compiled")
+    ]
+    assert outs[0].exit_code == outs[1].exit_code == 0, outs[0].output + outs[1].output
+    assert outs[0].stdout == outs[1].stdout
+    at = {"a": np.array(0.5), "b": np.array(-1.0)}
+    reference = run(text, a=0.5, b=-1.0).outputs[0]
+    monkeypatch.setattr(evaluate_mod, "FLOAT_NODES", 0)  # the Python-float path
+    floats = evaluate_mod.evaluate(parse(text, "t.txt"), at).outputs[0]
+    assert float(floats.value) == float(reference.value)
+    assert float(floats.gradient["a"]) == float(reference.gradient["a"])
+    row = outs[0].stdout.splitlines()[2].split(",")
+    assert float(row[2]) == float(reference.value)
+    assert float(row[3]) == pytest.approx(float(reference.gradient["a"]), rel=1e-14)
