@@ -227,7 +227,7 @@ def _with_constants(g: Graph, i: int, consts: dict[int, str]) -> str:
 def _plain(graph: Graph, ev, order: list[int], outputs: set[int], backward: bool) -> View:
     """The view of the nodes in `order` (ascending), one box each: `_build` without grouping
     or cuts, for the common case and for large graphs (every input of a kept node is kept)."""
-    if len(order) > COLUMNS_FROM and not backward:
+    if len(order) > COLUMNS_FROM and not backward and not graph.groups:  # calls: boxes
         from .columns import item_columns, link_columns
 
         return View(graph, item_columns(graph, order, outputs), link_columns(graph, order), ev)
