@@ -8,7 +8,8 @@ with its chain (`f -> g -> f`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from array import array
+from dataclasses import dataclass, field
 
 from ..errors import AgradError, Span, suggest
 from ..graph import CONST, INPUT, Graph, Group
@@ -25,6 +26,21 @@ class Template:
     params: list[int]
     result: int
     keep: list[int]  # the nodes to copy, ascending, parameters excluded
+    ops: list = field(default_factory=list)  # the kept nodes' columns, ready to append
+    attrs: list = field(default_factory=list)
+    names: list = field(default_factory=list)  # constants' names (pi, e); None otherwise
+    starts: array = field(default_factory=lambda: array("q"))
+    ends: array = field(default_factory=lambda: array("q"))
+    consts: list = field(default_factory=list)  # (place among the kept nodes, value)
+
+    def __post_init__(self) -> None:
+        g, keep = self.graph, self.keep
+        self.ops = [g.ops[i] for i in keep]
+        self.attrs = [g.attrs[i] for i in keep]
+        self.names = [g.names[i] if g.ops[i] == CONST else None for i in keep]
+        self.starts = array("q", [g.starts[i] for i in keep])
+        self.ends = array("q", [g.ends[i] for i in keep])
+        self.consts = [(n, g.consts[i]) for n, i in enumerate(keep) if g.ops[i] == CONST]
 
 
 def table_of(p) -> Table:
@@ -73,26 +89,32 @@ def inline(p, name: str, args: list, start: int, end: int) -> int:
     if tpl.result in mapping:
         return mapping[tpl.result]  # the body returns a parameter: nothing to copy
     first = len(g)
-    parent = None  # a call inside a body becomes a child group when the body is copied
-    k = len(g.groups)
-    g.groups.append(Group(name, first, first, p.span(start, end), parent, d.source))
-    _copy(tpl, g, mapping, k, p.span(start, end), name)
-    g.groups[k] = Group(name, first, len(g) - 1, p.span(start, end), parent, d.source)
+    span = p.span(start, end)
+    k = len(g.groups)  # a call inside a body becomes a child group when the body is copied
+    g.groups.append(Group(name, first, first + len(tpl.keep) - 1, span, None, d.source))
+    _copy(tpl, g, mapping, k, span, name)
     return len(g) - 1
 
 
 def _copy(tpl: Template, g: Graph, mapping: dict, k: int, call: Span, name: str) -> None:
-    """Append the template's nodes to `g`, and its groups (children of group `k`)."""
+    """Append the template's nodes to `g` (lists extended at once), and its groups (children
+    of group `k`)."""
     t = tpl.graph
     base = len(g)
-    ops, ins, starts, ends, attrs = t.ops, t.inputs, t.starts, t.ends, t.attrs
-    for i in tpl.keep:
-        op = ops[i]
-        if op == CONST:
-            mapping[i] = g.add_const(t.consts[i], starts[i], ends[i], t.names[i])
-        else:
-            new = tuple(mapping[j] for j in ins[i])
-            mapping[i] = g._add(op, new, starts[i], ends[i], attrs[i])
+    if g._columns is not None:
+        g.inputs = g.inputs  # tuples before the graph grows
+    keep = tpl.keep
+    for n, i in enumerate(keep):
+        mapping[i] = base + n
+    ins = t.inputs
+    g.ops.extend(tpl.ops)
+    g._inputs.extend([tuple([mapping[j] for j in ins[i]]) for i in keep])
+    g.attrs.extend(tpl.attrs)
+    g.names.extend(tpl.names)
+    g.starts.extend(tpl.starts)
+    g.ends.extend(tpl.ends)
+    for n, value in tpl.consts:
+        g.consts[base + n] = value
     moved: dict[int, int] = {}
     for j, grp in enumerate(t.groups):  # nested calls: parents first, as in the template
         if grp.last not in mapping:
