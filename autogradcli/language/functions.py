@@ -126,7 +126,7 @@ def _block(table: Table, header: list[Token], pos: int) -> int:
     """Read `def f(...):` and the statements up to its `return`; return where it ends."""
     src = table.source
     close = next((k for k, t in enumerate(header) if t[1] == ")"), None)
-    if close is None or close + 1 >= len(header) or header[close + 1][0] != "colon":
+    if close is None or close + 1 >= len(header) or header[close + 1][1] != ":":
         at = header[close + 1] if close is not None and close + 1 < len(header) else header[-1]
         raise AgradError(
             "a def header ends with ':' after its parameters",
