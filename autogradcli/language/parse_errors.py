@@ -16,13 +16,18 @@ class ParseErrors(Reporter):
         """Refuse a call to something that is not a known function."""
         if name in FUNCTIONS:
             return
+        from .inline import find, table_of
+
+        if find(self, name) is not None:
+            return
         if name in self.graph.symbols or name in self.graph.input_ids or name in CONSTANTS:
             self.fail(f"'{name}' is not a function", start, end, f"write {name}*(...) to multiply")
         self.fail(
             f"unknown function '{name}'",
             start,
             end,
-            suggest(name, sorted(FUNCTIONS)) or "run 'agrad ops' to list the functions",
+            suggest(name, sorted({*FUNCTIONS, *table_of(self).visible}))
+            or "run 'agrad ops' to list the functions, or define it: f(x) = ...",
         )
 
     def expected_operand(self, toks: list, i: int) -> None:

@@ -12,8 +12,9 @@ import numpy as np
 from ..errors import AgradError, Source, paused_gc
 from ..graph import CONST, Graph
 from ..ops import CONSTANTS, FUNCTIONS, INFIX, POW, PREFIX, REGISTRY, UNARY
-from . import lexer
+from . import inline, lexer
 from .claims import read_claim
+from .functions import is_header
 from .lexer import MAX_NESTING, PRECEDENCE, statement_at
 from .literals import read_array, read_ranges, read_shapes
 from .parse_errors import ParseErrors
@@ -22,10 +23,13 @@ from .simple_lines import SimpleLines
 PAREN, CALL, UNOP, BINOP = 0, 1, 2, 3
 
 
-def parse(text: str, name: str = "<expr>") -> Graph:
-    """Parse expression-file text into a Graph with its outputs marked."""
+def parse(text: str, name: str = "<expr>", library: bool = False) -> Graph:
+    """Parse expression-file text into a Graph with its outputs marked (`library`: a file
+    of definitions and claims alone gives a graph with no output instead of an error)."""
     with paused_gc():
-        return _Parser(Source(name, text)).run()
+        p = _Parser(Source(name, text))
+        p.library = library
+        return p.run()
 
 
 STDIN_NAME = "<stdin>"
@@ -52,14 +56,14 @@ def parse_formula(path: str | None, inline: str | None = None) -> Graph:
     return parse_file(path)
 
 
-def parse_file(path: str) -> Graph:
+def parse_file(path: str, library: bool = False) -> Graph:
     """Read and parse a UTF-8 expression file ('-' reads standard input)."""
     try:
         if path == "-":
             import sys
 
             text = sys.stdin.buffer.read().decode("utf-8-sig")
-            return parse(text, STDIN_NAME)
+            return parse(text, STDIN_NAME, library)
         with open(path, encoding="utf-8-sig", newline="") as fh:
             text = fh.read()
     except IsADirectoryError:
@@ -70,7 +74,7 @@ def parse_file(path: str) -> Graph:
         raise AgradError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise AgradError(f"cannot read {path}: {exc.strerror}") from None
-    return parse(text, path)
+    return parse(text, path, library)
 
 
 class _Parser(SimpleLines, ParseErrors):
@@ -82,6 +86,10 @@ class _Parser(SimpleLines, ParseErrors):
         self.consts: dict[str, int] = {}
         self.bare: list[tuple[str | None, int]] = []
         self.assigned: dict[str, int] = {}
+        self.table = None  # user functions, found on first need (language/inline.py)
+        self.scope = None  # the function whose body this parser reads, if any
+        self.rules = None  # the parser of claims about functions (language/rules.py)
+        self.library = False
 
     def run(self, shortcuts: bool = True) -> Graph:
         """Parse every statement and choose the outputs (`shortcuts`: the simple-line and
@@ -108,7 +116,9 @@ class _Parser(SimpleLines, ParseErrors):
             stmt, pos = statement_at(source, pos)
             if not stmt:
                 continue
-            if stmt[0][1] == "expect" and len(stmt) > 1 and stmt[1][1] != "=":
+            if stmt[0][1] in ("def", "use") and is_header(stmt):
+                pos = inline.table_of(self).skip[stmt[0][2]]
+            elif stmt[0][1] == "expect" and len(stmt) > 1 and stmt[1][1] != "=":
                 read_claim(self, stmt)
             elif len(stmt) >= 2 and stmt[0][0] == "name" and stmt[1][1] == "=":
                 if len(stmt) == 2:
@@ -121,12 +131,16 @@ class _Parser(SimpleLines, ParseErrors):
                 node = self.expression(stmt, 2)
                 self.assign(stmt[0], node, stmt[1][2])
                 last = stmt[0][1]
+            elif len(stmt) > 3 and stmt[1][1] == "(" and is_header(stmt):
+                pos = inline.table_of(self).skip[stmt[0][2]]
             else:
                 node = self.expression(stmt, 0)
                 single = len(stmt) == 1 and stmt[0][0] == "name"
                 self.bare.append((stmt[0][1] if single else None, node))
         self.choose_outputs(last)
         self.directives()
+        if self.rules is not None:
+            self.graph.rules = self.rules.finish(self.graph)
         return self.graph
 
     def directives(self) -> None:
@@ -139,6 +153,16 @@ class _Parser(SimpleLines, ParseErrors):
         """Bare expressions are outputs; without one, the last assignment is."""
         g = self.graph
         if not self.bare:
+            if last is None and self.table is not None and self.table.visible:
+                if self.library:
+                    return
+                some = next(iter(self.table.visible))
+                self.fail(
+                    "the file defines functions but computes nothing",
+                    0,
+                    0,
+                    f"call one (y = {some}(...)), or run 'agrad check' on it to check its claims",
+                )
             if last is None:
                 self.fail(
                     "the file has no expression to evaluate",
@@ -172,7 +196,7 @@ class _Parser(SimpleLines, ParseErrors):
             self.plain_name(name, start)
         if name in CONSTANTS:
             self.fail(f"cannot assign to the constant '{name}'", start, end, "choose another name")
-        if name in FUNCTIONS:
+        if name in FUNCTIONS or (self.table is not None and name in self.table.visible):
             self.fail(
                 f"'{name}' is a function and cannot be assigned", start, end, "choose another name"
             )
@@ -216,9 +240,11 @@ class _Parser(SimpleLines, ParseErrors):
             return i
         if name in CONSTANTS:
             return self.const(CONSTANTS[name], start, end, name)
-        if name in FUNCTIONS:
+        if name in FUNCTIONS or (self.table is not None and name in self.table.visible):
             self.fail(f"'{name}' is a function", start, end, f"call it: {name}(x)")
         i = g.input_ids.get(name)
+        if i is None and self.scope is not None:
+            inline.unknown_in_body(self, name, start, end)
         if i is None and not name.isascii():
             self.plain_name(name, start)
         return g.add_input(name, start, end) if i is None else i
@@ -367,7 +393,11 @@ class _Parser(SimpleLines, ParseErrors):
         operands.append((node, left[1], right[2]))
 
     def call(self, name: str, args: list, start: int, end: int, operands: list) -> None:
-        """Build a function-call node after checking its arity."""
+        """Build a function-call node after checking its arity (a user function's call is
+        its body, inlined)."""
+        if name not in FUNCTIONS:
+            operands.append((inline.inline(self, name, args, start, end), start, end))
+            return
         op = REGISTRY[FUNCTIONS[name]]
         if len(args) != op.arity:
             plural = "argument" if op.arity == 1 else "arguments"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from itertools import islice
 
 from ..errors import AgradError, paused_gc, xml_text
+from .calls import clusters, nested
 from .columns import ItemColumns, LinkColumns
 from .view import View, edge_text, label_lines
 
@@ -56,14 +57,25 @@ def _dot(view: View, digits: int) -> Iterator[str]:
     if plain and isinstance(view.items, ItemColumns) and isinstance(view.links, LinkColumns):
         yield from _dot_columns(view.items, view.links)
         return
+    children, own = clusters(view)
+    inside = {it.id for items in own.values() for it in items}
     for item in view.items:
-        label = item.title if plain else "\n".join(label_lines(view, item, digits))
-        tooltip = item.source + (f" ({item.location})" if item.location else "")
-        extra = ", peripheries=2" if item.cut else ""
+        if item.id not in inside:
+            yield _node(view, item, digits, plain, "  ")
+    depth = 1
+    for what, k in nested(children):  # each call framed, nested calls inside
+        if what == "close":
+            depth -= 1
+            yield "  " * depth + "}\n"
+            continue
+        pad = "  " * depth
         yield (
-            f"  n{item.id} [label={quote(label)}, tooltip={quote(tooltip or item.title)}"
-            f", {STYLE[item.kind]}{extra}];\n"
+            f"{pad}subgraph cluster_g{k} {{\n{pad}  label={quote(view.graph.groups[k].name)}; "
+            'style="rounded,dashed"; color="#6b7280"; fontcolor="#374151";\n'
         )
+        depth += 1
+        for item in own.get(k, []):
+            yield _node(view, item, digits, plain, "  " * depth)
     inputs = [f"n{it.id}" for it in view.items if it.kind == "input"]
     if 1 < len(inputs) <= 50:  # inputs in one column, in their order of first appearance
         yield f"  {{rank=same; {' -> '.join(inputs)} [style=invis]}}\n"
@@ -108,6 +120,17 @@ def _legend(view: View) -> str:
         return ""
     second = any("∇" in (it.title or "") for it in view.items)
     return LEGEND_RECORDED + (LEGEND_ORDER_2 if second else "")
+
+
+def _node(view: View, item, digits: int, plain: bool, pad: str) -> str:
+    """One box's DOT statement."""
+    label = item.title if plain else "\n".join(label_lines(view, item, digits))
+    tooltip = item.source + (f" ({item.location})" if item.location else "")
+    extra = ", peripheries=2" if item.cut else ""
+    return (
+        f"{pad}n{item.id} [label={quote(label)}, tooltip={quote(tooltip or item.title)}"
+        f", {STYLE[item.kind]}{extra}];\n"
+    )
 
 
 def _dot_columns(items: ItemColumns, links: LinkColumns) -> Iterator[str]:

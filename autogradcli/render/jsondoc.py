@@ -182,6 +182,10 @@ def _view_chunks(view) -> Iterator[str]:
             f'"partial": {numbers}}}'
         )
     yield "\n  ]" if view.links else "]"
+    if g.groups:
+        from .calls import groups_json
+
+        yield f',\n  "groups": {json.dumps(groups_json(g), ensure_ascii=False)}'
     if view.ev is not None:
         name = view.ev.outputs[0].name if view.ev.outputs else None
         yield f',\n  "gradient_of": {opt(name)}'

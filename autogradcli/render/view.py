@@ -33,6 +33,7 @@ class View:
     ev: Evaluation | None = None
     backward: bool = False
     first_backward: int | None = None  # drawing a recorded backward pass: its first node
+    calls_collapsed: bool = False  # each call of a user function drawn as one box
 
     def value(self, i: int):
         """The value of node i, when evaluated."""
@@ -226,7 +227,7 @@ def _with_constants(g: Graph, i: int, consts: dict[int, str]) -> str:
 def _plain(graph: Graph, ev, order: list[int], outputs: set[int], backward: bool) -> View:
     """The view of the nodes in `order` (ascending), one box each: `_build` without grouping
     or cuts, for the common case and for large graphs (every input of a kept node is kept)."""
-    if len(order) > COLUMNS_FROM and not backward:
+    if len(order) > COLUMNS_FROM and not backward and not graph.groups:  # calls: boxes
         from .columns import item_columns, link_columns
 
         return View(graph, item_columns(graph, order, outputs), link_columns(graph, order), ev)
@@ -294,6 +295,11 @@ def _items(graph: Graph, ids: list[int], outputs: set[int], collapse: bool) -> l
             kind = "output"
         source = snippet(start, ends[i]) if snippet is not None and start >= 0 else ""
         items.append(Item(i, kind, title, op, source, location or ""))
+    if graph.groups:  # a body's nodes point into the file it is written in
+        for item in items:
+            span = graph.span(item.id) if item.kind != "const" else None
+            if span is not None and span.via is not None:
+                item.source, item.location = span.text(), span.where()
     return items
 
 
