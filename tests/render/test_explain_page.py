@@ -297,15 +297,14 @@ def write_file(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_call_groups_are_drawn_as_one_box(tmp_path):
     """A graph that records calls (Graph.groups) draws each outermost call as one box."""
-    from types import SimpleNamespace
-
     import autogradcli as ag
 
-    graph = ag.parse_file("samples/seed.txt")
-    # nodes 2..5 are u = (a + b) * b^2: call it `poly`, its result the node u
-    first, last = 2, graph.lookup("u")
-    graph.groups = [SimpleNamespace(name="poly", first=first, last=last, call_span=None,
-                                    parent=None)]  # fmt: skip
+    src = tmp_path / "calls.txt"
+    src.write_text("poly(x, y) = (x + y) * y^2\nu = poly(a, b)\nv = (c - d) * d**2\nf = u + v\n")
+    graph = ag.parse_file(str(src))
+    (group,) = graph.groups
+    first, last = group.first, group.last
+    assert group.name == "poly" and last == graph.lookup("u")
     text = ag.explain(graph, a=1, b=2, c=3, d=4).render("html")
     data = data_of(text)
     titles = {v["title"] for v in data["nodes"].values()}
