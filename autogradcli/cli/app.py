@@ -28,6 +28,7 @@ class AgradGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Run a command; turn usage errors, Ctrl-C and closed pipes into exit statuses."""
         args = vector_words(list(sys.argv[1:] if args is None else args))
+        plain_help(self)
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
@@ -54,6 +55,22 @@ class AgradGroup(TyperGroup):
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise click.exceptions.UsageError(f"No such command '{name}'.{hint}", ctx)
         return super().resolve_command(ctx, args)
+
+
+def plain_help(group: click.Group) -> None:
+    """Help texts are plain text, not Rich markup: `agrad[dask]` and `[default: 0.01]` keep
+    their brackets (each text escaped once, marked so a second call leaves it alone)."""
+    from rich.markup import escape
+
+    if getattr(group, "_plain_help", False):
+        return
+    group._plain_help = True
+    for command in [group, *group.commands.values()]:
+        command.help = escape(command.help) if command.help else command.help
+        command.epilog = escape(command.epilog) if command.epilog else command.epilog
+        for param in command.params:
+            if getattr(param, "help", None):
+                param.help = escape(param.help)
 
 
 VECTOR_OPTIONS = ("--hvp", "--jvp", "--sigma")  # each takes several NAME=VALUE words, as --at does
