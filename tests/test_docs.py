@@ -228,25 +228,46 @@ def test_docs_have_examples():
     assert any(ex.shown for ex in ALL if ex.kind == "python")
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.relative_to(ROOT).as_posix())
-def test_every_example_in_the_docs_runs(doc, tmp_path):
-    """A document's examples run in order in one folder holding a copy of samples/."""
-    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+def run_examples(examples: list[Example], folder: Path, ci: bool) -> tuple[list, list, int]:
+    """Run examples in order: (failures, skipped with the reason, how many ran). Under CI an
+    example whose software is missing is a failure, not a skip."""
     failures, skipped, ran = [], [], 0
-    for ex in _doc_examples(doc):
+    for ex in examples:
         need = missing(ex)
-        if need and not os.environ.get("CI"):
+        if need and not ci:
             skipped.append(f"{ex} (needs {need})")
             continue
         ran += 1
         try:
             assert need is None, f"{ex}: CI=true but {need} is not installed"
-            run_example(ex, tmp_path)
+            run_example(ex, folder)
         except AssertionError as exc:
             failures.append(str(exc))
+    return failures, skipped, ran
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.relative_to(ROOT).as_posix())
+def test_every_example_in_the_docs_runs(doc, tmp_path):
+    """A document's examples run in order in one folder holding a copy of samples/."""
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    failures, skipped, ran = run_examples(_doc_examples(doc), tmp_path, bool(os.environ.get("CI")))
     assert not failures, "\n\n".join(failures)
     if skipped:
         pytest.skip(f"{ran} examples ran and passed; skipped: " + "; ".join(skipped))
+
+
+def test_missing_software_skips_with_the_reason_and_fails_under_ci(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # no Graphviz here
+    picture = Example("d.md", 3, "shell", "agrad graph samples/seed.txt -o seed.svg")
+    plain = Example("d.md", 4, "shell", "agrad ops")
+    failures, skipped, ran = run_examples([picture, plain], tmp_path, ci=False)
+    assert (failures, ran) == ([], 1)
+    assert skipped == ["d.md:3: agrad graph samples/seed.txt -o seed.svg (needs Graphviz's dot)"]
+    failures, skipped, ran = run_examples([picture], tmp_path, ci=True)
+    assert skipped == [] and ran == 1
+    assert len(failures) == 1
+    assert failures[0].startswith("d.md:3: agrad graph samples/seed.txt -o seed.svg: CI=true but")
+    assert "Graphviz's dot is not installed" in failures[0]
 
 
 def test_examples_that_need_missing_software_are_named():
