@@ -70,7 +70,7 @@ class ParseErrors(Reporter):
         if text == "==":
             after = toks[i + 1][1] if i + 1 < len(toks) else "y"
             self.fail(
-                "'==' separates the two sides of an expect claim only",
+                "unexpected '==': it separates the two sides of an expect claim only",
                 start,
                 end,
                 f"to compare, write eq({prev[1]}, {after}) (1 where they are equal, else 0)",

@@ -37,7 +37,7 @@ def test_a_statement_continued_inside_closed_brackets_keeps_its_own_error():
 
 def test_double_equals_points_to_eq():
     err = _error("f = x == y")
-    assert err.message == "'==' separates the two sides of an expect claim only"
+    assert err.message == "unexpected '==': it separates the two sides of an expect claim only"
     assert "eq(x, y)" in err.render()
     assert ParseErrors  # the module under test
 
