@@ -12,6 +12,7 @@ import contextlib
 import functools
 import itertools
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -43,38 +44,138 @@ def need_dask():
     return dd, distributed
 
 
+HANDSHAKE_SECONDS = 5.0  # the whole exchange with a --scheduler: connect, handshake, identity
+
+
 @contextlib.contextmanager
 def connect(address: str | None, workers: int | None = None) -> Iterator:
     """A client of the scheduler at `address`, or of a local cluster on 127.0.0.1 only."""
     _, distributed = need_dask()
     if address is None:
+        check_workers(workers)
         with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
             yield client
         return
+    probe(address, HANDSHAKE_SECONDS)
     try:
-        client = distributed.Client(address, timeout="5s")
+        client = distributed.Client(address, timeout=f"{HANDSHAKE_SECONDS}s")
     except (OSError, TimeoutError, ValueError) as exc:
-        raise AgradError(
-            f"cannot reach the Dask scheduler at {address}: {exc}",
-            None,
-            "start one with `dask scheduler` (and workers), or drop --scheduler for a local "
-            "cluster",
-        ) from None
+        raise _unreachable(address, str(exc)) from None
     with client:
         yield client
+
+
+def _unreachable(address: str, why: str) -> AgradError:
+    return AgradError(
+        f"cannot reach the Dask scheduler at {address}: {why}",
+        None,
+        "start one with `dask scheduler` (and workers), or drop --scheduler for a local cluster",
+    )
+
+
+def probe(address: str, seconds: float) -> None:
+    """Ask the peer at `address` who it is, the whole exchange within `seconds`: a peer that
+    stays silent, answers other bytes or is not a scheduler is an error naming it."""
+    import asyncio
+
+    from distributed.comm.addressing import parse_address
+    from distributed.comm.registry import get_backend
+
+    try:
+        get_backend(parse_address(address)[0])
+    except ValueError as exc:  # a malformed address or an unknown scheme
+        raise _unreachable(address, str(exc)) from None
+    try:
+        kind = asyncio.run(asyncio.wait_for(_identity(address, seconds), seconds))
+    except (asyncio.TimeoutError, TimeoutError):
+        raise _unreachable(address, f"no Dask handshake within {seconds:g} s") from None
+    except OSError as exc:
+        raise _unreachable(address, exc.strerror or str(exc)) from None
+    except Exception as exc:  # whatever a stranger's bytes make the decoder do
+        why = str(exc) if "encryption" in str(exc) else "it does not speak Dask's protocol"
+        raise _unreachable(address, why) from None
+    if kind != "Scheduler":
+        raise _unreachable(address, f"it is a Dask {kind or 'peer'}, not a scheduler")
+
+
+async def _identity(address: str, seconds: float) -> str | None:
+    """The type the peer reports (`Scheduler` for a scheduler)."""
+    from distributed.comm import connect as comm_connect
+    from distributed.security import Security
+
+    args = Security().get_connection_args("client")
+    comm = await comm_connect(address, timeout=seconds, deserialize=False, **args)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        reply = await comm.read()
+    finally:
+        comm.abort()
+    return reply.get("type") if isinstance(reply, dict) else None
 
 
 def local_cluster(workers: int | None = None, memory_limit: str | None = None):
     """A LocalCluster of worker processes in which everything listens on 127.0.0.1 only:
     scheduler, workers, nannies, and the scheduler's HTTP endpoint on a free port (no
-    dashboard)."""
+    dashboard). Every connection is TLS with a certificate made for this cluster alone
+    (`Security.temporary()`), so a process that does not hold it cannot connect."""
     _, distributed = need_dask()
     return distributed.LocalCluster(
-        n_workers=workers or min(2, os.cpu_count() or 1), threads_per_worker=1, processes=True,
+        n_workers=workers or min(2, usable_cores()), threads_per_worker=1, processes=True,
         host="127.0.0.1", dashboard_address=None, silence_logs=50,
         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        memory_limit=memory_limit or "auto",
+        memory_limit=memory_limit or "auto", security=credentials(),
     )  # fmt: skip
+
+
+def credentials():
+    """TLS credentials made for one run: a new certificate authority and certificate, held
+    in memory only (needs the `cryptography` package, part of the dask extra)."""
+    from distributed.security import Security
+
+    try:
+        return Security.temporary()
+    except ImportError:
+        raise AgradError(
+            "the local Dask cluster needs the cryptography package for its TLS credentials",
+            None,
+            "pip install 'agrad[dask]'",
+        ) from None
+
+
+def tls_environment(security, folder: Path) -> dict[str, str]:
+    """Environment variables that give a Dask client in another process these credentials
+    (Dask's `distributed.comm.tls` settings), written as files in `folder` for this user
+    only."""
+    env = {"DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": "True"}
+    pems = {"CA_FILE": security.tls_ca_file, "CLIENT__CERT": security.tls_client_cert,
+            "CLIENT__KEY": security.tls_client_key}  # fmt: skip
+    for key, pem in pems.items():
+        path = folder / f"dask-{key.lower().replace('__', '-')}.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(pem)
+        env[f"DASK_DISTRIBUTED__COMM__TLS__{key}"] = str(path)
+    return env
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def check_workers(workers: int | None) -> None:
+    """Refuse more local workers than the machine has cores."""
+    cores = usable_cores()
+    if workers is not None and workers > cores:
+        raise AgradError(
+            f"--workers {workers}: this machine has {cores} core{'s' * (cores != 1)}; a local "
+            "cluster runs at most one worker per core",
+            None,
+            f"use --workers {cores} or fewer, or --scheduler for a cluster of many machines",
+        )
 
 
 def input_files(path: str) -> list[str]:
@@ -297,6 +398,7 @@ def write_dataset(client, parts: list, out: str, kind: str, result, tick) -> Non
     mask = os.umask(0)
     os.umask(mask)
     os.chmod(folder, 0o777 & ~mask)  # a folder as mkdir would make it, not mkdtemp's 0700
+    (Path(folder) / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
     try:
         # A few partitions in flight per worker, not all: each holds its points and results.
         tasks = (delayed(write_part)(p, folder, k, kind) for k, p in enumerate(parts))
@@ -317,9 +419,42 @@ def write_dataset(client, parts: list, out: str, kind: str, result, tick) -> Non
         shutil.rmtree(folder, ignore_errors=True)
 
 
+MARKER = ".agrad-dataset"  # the file that marks a folder as a dataset agrad wrote
+MARKER_TEXT = (
+    "This folder is a dataset written by agrad eval --backend dask. The next run writing\n"
+    "here replaces its part-* files; a folder holding anything else is never touched.\n"
+)
+PART_NAME = re.compile(r"part-\d{5}\.(parquet|csv|arrow)")
+
+
+def own_entries(target: Path) -> list[Path]:
+    """The entries of an existing output folder that agrad may remove: none for an empty
+    folder, else its marker and part files; anything else is an error naming it."""
+    entries = sorted(target.iterdir())
+    if not entries:
+        return []
+    if not (target / MARKER).is_file():
+        raise AgradError(
+            f"cannot write a dataset to {target}: the folder exists and agrad did not make it "
+            f"(it holds {entries[0].name}, and no {MARKER} file)",
+            None,
+            "name a new folder; agrad replaces only a folder it wrote itself",
+        )
+    for entry in entries:
+        mine = entry.name == MARKER or PART_NAME.fullmatch(entry.name)
+        if not mine or entry.is_symlink() or not entry.is_file():
+            raise AgradError(
+                f"cannot write a dataset to {target}: the folder holds {entry.name}, which "
+                "agrad did not write",
+                None,
+                "move it out, or name a new folder",
+            )
+    return entries
+
+
 def check_dataset_target(out: str, inputs: list[str | None]) -> None:
-    """A dataset goes into a new folder, or replaces a folder of agrad's own part files that
-    holds none of the inputs."""
+    """A dataset goes into a new folder, an empty one, or one agrad marked as its own that
+    holds only its part files and none of the inputs."""
     target = Path(out)
     if target.exists():
         for item in inputs:
@@ -334,31 +469,35 @@ def check_dataset_target(out: str, inputs: list[str | None]) -> None:
                 )
     if not target.parent.is_dir():
         raise AgradError(f"cannot write {target}: the folder {target.parent} does not exist")
-    if target.is_file():
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise AgradError(
             f"cannot write a dataset to {target}: it is a file",
             None,
             "name a folder, or give a suffix (.parquet, .csv, .arrow) for one file",
         )
     if target.is_dir():
-        other = [f.name for f in target.iterdir() if not f.name.startswith("part-")]
-        if other:
-            raise AgradError(
-                f"cannot write a dataset to {target}: the folder holds other files ({other[0]})",
-                None,
-                "name a new folder",
-            )
+        own_entries(target)
 
 
 def _replace_folder(folder: str, target: Path) -> None:
-    """Put the finished folder at `target`, the previous one removed only after."""
+    """Put the finished folder at `target`. A previous folder is checked again, moved aside,
+    and only agrad's own files are removed from it, one by one."""
     old = None
     if target.exists():
+        entries = own_entries(target)
         old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
         os.replace(target, old)
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(old / entry.name)
     os.replace(folder, target)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        try:
+            old.rmdir()
+        except OSError:  # something appeared meanwhile: kept, and said
+            import sys
+
+            print(f"warning: kept {old}: it holds files agrad did not write", file=sys.stderr)
 
 
 def reduce_frame(client, ddf, how: str) -> tuple[np.ndarray, int]:
