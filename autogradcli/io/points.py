@@ -218,10 +218,30 @@ def _number(path: str, where: str, value) -> float:
     return float(value)
 
 
+class _Keys:
+    """JSON objects as dicts, refusing a key given twice in one object (Python's json keeps
+    the last silently)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __call__(self, pairs: list[tuple[str, object]]) -> dict:
+        doc = dict(pairs)
+        if len(doc) != len(pairs):
+            seen: set[str] = set()
+            key = next(k for k, _ in pairs if k in seen or seen.add(k))
+            raise AgradError(
+                f"{self.path}: key '{key}' appears twice in one object",
+                None,
+                "give each input one value per point",
+            )
+        return doc
+
+
 def _load_json(path: str) -> tuple[list[str], np.ndarray]:
     try:
         with open(path, encoding="utf-8-sig") as fh:
-            doc = json.load(fh)
+            doc = json.load(fh, object_pairs_hook=_Keys(path))
     except RecursionError:
         raise AgradError(f"{path}: JSON nested too deeply") from None
     except UnicodeDecodeError as exc:
