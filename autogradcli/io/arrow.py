@@ -47,21 +47,25 @@ def is_columnar(path: str) -> bool:
     return path != "-" and (Path(path).suffix.lower() in COLUMNAR or Path(path).is_dir())
 
 
-def read_columnar(path: str, chunk: int) -> tuple[list[str], Iterator[np.ndarray]]:
-    """Column names and blocks of rows of a Parquet file, dataset folder or Arrow file."""
+def read_columnar(
+    path: str, chunk: int, keep: tuple[str, ...] = ()
+) -> tuple[list[str], Iterator[np.ndarray]]:
+    """Column names and blocks of rows of a Parquet file, dataset folder or Arrow file;
+    columns in `keep` are left out (read by `io/kept.py`)."""
     pa = need_pyarrow(f"reading {Path(path).name or path}")
     files = dataset_files(path) if Path(path).is_dir() else [path]
     schemas = [_schema(pa, f) for f in files]
-    names = list(schemas[0].names)
+    every = list(schemas[0].names)
     for f, schema in zip(files, schemas, strict=True):
-        _check_schema(pa, f, schema)
-        if list(schema.names) != names:
+        _check_schema(pa, f, schema, keep)
+        if list(schema.names) != every:
             raise AgradError(
                 f"{f}: columns {', '.join(schema.names)}, unlike {files[0]} "
-                f"({', '.join(names)})",
+                f"({', '.join(every)})",
                 None,
                 "every file of a dataset needs the same columns, in the same order",
             )
+    names = [n for n in every if n not in keep]
     return names, _file_blocks(pa, files, names, chunk)
 
 
@@ -97,12 +101,22 @@ def _schema(pa, path: str):
         raise AgradError(f"cannot read points from {path}: {exc}") from None
 
 
-def _check_schema(pa, path: str, schema) -> None:
-    """Names given once; every column of real numbers (not text, dates or nested values)."""
+def _check_schema(pa, path: str, schema, keep: tuple[str, ...] = ()) -> None:
+    """Names given once; every column but the kept ones of real numbers (not text, dates or
+    nested values)."""
     from .points import _duplicates
 
     _duplicates(path, list(schema.names))
+    missing = [k for k in keep if k not in schema.names]
+    if missing:
+        raise AgradError(
+            f"--keep {missing[0]}: {path} has no column '{missing[0]}'",
+            None,
+            f"its columns are: {', '.join(schema.names)}",
+        )
     for field in schema:
+        if field.name in keep:
+            continue
         if not (pa.types.is_floating(field.type) or pa.types.is_integer(field.type)
                 or pa.types.is_boolean(field.type)):  # fmt: skip
             if pa.types.is_nested(field.type):
@@ -130,23 +144,25 @@ def _open_ipc(pa, path: str):
         return ipc.open_stream(pa.memory_map(path))
 
 
-def _batches(pa, path: str, chunk: int):
-    """Record batches of one Parquet or Arrow file."""
+def batches(pa, path: str, chunk: int, names: list[str]):
+    """Record batches of one Parquet or Arrow file, of the columns `names`."""
     if Path(path).suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(path).iter_batches(batch_size=chunk)
+        return pq.ParquetFile(path).iter_batches(batch_size=chunk, columns=names)
     reader = _open_ipc(pa, path)
     if hasattr(reader, "num_record_batches"):
-        return (reader.get_batch(k) for k in range(reader.num_record_batches))
-    return iter(reader)
+        every = (reader.get_batch(k) for k in range(reader.num_record_batches))
+    else:
+        every = iter(reader)
+    return (b.select(names) for b in every)
 
 
 def _file_blocks(pa, files: list[str], names: list[str], chunk: int) -> Iterator[np.ndarray]:
     """Every file's blocks in order; a file that breaks while read is an error naming it."""
     for f in files:
         try:
-            yield from _blocks(pa, f, names, _batches(pa, f, chunk), chunk)
+            yield from _blocks(pa, f, names, batches(pa, f, chunk, names), chunk)
         except (OSError, pa.ArrowException) as exc:
             raise AgradError(f"cannot read points from {f}: {exc}") from None
 
@@ -209,17 +225,22 @@ def read_csv(path: str, chunk: int, fallback) -> tuple[list[str], Iterator[np.nd
 
     names, rest = fallback(0)  # the header, checked by the reference reader
     rest.close()
+    header = rest.header
     options = pcsv.ConvertOptions(
         column_types={n: pa.float64() for n in names},
+        include_columns=names,
         null_values=[],
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
     read = pcsv.ReadOptions(  # the header as the reference reader read it
-        column_names=names, skip_rows=1, block_size=max(1 << 16, min(chunk * 64, 1 << 26))
-    )
+        column_names=[n or f"_unnamed{k}" for k, n in enumerate(header.names)], skip_rows=1,
+        block_size=max(1 << 16, min(chunk * 64, 1 << 26)),
+    )  # fmt: skip
+    parse = pcsv.ParseOptions(delimiter=header.delimiter)
     try:
-        reader = pcsv.open_csv(path, read_options=read, convert_options=options)
+        reader = pcsv.open_csv(path, read_options=read, parse_options=parse,
+                                 convert_options=options)  # fmt: skip
     except pa.ArrowException:
         return fallback(0)
     return names, _csv_blocks(pa, reader, chunk, fallback)
@@ -248,11 +269,16 @@ class ColumnarWriter:
     def __init__(self, stream, kind: str):
         self.pa = need_pyarrow(f"writing {kind}")
         self.stream, self.kind, self.writer = stream, kind, None
+        self.keep: list[str] = []  # names of the columns --keep carries, written first
 
-    def write(self, columns: list[str], table: np.ndarray) -> None:
-        """Append one block of rows."""
+    def write(self, columns: list[str], table: np.ndarray, kept_columns: list = ()) -> None:
+        """Append one block of rows (after the kept columns of the same rows, if any)."""
+        from .kept import as_arrow
+
         pa = self.pa
-        batch = pa.record_batch([arrow_of(table[:, k]) for k in range(len(columns))], columns)
+        arrays = [as_arrow(c) for c in kept_columns]
+        arrays += [arrow_of(table[:, k]) for k in range(len(columns))]
+        batch = pa.record_batch(arrays, [*self.keep[: len(kept_columns)], *columns])
         if self.writer is None:
             self.writer = self._open(batch.schema)
         self.writer.write_batch(batch)
