@@ -183,6 +183,7 @@ def _dask_dataset(graph, run: BatchRun, given, outs, tick):
     """One output file per partition, in a folder that appears when all are written."""
     from ..engines import cluster
     from ..engines.batch import BatchResult
+    from ..io.folders import check_dataset_target
 
     kind = {"csv": "csv", "parquet": "parquet", "arrow": "arrow"}.get(run.fmt)
     if kind is None:
@@ -193,7 +194,7 @@ def _dask_dataset(graph, run: BatchRun, given, outs, tick):
         )
     files = cluster.input_files(run.points)
     target = run.out.rstrip("/\\")
-    cluster.check_dataset_target(target, [run.points, *files, run.cov])
+    check_dataset_target(target, [run.points, *files, run.cov])
     names = cluster.dataset_names(files)
     kernel = _kernel(graph, run, given, outs, names)
     with cluster.connect(run.scheduler, run.workers) as client:

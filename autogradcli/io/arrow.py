@@ -104,9 +104,9 @@ def _schema(pa, path: str):
 def _check_schema(pa, path: str, schema, keep: tuple[str, ...] = ()) -> None:
     """Names given once; every column but the kept ones of real numbers (not text, dates or
     nested values)."""
-    from .points import _duplicates
+    from .names import duplicates
 
-    _duplicates(path, list(schema.names))
+    duplicates(path, list(schema.names))
     missing = [k for k in keep if k not in schema.names]
     if missing:
         raise AgradError(
@@ -273,8 +273,6 @@ class ColumnarWriter:
 
     def write(self, columns: list[str], table: np.ndarray, kept_columns: list = ()) -> None:
         """Append one block of rows (after the kept columns of the same rows, if any)."""
-        from .kept import as_arrow
-
         pa = self.pa
         arrays = [as_arrow(c) for c in kept_columns]
         arrays += [arrow_of(table[:, k]) for k in range(len(columns))]
@@ -307,6 +305,13 @@ class ColumnarWriter:
             with contextlib.suppress(OSError, ValueError, self.pa.ArrowException):
                 self.writer.close()
         self.writer = False
+
+
+def as_arrow(column):
+    """A column kept by --keep as an Arrow array (CSV cells as strings)."""
+    import pyarrow as pa
+
+    return pa.array(column, pa.string()) if isinstance(column, list) else column
 
 
 def csv_number(x: float) -> str:

@@ -117,13 +117,6 @@ def as_text(column) -> list[str]:
     return ["" if v is None else v for v in column.cast(pa.string()).to_pylist()]
 
 
-def as_arrow(column):
-    """A kept column as an Arrow array (CSV cells as strings)."""
-    import pyarrow as pa
-
-    return pa.array(column, pa.string()) if isinstance(column, list) else column
-
-
 class KeptCsv:
     """CSV rows: the kept cells (quoted where needed), then the results' numbers."""
 

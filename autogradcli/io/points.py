@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AgradError
+from .names import duplicates as _duplicates
 
 NUMBER_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 
@@ -190,19 +191,6 @@ def count_rows(path: str) -> int | None:
     except OSError:
         return None
     return max(lines - 1, 0)
-
-
-def _duplicates(name: str, names: list[str]) -> None:
-    """Refuse a column named twice."""
-    seen: dict[str, int] = {}
-    for k, n in enumerate(names):
-        if n in seen:
-            raise AgradError(
-                f"{name}: column '{n}' appears twice (columns {seen[n] + 1} and {k + 1})",
-                None,
-                "give each input one column",
-            )
-        seen[n] = k
 
 
 def _numeric(name: str, what: str, dtype: np.dtype, shape: tuple = ()) -> None:

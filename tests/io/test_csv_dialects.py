@@ -111,3 +111,24 @@ def test_keep_that_cannot_be_honoured_is_an_error(tmp_path):
     (tmp_path / "p.json").write_text('{"a": [1], "b": [2], "c": [3], "d": [4]}')
     got = agrad("eval", SEED, "--at-file", str(tmp_path / "p.json"), "--keep", "id")
     assert got.exit_code == 2 and "--keep reads CSV, Parquet and Arrow files" in got.stderr
+
+
+def test_kept_rows_are_handed_out_in_blocks_of_any_size(tmp_path):
+    from autogradcli.errors import AgradError
+    from autogradcli.io.kept import KeptRows
+    from autogradcli.io.names import duplicates
+    from autogradcli.io.points import PointsPath
+
+    path = tmp_path / "p.csv"
+    path.write_text("id,a\n" + "".join(f"r{k},{k}\n\n" for k in range(7)))
+    rows = KeptRows(PointsPath(str(path), ["id"]), chunk=3)
+    assert [rows.take(n)[0] for n in (2, 0, 4)] == [["r0", "r1"], [], ["r2", "r3", "r4", "r5"]]
+    with pytest.raises(AgradError, match="more rows than the numbers"):
+        rows.finish()
+    rows = KeptRows(PointsPath(str(path), ["id"]), chunk=3)
+    assert rows.take(7) == [[f"r{k}" for k in range(7)]]
+    rows.finish()
+    with pytest.raises(AgradError, match="ended before the numbers"):
+        rows.take(1)
+    with pytest.raises(AgradError, match="column 'x' appears twice"):
+        duplicates("p.csv", ["x", "y", "x"])
