@@ -51,7 +51,11 @@ def connect(address: str | None, workers: int | None = None) -> Iterator:
     _, distributed = need_dask()
     if address is None:
         check_workers(workers)
-        with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
+        with (
+            local_cluster(workers) as cluster,
+            distributed.Client(cluster) as client,
+            lost_work(distributed),
+        ):
             yield client
         return
     probe(address, HANDSHAKE_SECONDS)
@@ -59,8 +63,30 @@ def connect(address: str | None, workers: int | None = None) -> Iterator:
         client = distributed.Client(address, timeout=f"{HANDSHAKE_SECONDS}s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise _unreachable(address, str(exc)) from None
-    with client:
+    with client, lost_work(distributed):
         yield client
+
+
+@contextlib.contextmanager
+def lost_work(distributed) -> Iterator[None]:
+    """Work the cluster gave up on (a partition whose workers kept dying, a task cancelled,
+    the scheduler gone) as a clear error; the caller's cleanup leaves no output."""
+    import concurrent.futures
+
+    try:
+        yield
+    except distributed.KilledWorker as exc:
+        raise AgradError(
+            f"the Dask workers running a partition ({getattr(exc, 'task', '?')}) died too "
+            "often; no output was written",
+            None,
+            "check the workers' memory limit and logs, or split the file",
+        ) from None
+    except (concurrent.futures.CancelledError, distributed.comm.CommClosedError) as exc:
+        raise AgradError(
+            f"the Dask cluster stopped the run ({type(exc).__name__}: {exc}); no output was "
+            "written"
+        ) from None
 
 
 def _unreachable(address: str, why: str) -> AgradError:
@@ -91,6 +117,9 @@ def probe(address: str, seconds: float) -> None:
         raise _unreachable(address, exc.strerror or str(exc)) from None
     except Exception as exc:  # whatever a stranger's bytes make the decoder do
         why = str(exc) if "encryption" in str(exc) else "it does not speak Dask's protocol"
+        if "ssl_context" in str(exc):
+            why = ("a tls:// scheduler needs TLS credentials (Dask's distributed.comm.tls "
+                   "ca-file, client.cert and client.key settings)")  # fmt: skip
         raise _unreachable(address, why) from None
     if kind != "Scheduler":
         raise _unreachable(address, f"it is a Dask {kind or 'peer'}, not a scheduler")
@@ -138,6 +167,16 @@ def credentials():
             None,
             "pip install 'agrad[dask]'",
         ) from None
+
+
+def tls_settings(security) -> dict:
+    """Dask settings that give a client in this process these credentials."""
+    return {
+        "distributed.comm.require-encryption": True,
+        "distributed.comm.tls.ca-file": security.tls_ca_file,
+        "distributed.comm.tls.client.cert": security.tls_client_cert,
+        "distributed.comm.tls.client.key": security.tls_client_key,
+    }
 
 
 def tls_environment(security, folder: Path) -> dict[str, str]:

@@ -21,20 +21,14 @@ distributed = pytest.importorskip("distributed")
 pa = pytest.importorskip("pyarrow")
 import pyarrow.parquet as pq  # noqa: E402
 
-from autogradcli.engines.cluster import local_cluster, tls_environment  # noqa: E402
+from autogradcli.engines.cluster import (  # noqa: E402
+    local_cluster,
+    tls_environment,
+    tls_settings,
+)
 
 SEED = "samples/seed.txt"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def tls_config(security) -> dict:
-    """Dask's configuration for a client holding the cluster's credentials."""
-    return {
-        "distributed.comm.tls.ca-file": security.tls_ca_file,
-        "distributed.comm.tls.client.cert": security.tls_client_cert,
-        "distributed.comm.tls.client.key": security.tls_client_key,
-        "distributed.comm.require-encryption": True,
-    }
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +38,7 @@ def cluster():
     configuration, as a user of --scheduler with a TLS cluster would."""
     import dask
 
-    with local_cluster(2) as c, dask.config.set(tls_config(c.security)):
+    with local_cluster(2) as c, dask.config.set(tls_settings(c.security)):
         yield c
 
 
