@@ -209,7 +209,10 @@ def eval_command(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="With --backend dask: processes of the local cluster [2]."
+            "--workers",
+            min=1,
+            help="With --backend dask: processes of the local cluster, at most one per core "
+            "[2].",
         ),
     ] = None,
     reduce: Annotated[
