@@ -58,6 +58,12 @@ def connect(address: str | None, workers: int | None = None) -> Iterator:
         ):
             yield client
         return
+    if workers is not None:
+        raise AgradError(
+            "--workers sizes the local cluster; the workers of a --scheduler are its own",
+            None,
+            "drop --workers, or drop --scheduler",
+        )
     probe(address, HANDSHAKE_SECONDS)
     try:
         client = distributed.Client(address, timeout=f"{HANDSHAKE_SECONDS}s")
@@ -266,6 +272,7 @@ def _read_url(path: str) -> tuple[list[str], np.ndarray]:
     import fsspec
 
     from ..io.arrow import _float_blocks, need_pyarrow
+    from ..io.names import duplicates
 
     pa = need_pyarrow(f"reading {path}")
     try:
@@ -277,10 +284,13 @@ def _read_url(path: str) -> tuple[list[str], np.ndarray]:
             else:
                 import pyarrow.parquet as pq
 
-                table = pq.read_table(fh)
+                parquet = pq.ParquetFile(fh)
+                duplicates(path, list(parquet.schema_arrow.names))
+                table = parquet.read()
     except (OSError, pa.ArrowException) as exc:
         raise AgradError(f"cannot read points from {path}: {exc}") from None
     names = list(table.schema.names)
+    duplicates(path, names)
     for field in table.schema:
         if not (pa.types.is_floating(field.type) or pa.types.is_integer(field.type)):
             raise AgradError(f"{path}: column '{field.name}' holds {field.type} values")

@@ -94,3 +94,21 @@ def test_more_workers_than_cores_is_refused_before_any_start(tmp_path, monkeypat
     assert got.exit_code == 2
     assert "--workers 1000: this machine has 3 cores" in got.stderr
     assert "use --workers 3 or fewer" in got.stderr
+
+
+def test_workers_with_a_scheduler_is_refused(tmp_path):
+    dataset(tmp_path / "in", 10)
+    got = agrad("eval", SEED, "--at-file", str(tmp_path / "in"), "--backend", "dask",
+                "--scheduler", "tcp://127.0.0.1:9", "--workers", "1")  # fmt: skip
+    assert got.exit_code == 2
+    assert "--workers sizes the local cluster" in got.stderr
+
+
+def test_a_url_partition_with_a_column_named_twice_is_refused(tmp_path):
+    from autogradcli.engines.cluster import read_file
+    from autogradcli.errors import AgradError
+
+    table = pa.table([pa.array([1.0]), pa.array([2.0]), pa.array([9.0])], names=["a", "b", "a"])
+    pq.write_table(table, tmp_path / "dup.parquet")
+    with pytest.raises(AgradError, match="column 'a' appears twice"):
+        read_file((tmp_path / "dup.parquet").as_uri())
