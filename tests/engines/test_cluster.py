@@ -264,6 +264,8 @@ def test_a_client_without_the_clusters_credentials_is_refused(cluster):
         for where, security in attempts:
             with pytest.raises((OSError, TimeoutError)):
                 distributed.Client(where, security=security, timeout="3s")
+        with distributed.Client(address, security=cluster.security, timeout="10s") as client:
+            assert client.submit(sum, [1, 2]).result() == 3  # the run's own credentials pass
 
 
 def test_flags_that_cannot_be_honoured(tmp_path):
