@@ -134,14 +134,17 @@ def test_non_finite_and_huge_values_are_read_exactly_and_reported(tmp_path, kind
     assert "warning: 3 of 5 rows have nan or inf; row 1" in result.stderr
 
 
-def test_huge_integers_are_refused_rather_than_rounded(tmp_path):
-    path = tmp_path / "big.parquet"
-    parquet(path, {**GOOD, "a": pa.array([2**63 - 1, 1], pa.int64())})
-    result = agrad("eval", SEED, "--at-file", str(path))
-    if result.exit_code == 0:  # read: then exactly as float64 rounds it, as NumPy does
-        assert _rows(result)[0][0] == "9.223372036854776e+18"
-    else:
-        assert result.exit_code == 2 and "Traceback" not in result.stderr
+def test_integers_a_float64_cannot_hold_exactly_are_refused_rather_than_rounded(tmp_path):
+    for k, value in enumerate([2**63 - 1, 2**53 + 1, -(2**53) - 1]):
+        path = tmp_path / f"big{k}.parquet"
+        parquet(path, {**GOOD, "a": pa.array([1, value], pa.int64())})
+        result = agrad("eval", SEED, "--at-file", str(path))
+        assert result.exit_code == 2, result.stdout
+        assert f"Integer value {value} not in range" in result.stderr
+        assert "Traceback" not in result.stderr
+    parquet(tmp_path / "exact.parquet", {**GOOD, "a": pa.array([2**53, -(2**53)], pa.int64())})
+    rows = _rows(agrad("eval", SEED, "--at-file", str(tmp_path / "exact.parquet")))
+    assert [r[0] for r in rows] == ["9.007199254740992e+15", "-9.007199254740992e+15"]
 
 
 def test_a_format_contradicting_the_suffix_is_an_error_at_one_point_and_over_files(tmp_path):
