@@ -271,7 +271,12 @@ def _stack(path: str, names: list[str], columns: list, what: str) -> np.ndarray:
 def _number(path: str, where: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise AgradError(f"{path}: {where} is {json.dumps(value)[:40]}, not a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise AgradError(
+            f"{path}: {where} is an integer of {len(str(value))} digits, beyond float64"
+        ) from None
 
 
 class _Keys:

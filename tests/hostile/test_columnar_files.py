@@ -85,6 +85,11 @@ CASES = {
     "empty.json": (lambda p: p.write_bytes(b""), "cannot read points from"),
     "nested.json": (lambda p: p.write_text(json.dumps({**GOOD, "a": [{"x": 1}, 2]})),
                     "is {\"x\": 1}, not a number"),
+    "bigint.json": (lambda p: p.write_text('{"a": [1' + "0" * 400 + '], "b": [1], "c": [1], '
+                                           '"d": [1]}'),
+                    "'a'[0] is an integer of 401 digits, beyond float64"),
+    "hugeint.json": (lambda p: p.write_text('{"a": [1' + "0" * 5000 + "]}"),
+                     "cannot read points from"),
     "bool.json": (lambda p: p.write_text(json.dumps({**GOOD, "a": [True, 2]})),
                   "is true, not a number"),
     "text_dir": (lambda p: folder(p, "text"), "p1.parquet: column 'c' holds string values"),
