@@ -63,9 +63,12 @@ def csv_header(name: str, line: str, keep: Sequence[str] = ()) -> CsvHeader:
     names = [c.strip() for c in cells]
     _duplicates(name, names)
     inputs = [k for k, n in enumerate(names) if n not in keep and not (k == 0 and n == "")]
-    bad = [names[k] for k in inputs if not names[k].isidentifier()]
+    bad = [k for k in inputs if not names[k].isidentifier()]
     if not line.strip() or not inputs or bad:
-        what = f" ({bad[0]!r} is not a name)" if bad and bad[0] else ""
+        what = ""
+        if bad:
+            n = names[bad[0]]
+            what = f" ({n!r} is not a name)" if n else f" (column {bad[0] + 1} has no name)"
         raise AgradError(
             f"{name}:1: the first line must name the inputs, e.g. 'a,b,c'{what}",
             None,

@@ -132,3 +132,15 @@ def test_kept_rows_are_handed_out_in_blocks_of_any_size(tmp_path):
         rows.take(1)
     with pytest.raises(AgradError, match="column 'x' appears twice"):
         duplicates("p.csv", ["x", "y", "x"])
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [("a,,b,c,d", "column 2 has no name"), ('"a b",c,d', "'a b' is not a name"),
+     ('"a","a",b,c,d', "column 'a' appears twice"), ('a;b;"c";c;d', "column 'c' appears twice")],
+)  # fmt: skip
+def test_bad_headers_name_the_column(tmp_path, header, message):
+    path = tmp_path / "p.csv"
+    path.write_text(header + "\n1,2,3,4,5\n")
+    got = agrad("eval", SEED, "--at-file", str(path))
+    assert got.exit_code == 2 and message in got.stderr, got.stderr
