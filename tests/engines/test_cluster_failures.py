@@ -77,7 +77,7 @@ def leftovers(tmp_path: Path, out: Path) -> list[Path]:
 def test_a_killed_worker_beyond_the_allowed_failures_is_a_clear_error_and_leaves_nothing(
     tmp_path, cluster
 ):
-    dataset(tmp_path / "in", 30, 40_000)
+    dataset(tmp_path / "in", 20, 20_000)
     out = tmp_path / "out"
     run = start(cluster, tmp_path, out)
     with distributed.Client(cluster) as client:
@@ -93,7 +93,7 @@ def test_a_killed_worker_beyond_the_allowed_failures_is_a_clear_error_and_leaves
 def test_a_killed_client_leaves_only_a_hidden_marked_folder_that_blocks_nothing(
     tmp_path, cluster
 ):
-    dataset(tmp_path / "in", 30, 40_000)
+    dataset(tmp_path / "in", 20, 20_000)
     out = tmp_path / "out"
     run = start(cluster, tmp_path, out)
     run.send_signal(signal.SIGKILL)
@@ -111,7 +111,7 @@ def test_a_killed_client_leaves_only_a_hidden_marked_folder_that_blocks_nothing(
 
 
 def test_an_interrupted_client_removes_its_temporary_folder(tmp_path, cluster):
-    dataset(tmp_path / "in", 30, 40_000)
+    dataset(tmp_path / "in", 20, 20_000)
     out = tmp_path / "out"
     run = start(cluster, tmp_path, out)
     run.send_signal(signal.SIGINT)
