@@ -323,6 +323,9 @@ def pick_format(fmt: str | None, out: str | None, suffixes: dict[str, str], defa
     by_suffix = suffixes.get(suffix)
     known = ", ".join(sorted(suffixes))
     if fmt is not None:
+        from ..io.outfile import contradicted
+
+        by_suffix = by_suffix or contradicted(fmt, out)
         if suffix and by_suffix is not None and by_suffix != fmt and suffix not in (".txt",):
             raise AgradError(
                 f"--format {fmt} contradicts the suffix of {out} ({by_suffix})",

@@ -209,12 +209,24 @@ def eval_command(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="With --backend dask: processes of the local cluster [2]."
+            "--workers",
+            min=1,
+            help="With --backend dask: processes of the local cluster, at most one per core "
+            "[2].",
         ),
     ] = None,
     reduce: Annotated[
         Reduce | None,
         typer.Option("--reduce", help="With --at-file: one row, each column's sum or mean."),
+    ] = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep",
+            metavar="NAMES",
+            help="With --at-file: columns that are not inputs (e.g. id,label), carried to a "
+            "csv, parquet or arrow output before the results.",
+        ),
     ] = None,
     engine: Annotated[
         Engine,
@@ -258,11 +270,12 @@ def eval_command(
         run = BatchRun(at_file, points, chosen, chunk or 100_000, out, strict, engine.value,
                        output, split_names(wrt), hessian, spread, sigma_suffix, cov,
                        backend.value if backend else "local", scheduler, workers,
-                       reduce and reduce.value)  # fmt: skip
+                       reduce and reduce.value, split_names(keep))  # fmt: skip
         eval_batch(graph, run)
         return
-    _refuse("--backend, --scheduler, --workers and --reduce are for --at-file",
-            backend=backend, scheduler=scheduler, workers=workers, reduce=reduce)  # fmt: skip
+    _refuse("--backend, --scheduler, --workers, --reduce and --keep are for --at-file",
+            backend=backend, scheduler=scheduler, workers=workers, reduce=reduce,
+            keep=keep)  # fmt: skip
     _refuse(
         "one point (--at) runs the interpreter; --engine and --chunk are for --at-file",
         engine=engine is not Engine.auto,

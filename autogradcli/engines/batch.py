@@ -249,6 +249,8 @@ def _check_columns(graph: Graph, path, fixed: dict, names: list[str]) -> None:
         if stem is not None:
             suffix = unknown[0][len(stem) :]
             hint = f"if it holds sigmas of {stem}, add --sigma-suffix {suffix}; {hint}"
+        else:
+            hint = f"to carry it to the output, add --keep {','.join(unknown)}; {hint}"
         raise AgradError(f"{path}: column '{unknown[0]}' is not an input of the file", None, hint)
     both = [n for n in names if n in fixed]
     if both:
