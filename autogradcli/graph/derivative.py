@@ -295,4 +295,3 @@ def derivative(
             if new.names[node] is None and node >= len(graph):
                 new.names[node] = f"d{out_name}/d{name}"
     return result
-
