@@ -358,6 +358,7 @@ _unary("round", np.rint, _flat_vjp, _round_sympy, "0",
        sympy_numeric={"round": np.rint})
 _unary("sinc", _sinc, _sinc_vjp, lambda sp, x: sp.sin(sp.pi * x) / (sp.pi * x),
        "(cos(pi x) - sinc(x))/x", doc="sin(pi x)/(pi x), 1 at 0 (normalised, as NumPy's)",
+       kink="none: sinc'(0) = 0 and sinc''(0) = -pi^2/3, by a series near 0",
        conventions=(((0.0,), 1.0, (0.0,)),))
 _binary("logaddexp", np.logaddexp, _logaddexp_vjp,
         lambda sp, x, y: sp.log(sp.exp(x) + sp.exp(y)), "exp(x - out), exp(y - out)",

@@ -126,3 +126,15 @@ def test_the_tensor_api_special_namespace_names_torchs_functions():
     x = tensor_special.polygamma(3, [0.5, 2.0])
     want = [float(mpmath.polygamma(3, v)) for v in (0.5, 2.0)]
     np.testing.assert_allclose(x.numpy(), want, rtol=1e-14)
+
+
+def test_sympys_polygamma_is_written_back_in_agrads_names():
+    import sympy as sp
+
+    from autogradcli.language.printer import agrad_text
+
+    x = sp.Symbol("x", real=True)
+    assert agrad_text(sp.diff(sp.loggamma(x), x)) == "digamma(x)"
+    assert agrad_text(sp.diff(sp.polygamma(0, x), x)) == "polygamma(x)"
+    with pytest.raises(AgradError, match="cannot write"):
+        agrad_text(sp.polygamma(2, x))
