@@ -138,3 +138,23 @@ def test_sympys_polygamma_is_written_back_in_agrads_names():
     assert agrad_text(sp.diff(sp.polygamma(0, x), x)) == "polygamma(x)"
     with pytest.raises(AgradError, match="cannot write"):
         agrad_text(sp.polygamma(2, x))
+
+
+def test_the_whole_file_parser_takes_percent_and_log_with_a_base(monkeypatch):
+    from autogradcli.language import bulk, lexer
+
+    lines = ["a0 = x"] + [
+        f"a{i} = a{i - 1} % 1.7 + log(a{i - 1} + 3, 2) * 0.5 - a{i - 1}**2 % 3"
+        for i in range(1, 40)
+    ]
+    text = "\n".join(lines) + "\n"
+    taken = []
+    build = bulk.build
+    monkeypatch.setattr(bulk, "build", lambda *a: taken.append(build(*a)) or taken[-1])
+    monkeypatch.setattr(lexer, "BULK_MIN_CHARS", 0)
+    whole = parse(text, "t.txt")
+    assert taken and taken[0] is not None  # not declined to the line parser
+    monkeypatch.setattr(lexer, "BULK_MIN_CHARS", 10**12)
+    lines_graph = parse(text, "t.txt")
+    assert list(whole.ops) == list(lines_graph.ops)
+    assert [tuple(a) for a in whole.inputs] == [tuple(a) for a in lines_graph.inputs]

@@ -126,3 +126,26 @@ def test_clamp_needs_a_bound_and_mod_follows_pythons_sign():
     y = ag.tensor([3.0, 3.0, -3.0, -3.0])
     np.testing.assert_array_equal((x % y).numpy(), [-7 % 3, 7 % 3, -7 % -3, 7 % -3])
     np.testing.assert_array_equal((5.0 % ag.tensor(3.0)).numpy(), 2.0)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [[2.0, -3.0, 0.5, 4.0], [2.0, 0.0, 0.5, 4.0], [0.0, -3.0, 0.0, 4.0], [0.0, 0.0, 0.0, 4.0]],
+)
+def test_prod_to_second_order_with_zeros_as_torch(data):
+    """create_graph through prod (it was refused), first and second derivatives with no, one,
+    two and three zeros among the elements."""
+    from autogradcli.tensors import functional as F
+
+    results = {}
+    for lib in (ag, torch):
+        x = lib.tensor(data, requires_grad=True)
+        (g,) = _grad(lib, (x.prod() * 3.0).sum(), [x], True)
+        w = lib.tensor([1.0, -2.0, 0.5, 3.0])
+        (h,) = _grad(lib, (g * w).sum(), [x], False)
+        results[lib] = (g, h)
+    for a, t in zip(results[ag], results[torch], strict=True):
+        np.testing.assert_array_equal(_values(a), _values(t))
+    mine = F.hessian(lambda x: x.prod(), ag.tensor(data))
+    theirs = torch.autograd.functional.hessian(lambda x: x.prod(), torch.tensor(data))
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
