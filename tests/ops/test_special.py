@@ -158,3 +158,13 @@ def test_the_whole_file_parser_takes_percent_and_log_with_a_base(monkeypatch):
     lines_graph = parse(text, "t.txt")
     assert list(whole.ops) == list(lines_graph.ops)
     assert [tuple(a) for a in whole.inputs] == [tuple(a) for a in lines_graph.inputs]
+
+
+def test_percent_is_bmod_in_latex_not_a_comment():
+    from conftest import agrad
+
+    result = agrad("explain", "-e", "f = x % y * 2", "--at", "x=1.3", "y=0.7", "-f", "latex")
+    assert result.exit_code == 0, result.output
+    body = [line for line in result.stdout.splitlines() if not line.startswith("%")]
+    assert any("x \\bmod y" in line for line in body)
+    assert not any("%" in line for line in body)
