@@ -82,3 +82,30 @@ def test_the_hessian_plan_runs_the_new_ops():
     assert rows["df/dx"]["x"] == pytest.approx(hxy[0].item(), rel=1e-12)
     assert rows["df/dx"]["y"] == pytest.approx(hxy[1].item(), rel=1e-12)
     assert rows["df/dy"]["y"] == pytest.approx(ag.grad(gy, point)[1].item(), rel=1e-12)
+
+
+def test_the_python_float_engine_runs_a_large_graph_of_the_new_ops(monkeypatch):
+    """(Three-input ops, clip and where, are left to NumPy: the float engine's columns hold two
+    inputs per node.)"""
+    from autogradcli.engines import evaluate as module
+    from autogradcli.engines import floats
+
+    lines = ["a0 = x"] + [
+        f"a{i} = sinc(a{i - 1}) + exp2(a{i - 1}) % 1.3 + logaddexp(a{i - 1}, y) * 0.01"
+        f" + floor(y) + round(x) * degrees(radians(ceil(x)))"
+        for i in range(1, 80)
+    ]
+    graph = parse("\n".join(lines) + "\n", "t.txt")
+    assert len(graph) >= module.FLOAT_NODES
+    used = []
+    forward = floats.forward
+    monkeypatch.setattr(floats, "forward", lambda *a: used.append(1) or forward(*a))
+    at = {"x": np.array(0.3), "y": np.array(1.7)}
+    on_floats = evaluate(graph, at, floats=True).outputs[-1]
+    assert used  # the float engine took it
+    on_numpy = evaluate(graph, at).outputs[-1]
+    assert float(on_floats.value) == pytest.approx(float(on_numpy.value), rel=1e-12)
+    for name in ("x", "y"):
+        assert float(on_floats.gradient[name]) == pytest.approx(
+            float(on_numpy.gradient[name]), rel=1e-10
+        )
