@@ -26,12 +26,13 @@ _LAZY = {
     "parse": "language.parser",
     "point_function": "engines.point",
     "parse_file": "language.parser",
+    "special": "tensors.special",
     "tensor": "tensors.tensor",
     "to_dot": "render.export",
     "to_text": "render.export",
     "trace": "tensors.autograd",
 }
-_MODULES = {"functional", "optim"}  # names that are modules, not attributes of one
+_MODULES = {"functional", "optim", "special"}  # names that are modules, not attributes of one
 
 __all__ = ["__version__", *_LAZY]
 

@@ -14,7 +14,7 @@ UNARY = sorted(
 BINARY = sorted(
     n for n, op in REGISTRY.items() if op.arity == 2 and op.symbol is None and op.kind != "shape"
 )
-INFIX = ["+", "-", "*", "/", "^", ">", "<=", "!="]
+INFIX = ["+", "-", "*", "/", "%", "^", ">", "<=", "!="]
 LEAVES = st.sampled_from(["x", "y", "z", "2", "0.5", "3", "pi", "e"])
 
 

@@ -56,7 +56,10 @@ def reference(fn, sources: dict[str, str]) -> str:
 
 
 def _copy(fn, sources: dict[str, str]) -> None:
-    """Copy a function's source, and the module-level functions it calls, once each."""
+    """Copy a function's source, and the module-level functions and number constants it
+    uses, once each; a rule's `call("op", ...)` gets a `call` that runs those ops' forwards."""
+    from ..ops import REGISTRY, call
+
     stack = [fn]
     while stack:
         f = stack.pop()
@@ -68,6 +71,33 @@ def _copy(fn, sources: dict[str, str]) -> None:
             dep = getattr(module, name, None)
             if isinstance(dep, types.FunctionType) and dep.__module__ == f.__module__:
                 stack.append(dep)
+            elif _number(dep) and name not in sources:
+                sources[name] = f"{name} = {dep!r}\n"
+            elif dep is call:
+                ops = [c for c in f.__code__.co_consts if isinstance(c, str) and c in REGISTRY]
+                _call_source(ops, sources)
+
+
+def _number(value) -> bool:
+    """A finite float or int, or a tuple of them: written back exactly by repr."""
+    items = value if isinstance(value, tuple) and value else (value,)
+    return all(type(v) in (int, float) and math.isfinite(v) for v in items)
+
+
+def _call_source(ops: list[str], sources: dict[str, str]) -> None:
+    """`call(name, *args, **attrs)` for generated code: `_op_NAME`, the forward of each op in
+    `ops` (copied first), looked up when called."""
+    from ..ops import REGISTRY
+
+    for op in ops:
+        if f"_op_{op}" not in sources:
+            fn = reference(REGISTRY[op].forward, sources)
+            sources[f"_op_{op}"] = f"_op_{op} = {fn}\n"
+    sources["call"] = (
+        "def call(name, *args, **attrs):\n"
+        '    """A registry op by name, as the copied rules call them."""\n'
+        '    return globals()["_op_" + name](*args, **attrs)\n'
+    )
 
 
 def point_source(plan: Plan, sources: dict[str, str]) -> list[str]:

@@ -53,7 +53,7 @@ RESERVED_KEYS = np.array(
     [int.from_bytes(w.encode()[:8], "little") for w in sorted(RESERVED)], dtype=np.uint64
 )
 MAX_SHAPES = 5_000  # more distinct line shapes than this: the line-by-line parser is better
-OP_CHARS = "+-*/^"
+OP_CHARS = "+-*/^%"
 OP_CODE = np.zeros(256, dtype=np.int32)
 OP_CODE[[ord(c) for c in OP_CHARS]] = np.arange(len(OP_CHARS))
 # A token's code in a line's shape: kinds, operators (and whether another follows at once, as
@@ -153,7 +153,7 @@ class _Layout(Placement):
         ops = kind == OP
         follows = np.zeros(n, dtype=bool)  # another operator right after: `**`
         follows[:-1] = ops[1:] & (self.end[:-1] == self.start[1:])
-        code[ops] = 10 + OP_CODE[self.b[self.start[ops]]] + 5 * follows[ops]
+        code[ops] = 10 + OP_CODE[self.b[self.start[ops]]] + len(OP_CHARS) * follows[ops]
         special = np.zeros(n, dtype=bool)  # function names and named constants: by name
         special[:-1] = (kind[1:] == LP) & (self.line[1:] == self.line[:-1])
         special |= self.reserved[self.name_id]  # (-1 for other tokens: masked next)

@@ -16,7 +16,7 @@ CLASS[ord("\n")] = NL
 CLASS[[ord(c) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"]] = LETTER
 CLASS[[ord(c) for c in "0123456789"]] = DIGIT
 CLASS[ord(".")] = DOT
-CLASS[[ord(c) for c in "+-*/^"]] = OP
+CLASS[[ord(c) for c in "+-*/^%"]] = OP
 CLASS[ord("(")] = LP
 CLASS[ord(")")] = RP
 CLASS[ord("=")] = EQ

@@ -14,7 +14,7 @@ MAX_NESTING = 10_000
 TOKEN = re.compile(
     r"[ \t\f\v\r\ufeff]*(?:"
     r"(?P<name>[^\W\d]\w*)"
-    r"|(?P<op>\*\*|==|>=|<=|!=|[-+*/@^(),;=\[\]<>])"
+    r"|(?P<op>\*\*|==|>=|<=|!=|[-+*/%@^(),;=\[\]<>])"
     r"|(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"  # ASCII digits only
     r'|(?P<str>"[^"\n]*")'  # a file name after `use`
     r"|(?P<colon>:)"  # ends a `def` header
@@ -92,7 +92,6 @@ def statement_at(source: Source, pos: int) -> tuple[list[tuple[str, str, int, in
 
 def _bad_char_hint(ch: str) -> str | None:
     hints = {
-        "%": "there is no modulo operator",
         "!": "there is no factorial or 'not'",
         "<": "comparisons are not part of the language",
         ">": "comparisons are not part of the language",

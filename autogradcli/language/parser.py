@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import AgradError, Source, paused_gc
 from ..graph import CONST, Graph
-from ..ops import CONSTANTS, FUNCTIONS, INFIX, POW, PREFIX, REGISTRY, UNARY
+from ..ops import CONSTANTS, FUNCTIONS, INFIX, POW, PREFIX, REGISTRY, SUGAR, UNARY
 from . import inline, lexer
 from .claims import read_claim
 from .functions import is_header
@@ -399,13 +399,23 @@ class _Parser(SimpleLines, ParseErrors):
             operands.append((inline.inline(self, name, args, start, end), start, end))
             return
         op = REGISTRY[FUNCTIONS[name]]
+        steps = SUGAR.get((name, len(args)))
+        if steps is not None:  # log(x, base): the registry ops it stands for
+            built: list[int] = []
+            for step, *refs in steps:
+                ids = tuple([built[~r] if r < 0 else args[r][0] for r in refs])
+                built.append(self.graph._add(step, ids, start, end))
+            operands.append((built[-1], start, end))
+            return
         if len(args) != op.arity:
-            plural = "argument" if op.arity == 1 else "arguments"
+            other = [n for fn, n in SUGAR if fn == name]  # log(x, base)
+            takes = " or ".join(str(n) for n in (op.arity, *other))
+            plural = "argument" if takes == "1" else "arguments"
             self.fail(
-                f"{name}() takes {op.arity} {plural}, got {len(args)}",
+                f"{name}() takes {takes} {plural}, got {len(args)}",
                 start,
                 end,
-                f"write {op.syntax}",
+                f"write {op.syntax}" + "".join(f" or {name}(x, base)" for _ in other[:1]),
             )
         node = self.graph._add(op.name, tuple([a[0] for a in args]), start, end)
         operands.append((node, start, end))

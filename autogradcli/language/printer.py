@@ -22,6 +22,12 @@ def agrad_text(expr) -> str:
         def _print_Heaviside(self, e):
             return f"((sign({self._print(e.args[0])}) + 1)/2)"
 
+        def _print_polygamma(self, e):  # agrad's polygamma(x) is SymPy's polygamma(1, x)
+            n, x = e.args
+            if n in (0, 1):
+                return f"{('digamma', 'polygamma')[int(n)]}({self._print(x)})"
+            self._unsupported(e)
+
         def _print_Max(self, e):
             return self._nested("max", e.args)
 

@@ -4,7 +4,8 @@ A VJP has the signature ``vjp(g, out, *inputs, **attrs)`` and returns one entry 
 (``None`` for "no gradient"). It multiplies the incoming gradient ``g`` by its own local
 partial and nothing more; the engine applies the chain rule and undoes broadcasting.
 
-The records live in three small modules by family (`arith`, `elementwise`, `reductions`);
+The records live in small modules by family (`arith`, `compare`, `elementwise`, `special`,
+`reductions`, `shape`);
 importing this package registers them all.
 """
 
@@ -137,13 +138,17 @@ def unregister(name: str) -> None:
     TAKES_NEEDS.discard(name)
 
 
-from . import arith, compare, elementwise, reductions, shape  # noqa: E402, F401  (registers every op)
+from . import arith, compare, elementwise, reductions, shape, special  # noqa: E402, F401  (registers every op)
 
 # Names a call may use; `pow(x, y)` is the same op as `x ^ y`. Shape ops are Tensor API only.
 FUNCTIONS = {
     name: name for name, op in REGISTRY.items() if op.symbol is None and op.kind is not Kind.SHAPE
 }
 FUNCTIONS["pow"] = "pow"
+FUNCTIONS["mod"] = "mod"  # `mod(x, y)` is `x % y`
+# Calls with another number of arguments that stand for registry ops: steps (op, refs...),
+# a ref being an argument's index or ~k, the k-th step's result; the last step is the value.
+SUGAR = {("log", 2): (("log", 0), ("log", 1), ("div", ~0, ~1))}  # log(x, base)
 # Infix operators, from the records of two-argument ops with a symbol (`**` is `^` too).
 INFIX = {op.symbol: name for name, op in REGISTRY.items() if op.arity == 2 and op.symbol}
 INFIX["**"] = "pow"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Kind, Op, R, register
+from . import Kind, Op, R, call, register
 
 
 def _unreduce(g, x, axis, keepdims):
@@ -34,11 +34,25 @@ def _mean_vjp(g, out, x, axis=None, keepdims=False):
     return (_unreduce(g, x, axis, keepdims) / count,)
 
 
-def _prod_vjp(g, out, x):
-    flat = np.ravel(x)
-    left = np.concatenate(([1.0], np.cumprod(flat[:-1])))
-    right = np.concatenate((np.cumprod(flat[::-1][:-1])[::-1], [1.0]))
-    return (g * (left * right).reshape(np.shape(x)),)
+def _prod_vjp(g, out, x, axis=None, keepdims=False):
+    """The product of the other elements, in registry ops (so it has a derivative graph).
+
+    Without zeros it is prod/x; with one zero, the product of the nonzero elements at the
+    zero and the zero itself times prod/x elsewhere (0, with the right derivative); with two,
+    the other zero times that product at each zero; with more, 0. Exact to second order at
+    zeros, as PyTorch's prod backward is.
+    """
+    attrs = {} if axis is None else {"axis": axis, "keepdims": True}
+    zero = x == 0.0
+    safe = np.where(zero, 1.0, x)
+    p = call("prod", safe, **attrs)
+    count = call("sum", np.where(zero, 1.0, 0.0), **attrs)
+    zeros = call("sum", np.where(zero, x, 0.0), **attrs)  # the zero elements: 0 in value
+    one = np.where(zero, p, zeros * p / safe)
+    two = np.where(zero, (zeros - x) * p, 0.0)
+    many = np.where(count == 1, one, np.where(count == 2, two, 0.0))
+    others = np.where(count == 0, p / safe, many)
+    return (_unreduce(g, x, axis, keepdims) * others,)
 
 
 def _dot(x, y):

@@ -75,7 +75,8 @@ def latex_name(name: str) -> str:
     return name.replace("_", "\\_")
 
 
-LATEX_SYMBOLS = {"*": "\\cdot", "@": "\\,@\\,", ">=": "\\ge", "<=": "\\le", "!=": "\\ne"}
+LATEX_SYMBOLS = {"*": "\\cdot", "@": "\\,@\\,", ">=": "\\ge", "<=": "\\le", "!=": "\\ne",
+                 "%": "\\bmod"}
 
 
 def _formula(ev: Evaluation, names: dict[int, str], i: int, digits: int, tex=False) -> str:

@@ -287,6 +287,26 @@ class Tensor:
     def __rpow__(self, other):
         return apply("pow", other, self, name="PowBackward2")
 
+    def __mod__(self, other):
+        name = "RemainderBackward1" if isinstance(other, Tensor) else "RemainderBackward0"
+        return apply("mod", self, other, name=name)
+
+    def __rmod__(self, other):
+        return apply("mod", other, self, name="RemainderBackward1")
+
+    def clamp(self, min=None, max=None) -> Tensor:
+        """Elements limited to [min, max]; one bound may be None (PyTorch's clamp)."""
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        lo = -np.inf if min is None else min
+        hi = np.inf if max is None else max
+        name = "ClampBackward0" if isinstance(min, Tensor) or isinstance(max, Tensor) else None
+        return apply("clip", self, lo, hi, name=name or "ClampBackward1")
+
+    def polygamma(self, n: int) -> Tensor:
+        """psi^(n) of each element (PyTorch's x.polygamma(n))."""
+        return apply("polygamma", self, attrs={"n": int(n)})
+
     def __matmul__(self, other):
         return apply("matmul", self, other, name=_matmul_name(self, other))
 
@@ -337,6 +357,10 @@ for _name, _op in REGISTRY.items():
             continue
         setattr(Tensor, _name, _op_method(_name))
 Tensor.maximum = _op_method("max")
+Tensor.clip = Tensor.clamp
+Tensor.remainder = Tensor.__mod__
+Tensor.deg2rad = _op_method("radians")
+Tensor.rad2deg = _op_method("degrees")
 Tensor.minimum = _op_method("min")
 Tensor.matmul = Tensor.__matmul__
 Tensor.pow = Tensor.__pow__
