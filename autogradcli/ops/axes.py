@@ -18,15 +18,20 @@ from .reductions import AXIS_KEYWORDS, kept
 M23 = ((2, 3),)
 
 
-def _extreme(fn, name: str):
-    def forward(x, axis=None, keepdims=False):
-        axes_of(axis, np.ndim(x), name, np.shape(x))
-        if np.size(x) == 0:
-            raise ShapeError(f"{name} of an empty array (shape {np.shape(x)})")
-        return fn(x, axis=axis, keepdims=keepdims)
+def _extreme_check(x, axis, name: str) -> None:
+    axes_of(axis, np.ndim(x), name, np.shape(x))
+    if np.size(x) == 0:
+        raise ShapeError(f"{name} of an empty array (shape {np.shape(x)})")
 
-    forward.__name__ = f"_{name}"
-    return forward
+
+def _amax(x, axis=None, keepdims=False):
+    _extreme_check(x, axis, "amax")
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def _amin(x, axis=None, keepdims=False):
+    _extreme_check(x, axis, "amin")
+    return np.min(x, axis=axis, keepdims=keepdims)
 
 
 def _extreme_vjp(g, out, x, axis=None, keepdims=False):
@@ -179,13 +184,13 @@ def _near_tie(tol, x):
 
 SOFT = ("axis",)
 # fmt: off
-register(Op("amax", 1, _extreme(np.max, "amax"), _extreme_vjp,
+register(Op("amax", 1, _amax, _extreme_vjp,
             _extreme_sympy(lambda sp: sp.Max), "1 at the largest element (split at a tie)",
             (R,), "largest element, or along axis: max(x) with one argument",
             kind=Kind.REDUCTION, shapes=M23, example_attrs={"axis": 1},
             keywords=AXIS_KEYWORDS, kink="a tie splits the gradient evenly (as torch.amax)",
             near_kink=_near_tie, torch_name="AmaxBackward0"))
-register(Op("amin", 1, _extreme(np.min, "amin"), _extreme_vjp,
+register(Op("amin", 1, _amin, _extreme_vjp,
             _extreme_sympy(lambda sp: sp.Min), "1 at the smallest element (split at a tie)",
             (R,), "smallest element, or along axis: min(x) with one argument",
             kind=Kind.REDUCTION, shapes=M23, example_attrs={"axis": 0, "keepdims": True},

@@ -110,20 +110,34 @@ def _trace_vjp(g, out, x, offset=0):
     return (call("mul", g, np.eye(*np.shape(x), k=offset)),)
 
 
-def _triangle(fn, name: str):
-    def forward(x, k=0):
-        if np.ndim(x) < 2:
-            raise ShapeError(f"{name} takes a matrix, got shape {np.shape(x)}")
-        return fn(x, k)
+def _square_check(x, name: str) -> None:
+    if np.ndim(x) < 2:
+        raise ShapeError(f"{name} takes a matrix, got shape {np.shape(x)}")
 
-    def vjp(g, out, x, k=0):
-        return (call(name, g, k=k),)
 
+def _tril(x, k=0):
+    _square_check(x, "tril")
+    return np.tril(x, k)
+
+
+def _tril_vjp(g, out, x, k=0):
+    return (call("tril", g, k=k),)
+
+
+def _triu(x, k=0):
+    _square_check(x, "triu")
+    return np.triu(x, k)
+
+
+def _triu_vjp(g, out, x, k=0):
+    return (call("triu", g, k=k),)
+
+
+def _triangle_sympy(fn):
     def sympy(sp, x, k=0):
         return np.where(fn(np.ones(np.shape(x)), k) != 0, _obj(x), sp.Integer(0))
 
-    forward.__name__, vjp.__name__ = f"_{name}", f"_{name}_vjp"
-    return forward, vjp, sympy
+    return sympy
 
 
 def _flip(x, axis=None):
@@ -161,8 +175,6 @@ def _sym(fn):
     return sympy
 
 
-_TRIL = _triangle(np.tril, "tril")
-_TRIU = _triangle(np.triu, "triu")
 V3, M23, M33 = ((3,),), ((2, 3),), ((3, 3),)
 # fmt: off
 register(Op("flatten", 1, _flatten, _reshaped_back, _sym(_flatten), "reshaped back", (R,),
@@ -195,12 +207,12 @@ register(Op("diag", 1, _diag, _diag_vjp, _sym(np.diag), "1 on the diagonal", (R,
 register(Op("trace", 1, _trace, _trace_vjp, _sym(np.trace), "the identity matrix", (R,),
             "sum of a matrix's diagonal (offset k above it)", kind=Kind.REDUCTION,
             shapes=M33, keywords=("offset",), saves_nothing=True))
-register(Op("tril", 1, _TRIL[0], _TRIL[1], _TRIL[2], "1 on and below diagonal k", (R,),
-            "zeros above diagonal k", kind=Kind.SHAPE, shapes=M33,
-            example_attrs={"k": -1}, keywords=("k",), saves_nothing=True))
-register(Op("triu", 1, _TRIU[0], _TRIU[1], _TRIU[2], "1 on and above diagonal k", (R,),
-            "zeros below diagonal k", kind=Kind.SHAPE, shapes=M33, keywords=("k",),
-            saves_nothing=True))
+register(Op("tril", 1, _tril, _tril_vjp, _triangle_sympy(np.tril),
+            "1 on and below diagonal k", (R,), "zeros above diagonal k", kind=Kind.SHAPE,
+            shapes=M33, example_attrs={"k": -1}, keywords=("k",), saves_nothing=True))
+register(Op("triu", 1, _triu, _triu_vjp, _triangle_sympy(np.triu),
+            "1 on and above diagonal k", (R,), "zeros below diagonal k", kind=Kind.SHAPE,
+            shapes=M33, keywords=("k",), saves_nothing=True))
 register(Op("flip", 1, _flip, _flip_vjp, _sym(np.flip), "flipped back", (R,),
             "the elements in reverse order along axis (all axes by default)",
             kind=Kind.SHAPE, shapes=M23, example_attrs={"axis": 1}, keywords=("axis",),

@@ -280,6 +280,8 @@ def _items(graph: Graph, ids: list[int], outputs: set[int], collapse: bool) -> l
             kind, title = "input", name
         else:
             kind, title = "op", symbols[op]
+            if graph.attrs[i]:  # `index [:, 0]`, `sum axis=1`
+                title = attr_title(title, graph.attrs[i])
             if name:
                 title = name if collapse else f"{name} = {title}"
         if i in outputs:
@@ -287,6 +289,15 @@ def _items(graph: Graph, ids: list[int], outputs: set[int], collapse: bool) -> l
         source = snippet(start, ends[i]) if snippet is not None and start >= 0 else ""
         items.append(Item(i, kind, title, op, source, location or ""))
     return items
+
+
+def attr_title(title: str, attrs: dict) -> str:
+    """An op's title with its attributes: `index [:, 0]`, `sum axis=1, keepdims=true`."""
+    from ..ops.attrs import attrs_text, key_text
+
+    if set(attrs) == {"key"}:
+        return f"{title} [{key_text(attrs['key'])}]"
+    return f"{title} {attrs_text(attrs)}"
 
 
 def _locations(graph: Graph, order: list[int]) -> list[str | None]:
