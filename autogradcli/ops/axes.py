@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import Kind, Op, R, call, register
-from .attrs import ShapeError, axes_of
+from .attrs import ShapeError, axes_of, kept_shape
 from .reductions import AXIS_KEYWORDS, kept
 
 M23 = ((2, 3),)
@@ -44,8 +44,13 @@ def _extreme_vjp(g, out, x, axis=None, keepdims=False):
 def _extreme_sympy(pick):
     def sympy(sp, x, axis=None, keepdims=False):
         arr = np.asarray(x, dtype=object)
-        fn = np.frompyfunc(lambda a, b: pick(sp)(a, b), 2, 1)
-        return fn.reduce(arr, axis=axis, keepdims=keepdims) if arr.ndim else arr[()]
+        axes = axes_of(axis, arr.ndim, "amax", arr.shape)
+        last = tuple(range(arr.ndim - len(axes), arr.ndim))
+        moved = np.moveaxis(arr, axes, last).reshape((*np.delete(arr.shape, axes), -1))
+        out = np.empty(moved.shape[:-1], dtype=object)
+        for idx in np.ndindex(out.shape):
+            out[idx] = pick(sp)(*moved[idx])
+        return out.reshape(kept_shape(arr.shape, axes)) if keepdims else out
 
     return sympy
 
