@@ -63,7 +63,7 @@ def rule_source(graph: Graph, origin: str = "") -> str:
     for name, out in graph.outputs:
         backward.extend(_backward(graph, out, name, needs, sources))
     calls = _called_ops(sources)
-    used = "\n".join([*forward, *sources.values()])
+    used = "\n".join([*forward, *sources.values(), *calls])
     imports = [f"import {m}" for m in ("math", "operator") if f"{m}." in used]
     inputs = tuple(graph.input_ids)
     outputs = {name: f"v{node}" for name, node in graph.outputs}
