@@ -112,6 +112,16 @@ class ArraySyntax(Reporter):
 
     def call_attrs(self, op: Op, call: str, entry: dict | None, start: int, end: int):
         """The checked attributes of a call from its keywords (None without any)."""
+        missing = [k for k in required(op) if not entry or k not in entry["values"]]
+        if missing:
+            self.fail(
+                f"{call}() needs the keyword {missing[0]}=",
+                start,
+                end,
+                f"write {op.syntax}, e.g. reshape(x, shape=(2, 3))"
+                if missing[0] == "shape"
+                else f"write {op.syntax}",
+            )
         if not entry:
             return None
         attrs = {}
@@ -214,6 +224,16 @@ class ArraySyntax(Reporter):
         node, s, _ = operands.pop()
         operands.append((self.graph._add("transpose", (node,), s, nxt[3]), s, nxt[3]))
         return i + 1
+
+
+def required(op: Op) -> tuple[str, ...]:
+    """The keywords a call of `op` must give (its forward has no default for them)."""
+    import inspect
+
+    params = inspect.signature(op.forward).parameters
+    return tuple(
+        k for k in op.keywords if k in params and params[k].default is inspect.Parameter.empty
+    )
 
 
 def numbers_only(toks: list, i: int) -> bool:

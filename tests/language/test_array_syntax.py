@@ -140,6 +140,7 @@ ERRORS = [
     ("f = sum(axis=0, x)", "a positional argument follows a keyword argument", 17, None),
     ("f = sum(x, axis=)", "the value of axis= must be a literal, found ')'", 17, None),
     ("f = sin(x, y)", "sin() takes 1 argument, got 2", 5, None),
+    ("f = reshape(x)", "reshape() needs the keyword shape=", 5, "reshape(x, shape=(2, 3))"),
     ("f = [a, b", "'[' is never closed", 5, None),
     ("f = [a, b)", "')' has no matching '('", 10, "it closes t.txt:1:5"),
     ("f = (a + b]", "']' has no matching '['", 11, "it closes t.txt:1:5"),
