@@ -114,3 +114,15 @@ def axes_of(axis: Any, ndim: int, what: str, shape: tuple) -> tuple[int, ...]:
 def kept_shape(shape: tuple, axes: tuple[int, ...]) -> tuple[int, ...]:
     """`shape` with the reduced `axes` kept as length 1 (keepdims=True's shape)."""
     return tuple(1 if k in axes else n for k, n in enumerate(shape))
+
+
+def one_axis(axis: Any, what: str) -> None:
+    """Refuse an axis that is not one integer (None allowed: all elements, flattened)."""
+    if axis is not None and (isinstance(axis, bool) or not isinstance(axis, int | np.integer)):
+        raise ShapeError(f"{what} takes one axis, an integer, got axis={axis}")
+
+
+def empty_check(x: Any, what: str) -> None:
+    """Refuse a reduction that has no value on no elements (a mean of an empty slice)."""
+    if np.size(x) == 0:
+        raise ShapeError(f"{what} of an empty array (shape {np.shape(x)})")

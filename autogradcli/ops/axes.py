@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import Kind, Op, R, call, register
-from .attrs import ShapeError, axes_of, kept_shape
+from .attrs import ShapeError, axes_of, empty_check, kept_shape, one_axis
 from .reductions import AXIS_KEYWORDS, kept
 
 M23 = ((2, 3),)
@@ -103,6 +103,7 @@ def _std_sympy(sp, x, axis=None, keepdims=False, ddof=0):
 
 def _logsumexp(x, axis=None, keepdims=False):
     axes = axes_of(axis, np.ndim(x), "logsumexp", np.shape(x))
+    empty_check(x, "logsumexp")
     top = np.max(x, axis=axes, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     out = np.log(np.sum(np.exp(x - top), axis=axes, keepdims=True)) + top
@@ -164,6 +165,7 @@ def _log_softmax_sympy(sp, x, axis=-1):
 
 
 def _cumsum(x, axis=None):
+    one_axis(axis, "cumsum")
     if axis is not None:
         axes_of(axis, np.ndim(x), "cumsum", np.shape(x))
     return np.cumsum(x, axis=axis)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import Kind, Op, R, call, register
-from .attrs import ShapeError, axes_of
+from .attrs import ShapeError, axes_of, one_axis
 
 
 def _obj(x):
@@ -26,6 +26,8 @@ def _flatten(x):
 
 
 def _expand_dims(x, axis=0):
+    if axis is None:
+        raise ShapeError("expand_dims needs an axis (an integer or a tuple of integers)")
     axes_of(axis, np.ndim(x) + 1, "expand_dims", np.shape(x))
     return np.expand_dims(x, axis)
 
@@ -40,6 +42,9 @@ def _squeeze(x, axis=None):
 
 def _joined(xs: tuple, axis: int, what: str, new: bool) -> int:
     """The checked axis of stack (a new axis) or concat (an existing one)."""
+    one_axis(axis, what)
+    if axis is None:
+        raise ShapeError(f"{what} takes one axis, an integer, got axis=none")
     shapes = [np.shape(x) for x in xs]
     ndim = len(shapes[0]) + new
     if not ndim:
@@ -153,6 +158,7 @@ def _flip_vjp(g, out, x, axis=None):
 def _repeat(x, repeats=1, axis=None):
     if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer) or repeats < 0:
         raise ShapeError(f"repeat: repeats={repeats} must be a whole number of at least 0")
+    one_axis(axis, "repeat")
     if axis is not None:
         axes_of(axis, np.ndim(x), "repeat", np.shape(x))
     return np.repeat(x, repeats, axis)

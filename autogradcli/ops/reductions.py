@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import Kind, Op, R, call, register
-from .attrs import ShapeError, axes_of, kept_shape
+from .attrs import ShapeError, axes_of, empty_check, kept_shape
 
 AXIS_KEYWORDS = ("axis", "keepdims")
 
@@ -41,6 +41,7 @@ def _sum_vjp(g, out, x, axis=None, keepdims=False):
 
 def _mean(x, axis=None, keepdims=False):
     axes_of(axis, np.ndim(x), "mean", np.shape(x))
+    empty_check(x, "mean")
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 

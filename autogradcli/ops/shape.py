@@ -67,6 +67,8 @@ def _reshape_sympy(sp, x, shape):
 
 
 def _transpose(x, axes=None):
+    if axes is not None and not isinstance(axes, tuple | list):
+        raise ShapeError(f"transpose: axes= takes a tuple such as (1, 0), got {axes}")
     if axes is not None and sorted(int(a) % max(np.ndim(x), 1) for a in axes) != list(
         range(np.ndim(x))
     ):

@@ -136,6 +136,12 @@ def test_amax_tie_splits_evenly_and_prod_with_zeros_is_exact():
         ("repeat", [X], {"repeats": -1}, "at least 0"),
         ("prod", [X], {"axis": (0, 1)}, "prod takes one axis"),
         ("diag", [np.ones((2, 2, 2))], {}, "a vector or a matrix"),
+        ("repeat", [X], {"repeats": 1, "axis": ()}, "repeat takes one axis"),
+        ("transpose", [X], {"axes": -3}, "axes= takes a tuple"),
+        ("expand_dims", [X], {"axis": None}, "expand_dims needs an axis"),
+        ("mean", [X[:, 3:]], {}, "mean of an empty array"),
+        ("stack", [X, X], {"axis": None}, "stack takes one axis"),
+        ("cumsum", [X], {"axis": (0, 1)}, "cumsum takes one axis"),
     ],
 )
 def test_shape_errors_name_the_shapes(name, xs, attrs, message):
