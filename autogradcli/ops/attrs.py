@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 
 
-class ShapeError(ValueError):
+class ShapeError(ValueError, IndexError):
     """An attribute does not fit the shapes it meets (a wrong axis, an index out of range).
 
-    Its message names the shapes; the interpreter adds the node's position."""
+    Its message names the shapes; the interpreter adds the node's position. It is an
+    IndexError too (as NumPy's AxisError), so iterating a Tensor stops at its end."""
 
 
 def freeze(value: Any) -> Any:

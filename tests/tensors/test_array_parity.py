@@ -106,3 +106,18 @@ def test_module_functions_and_grad_fn_names():
     assert issubclass(ag.Tensor, ArrayMethods)
     with pytest.raises(RuntimeError):
         stack([])
+
+
+def test_a_traced_graph_with_array_ops_is_written_back_as_a_formula():
+    from autogradcli.engines.interpreter import forward
+    from autogradcli.language.parser import parse
+    from autogradcli.language.printer import graph_text
+
+    fn = lambda x: ag.stack([x, x * 2, x.flip([0])], 1).softmax(0)[1:, ::2].sum()  # noqa: E731
+    g = ag.trace(fn, [1.0, 2.0, 3.0])
+    text = graph_text(g)
+    assert "stack(x, (x * 2.0), flip(x, axis=(0,)), axis=1)" in text
+    again = parse(text, "t.txt")
+    value = forward(again, {"x": np.array([1.0, 2.0, 3.0])})[again.outputs[0][1]]
+    assert np.isclose(value, fn(ag.tensor([1.0, 2.0, 3.0])).item())
+    assert len(list(ag.tensor([1.0, 2.0]))) == 2  # an index past the end stops iteration
