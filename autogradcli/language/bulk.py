@@ -268,13 +268,12 @@ class _Layout(Placement):
         are literals, and give them shape codes by their text."""
         kind, n = self.kind, len(self.kind)
         self.lit = np.zeros(n, dtype=bool)
-        at = np.arange(n, dtype=np.int64)
         opens = np.flatnonzero(kind[1:] == LB) + 1  # `[` right after an operand: an index
         opens = opens[np.isin(kind[opens - 1], (NAME, NUM, RP, RB))]
         opens = opens[self.line[opens - 1] == self.line[opens]]
         closes = np.flatnonzero(kind == RB)
-        eqs = np.flatnonzero(kind == EQ)
-        eqs = eqs[at[eqs] - self.first[self.line[eqs]] > 1]  # not the assignment's '='
+        eqs = np.flatnonzero(kind == EQ)  # one a line is the assignment's; more: keywords
+        eqs = eqs[eqs - self.first[self.line[eqs]] > 1] if len(eqs) > len(self.rows) else eqs[:0]
         if not len(opens) and not len(eqs):
             return
         begin, stop = [], []  # flagged ranges [begin, stop), counted with bincount
