@@ -112,7 +112,6 @@ def test_check_ops_cli():
     assert doc["summary"] == {"pass": len(doc["results"])}
 
 
-
 def test_junit_counts(tmp_path):
     good = write(tmp_path, "f = x*y\nexpect diff(f, x) == y\n", "good.txt")
     bad = write(tmp_path, "f = x*y\nexpect diff(f, x) == 2*y\n", "bad.txt")
