@@ -13,6 +13,10 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "AgradError": "errors",
+    "cat": "tensors.joins",
+    "concat": "tensors.joins",
+    "stack": "tensors.joins",
+    "where": "tensors.joins",
     "explain": "render.explained",
     "Graph": "graph",
     "Plan": "engines.plan",

@@ -35,6 +35,9 @@ EXPECTED_STATUS = {
     "agrad eval samples/errors/typo.agrad --at x=1": 2,
     "agrad eval samples/seed.txt --at a=1 b=2 c=3 d=4 --jacobain": 2,
     "agrad check samples/impl/logistic_spec.txt --impl samples/impl/logistic_grad.py:wrong_grad": 1,
+    "agrad eval -e 'f = x[5]' --at 'x=[1, 2, 3]'": 2,
+    "agrad eval -e 'f = sum(x, axes=0)' --at 'x=[1, 2]'": 2,
+    "agrad eval -e 'f = sum(concat(x, W))' --at 'x=[1, 2]' 'W=[[1, 2], [3, 4]]'": 2,
 }
 # Commands that install software or need a terminal: shown, not run.
 NOT_RUN = (

@@ -21,7 +21,7 @@ ALLOWED_CYCLES = [
     # ops/__init__ defines the registry, then imports each family, which registers its ops.
     {"autogradcli.ops", "autogradcli.ops.arith", "autogradcli.ops.compare",
      "autogradcli.ops.elementwise", "autogradcli.ops.reductions", "autogradcli.ops.shape",
-     "autogradcli.ops.special"},
+     "autogradcli.ops.special", "autogradcli.ops.axes", "autogradcli.ops.layout"},
     # Tensor.backward calls the reverse sweep in autograd, which builds on Tensor (lazily).
     {"autogradcli.tensors.tensor", "autogradcli.tensors.autograd"},
 ]  # fmt: skip

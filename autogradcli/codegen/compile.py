@@ -62,7 +62,8 @@ def rule_source(graph: Graph, origin: str = "") -> str:
     needs = needs_grad(graph, graph.input_ids.values())
     for name, out in graph.outputs:
         backward.extend(_backward(graph, out, name, needs, sources))
-    used = "\n".join([*forward, *sources.values()])
+    calls = _called_ops(sources)
+    used = "\n".join([*forward, *sources.values(), *calls])
     imports = [f"import {m}" for m in ("math", "operator") if f"{m}." in used]
     inputs = tuple(graph.input_ids)
     outputs = {name: f"v{node}" for name, node in graph.outputs}
@@ -74,6 +75,8 @@ def rule_source(graph: Graph, origin: str = "") -> str:
         "the gradient of the sum of the output's elements.",
         '"""',
         "",
+        "from __future__ import annotations  # copied rules keep their type hints as text",
+        "",
         *imports,
         "",
         "import numpy as np",
@@ -83,6 +86,7 @@ def rule_source(graph: Graph, origin: str = "") -> str:
         *consts,
         "",
         *[src.rstrip() + "\n" for src in sources.values()],
+        *calls,
         "",
         "def value_and_grad(**inputs):",
         '    """Values of the outputs and the gradient of each with respect to every input."""',
@@ -106,6 +110,21 @@ def rule_source(graph: Graph, origin: str = "") -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _called_ops(sources: dict[str, str]) -> list[str]:
+    """Rules that run other registry ops through `call(...)` get copies of those ops'
+    forward functions and a FORWARD table, so `call` works in the module as in agrad."""
+    if "call" not in sources:
+        return []
+    table: dict[str, str] = {}
+    done = 0
+    while done < len(sources):  # a copied forward may bring more helpers
+        done = len(sources)
+        for src in list(sources.values()):
+            for op in re.findall(r'call\(\s*"(\w+)"', src):
+                table[op] = reference(REGISTRY[op].forward, sources)
+    return ["FORWARD = {" + ", ".join(f"{k!r}: {v}" for k, v in sorted(table.items())) + "}", ""]
 
 
 class _Sum(str):

@@ -67,9 +67,14 @@ def _copy(fn, sources: dict[str, str]) -> None:
             continue
         sources[f.__name__] = inspect.getsource(f)
         module = inspect.getmodule(f)
+        if not isinstance(f, types.FunctionType):
+            continue  # a class (an error type a rule raises) is copied whole
         for name in f.__code__.co_names:
             dep = getattr(module, name, None)
-            if isinstance(dep, types.FunctionType) and dep.__module__ == f.__module__:
+            home = getattr(dep, "__module__", "")
+            if isinstance(dep, types.FunctionType | type) and (
+                home == f.__module__ or home.startswith("autogradcli.ops")  # the rules' helpers
+            ):
                 stack.append(dep)
             elif _number(dep) and name not in sources:
                 sources[name] = f"{name} = {dep!r}\n"

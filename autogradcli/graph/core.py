@@ -193,8 +193,9 @@ class Graph:
         """Add an application of registry op `op` to earlier nodes."""
         if op not in REGISTRY:
             raise KeyError(f"no op named {op!r} in the registry")
-        if len(inputs) != REGISTRY[op].arity:
-            raise ValueError(f"{op} takes {REGISTRY[op].arity} inputs, got {len(inputs)}")
+        spec = REGISTRY[op]
+        if len(inputs) != spec.arity and not (spec.variadic and inputs):
+            raise ValueError(f"{op} takes {spec.arity} inputs, got {len(inputs)}")
         if any(j >= len(self.ops) or j < 0 for j in inputs):
             raise ValueError(f"{op} reads a node that does not exist yet: {inputs}")
         return self._add(op, inputs, start, end, attrs)

@@ -152,7 +152,7 @@ class _Recorder:
         return NotDifferentiable(
             f"the derivative of '{op}' cannot be recorded as a graph yet: its rule uses {what}",
             self.graph.span(self.node),
-            "higher derivatives cover every op; matmul of vectors and matrices",
+            "higher derivatives cover every op but matmul of vectors and matrices",
         )
 
     def _add(self, i: int, value, depends: bool) -> Traced:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import paused_gc
 from ..ops import FORWARD, REGISTRY
+from ..ops.attrs import freeze
 from ..ops.numeric import fp_watch
 from . import CONST, INPUT, Claim, Graph
 from .groups import remap
@@ -135,7 +136,7 @@ def _common_keys(g: Graph, rep: list[int]) -> Iterator[tuple | None]:
             yield (op, rep[a[0]])
         else:
             ins = tuple(rep[k] for k in a)
-            extra = tuple(sorted(attrs[i].items())) if attrs[i] else ()
+            extra = freeze(attrs[i]) if attrs[i] else ()  # slices and arrays made hashable
             yield (op, tuple(sorted(ins)) if op in commutative else ins, extra)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-BAD, SPACE, NL, LETTER, DIGIT, DOT, OP, LP, RP, EQ, COMMA = range(11)
+BAD, SPACE, NL, LETTER, DIGIT, DOT, OP, LP, RP, EQ, COMMA, LB, RB, COLON = range(14)
 CLASS = np.zeros(256, dtype=np.uint8)
 CLASS[[ord(" "), ord("\t")]] = SPACE
 CLASS[ord("\n")] = NL
@@ -21,6 +21,9 @@ CLASS[ord("(")] = LP
 CLASS[ord(")")] = RP
 CLASS[ord("=")] = EQ
 CLASS[ord(",")] = COMMA
+CLASS[ord("[")] = LB  # indexing and lists: x[0], W[:, 1], [a, b]
+CLASS[ord("]")] = RB
+CLASS[ord(":")] = COLON
 
 INT = np.int32  # offsets and indices: half the memory traffic of int64 (texts under 2 GB)
 NEWLINE = ord("\n")
@@ -57,8 +60,9 @@ def blank(b: np.ndarray, text: str) -> np.ndarray:
     return b
 
 
-def tokens(b: np.ndarray) -> dict | None:
-    """Token starts, ends, kinds and line numbers; None if a byte is outside the alphabet."""
+def tokens(b: np.ndarray, brackets: bool = False) -> dict | None:
+    """Token starts, ends, kinds and line numbers; None if a byte is outside the alphabet.
+    `brackets`: the text has `[`, `]` or `:` (single-byte tokens, checked only then)."""
     if not IS_KNOWN[b].all():
         return None
     # Known bytes from "0" up are word bytes but for "=" and "^"; "." is one too. One scratch
@@ -67,6 +71,8 @@ def tokens(b: np.ndarray) -> dict | None:
     word = np.greater_equal(b, ord("0"))
     word &= np.not_equal(b, ord("="), out=tmp)
     word &= np.not_equal(b, ord("^"), out=tmp)
+    for c in "[]:" if brackets else "":
+        word &= np.not_equal(b, ord(c), out=tmp)
     word |= np.equal(b, ord("."), out=tmp)
     gap = np.equal(b, ord(" "))
     gap |= np.equal(b, ord("\t"), out=tmp)

@@ -14,7 +14,7 @@ MAX_NESTING = 10_000
 TOKEN = re.compile(
     r"[ \t\f\v\r\ufeff]*(?:"
     r"(?P<name>[^\W\d]\w*)"
-    r"|(?P<op>\*\*|==|>=|<=|!=|[-+*/%@^(),;=\[\]<>])"
+    r"|(?P<op>\*\*|==|>=|<=|!=|[-+*/%@^(),;=\[\]<>:]|\.(?![0-9]))"
     r"|(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"  # ASCII digits only
     r'|(?P<str>"[^"\n]*")'  # a file name after `use`
     r"|(?P<colon>:)"  # ends a `def` header

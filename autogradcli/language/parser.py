@@ -13,6 +13,7 @@ from ..errors import AgradError, Source, paused_gc
 from ..graph import CONST, Graph
 from ..ops import CONSTANTS, FUNCTIONS, INFIX, POW, PREFIX, REGISTRY, SUGAR, UNARY
 from . import inline, lexer
+from .array_syntax import ArraySyntax, function_for, numbers_only
 from .claims import read_claim
 from .functions import is_header
 from .lexer import MAX_NESTING, PRECEDENCE, statement_at
@@ -20,7 +21,7 @@ from .literals import read_array, read_ranges, read_shapes
 from .parse_errors import ParseErrors
 from .simple_lines import SimpleLines
 
-PAREN, CALL, UNOP, BINOP = 0, 1, 2, 3
+LIST, PAREN, CALL, UNOP, BINOP = -1, 0, 1, 2, 3
 
 
 def parse(text: str, name: str = "<expr>", library: bool = False) -> Graph:
@@ -77,7 +78,7 @@ def parse_file(path: str, library: bool = False) -> Graph:
     return parse(text, path, library)
 
 
-class _Parser(SimpleLines, ParseErrors):
+class _Parser(SimpleLines, ArraySyntax, ParseErrors):
     """One pass over the statements of a source, building its Graph."""
 
     def __init__(self, source: Source):
@@ -279,7 +280,10 @@ class _Parser(SimpleLines, ParseErrors):
                     operands.append((self.const(float(text), start, end), start, end))
                     expect = False
                 elif kind == "name":
-                    if i + 1 < n and toks[i + 1][1] == "(":
+                    if i + 1 < n and toks[i + 1][1] == "=" and stack and stack[-1][0] == CALL:
+                        i = self.keyword(toks, i, len(stack) - 1, len(operands) - stack[-1][4])
+                        expect = False
+                    elif i + 1 < n and toks[i + 1][1] == "(":
                         self.check_function(text, start, end)
                         depth += 1
                         if depth > MAX_NESTING:
@@ -300,6 +304,9 @@ class _Parser(SimpleLines, ParseErrors):
                     if depth > MAX_NESTING:
                         self.nesting_error(start, end)
                     stack.append((PAREN, None, 0, start, 0))
+                elif text == "[" and not numbers_only(toks, i):
+                    depth += 1
+                    stack.append((LIST, "stack", 0, start, len(operands)))
                 elif text == "[":
                     value, end, i = self.array(toks, i)
                     operands.append((self.graph.add_const(value, start, end), start, end))
@@ -318,41 +325,13 @@ class _Parser(SimpleLines, ParseErrors):
                     self.reduce(stack.pop(), operands)
                 stack.append((BINOP, INFIX[text], prec, start, 0))
                 expect = True
-            elif text == ")" or text == ",":
-                while stack and stack[-1][0] >= UNOP:
-                    self.reduce(stack.pop(), operands)
-                if not stack:
-                    what = (
-                        "')' has no matching '('" if text == ")" else "',' outside a function call"
-                    )
-                    self.fail(
-                        what,
-                        start,
-                        end,
-                        "remove it"
-                        if text == ")"
-                        else "arguments are separated by commas only inside f(...)",
-                    )
-                top = stack[-1]
-                if text == ",":
-                    if top[0] != CALL:
-                        self.fail(
-                            "',' inside parentheses that are not a call",
-                            start,
-                            end,
-                            "only function calls take several arguments",
-                        )
-                    expect = True
-                else:
-                    stack.pop()
-                    depth -= 1
-                    if top[0] == CALL:
-                        args = operands[top[4] :]
-                        del operands[top[4] :]
-                        self.call(top[1], args, top[3], end, operands)
-                    else:
-                        node, _, _ = operands.pop()
-                        operands.append((node, top[3], end))
+            elif text == "[":
+                i = self.index(toks, i, operands)
+            elif text == ".":
+                i = self.attribute(toks, i, operands)
+            elif text in (")", ",", "]"):
+                expect = self.close(text, start, end, stack, operands)
+                depth -= text != ","
             else:
                 self.missing_operator(toks, i)
             i += 1
@@ -368,11 +347,42 @@ class _Parser(SimpleLines, ParseErrors):
             top = stack.pop()
             if top[0] < UNOP:
                 what = f"'{top[1]}(' is never closed" if top[0] == CALL else "'(' is never closed"
+                if top[0] == LIST:
+                    self.fail("'[' is never closed", top[3], top[3] + 1, "add the missing ']'")
                 self.fail(
                     what, top[3], top[3] + 1 + (len(top[1]) if top[1] else 0), "add the missing ')'"
                 )
             self.reduce(top, operands)
         return operands[-1][0]
+
+    def close(self, text: str, start: int, end: int, stack: list, operands: list) -> bool:
+        """Handle ')', ']' or ',' after an operand: finish a call, a list or parentheses.
+        Returns True when an operand must follow (after a comma)."""
+        while stack and stack[-1][0] >= UNOP:
+            self.reduce(stack.pop(), operands)
+        top = stack[-1] if stack else None
+        if top is None or (text != "," and (text == "]") != (top[0] == LIST)):
+            if text == ",":
+                self.fail("',' outside a function call", start, end,
+                          "arguments are separated by commas only inside f(...)")  # fmt: skip
+            closer = "[" if text == "]" else "("
+            hint = "remove it" if top is None else f"it closes {self.source.where(top[3])}"
+            self.fail(f"'{text}' has no matching '{closer}'", start, end, hint)
+        if text == ",":
+            if top[0] not in (CALL, LIST):
+                self.fail("',' inside parentheses that are not a call", start, end,
+                          "only function calls take several arguments")  # fmt: skip
+            return True
+        stack.pop()
+        if top[0] in (CALL, LIST):
+            args = operands[top[4] :]
+            del operands[top[4] :]
+            keywords = self.call_keywords().pop(len(stack), None)
+            self.call(top[1], args, top[3], end, operands, keywords)
+        else:
+            node, _, _ = operands.pop()
+            operands.append((node, top[3], end))
+        return False
 
     def reduce(self, entry: tuple, operands: list) -> None:
         """Apply a unary or binary operator to the operand stack."""
@@ -392,14 +402,19 @@ class _Parser(SimpleLines, ParseErrors):
         node = g._add(op, (left[0], right[0]), left[1], right[2])
         operands.append((node, left[1], right[2]))
 
-    def call(self, name: str, args: list, start: int, end: int, operands: list) -> None:
-        """Build a function-call node after checking its arity (a user function's call is
-        its body, inlined)."""
+    def call(
+        self, name: str, args: list, start: int, end: int, operands: list, keywords=None
+    ) -> None:
+        """Build a function-call node after checking its arity and keywords (a user function's
+        call is its body, inlined)."""
+        self.check_positional(args, keywords)
         if name not in FUNCTIONS:
+            if keywords:
+                self.fail(f"{name}() takes no keyword arguments", start, end,
+                          "pass its arguments by position")  # fmt: skip
             operands.append((inline.inline(self, name, args, start, end), start, end))
             return
-        op = REGISTRY[FUNCTIONS[name]]
-        steps = SUGAR.get((name, len(args)))
+        steps = None if keywords else SUGAR.get((name, len(args)))
         if steps is not None:  # log(x, base): the registry ops it stands for
             built: list[int] = []
             for step, *refs in steps:
@@ -407,7 +422,9 @@ class _Parser(SimpleLines, ParseErrors):
                 built.append(self.graph._add(step, ids, start, end))
             operands.append((built[-1], start, end))
             return
-        if len(args) != op.arity:
+        op = REGISTRY[function_for(FUNCTIONS[name], len(args))]
+        attrs = self.call_attrs(op, name, keywords, start, end)
+        if len(args) != op.arity and not (op.variadic and args):
             other = [n for fn, n in SUGAR if fn == name]  # log(x, base)
             takes = " or ".join(str(n) for n in (op.arity, *other))
             plural = "argument" if takes == "1" else "arguments"
@@ -417,7 +434,7 @@ class _Parser(SimpleLines, ParseErrors):
                 end,
                 f"write {op.syntax}" + "".join(f" or {name}(x, base)" for _ in other[:1]),
             )
-        node = self.graph._add(op.name, tuple([a[0] for a in args]), start, end)
+        node = self.graph._add(op.name, tuple([a[0] for a in args]), start, end, attrs)
         operands.append((node, start, end))
 
     def array(self, toks: list, i: int) -> tuple[np.ndarray, int, int]:

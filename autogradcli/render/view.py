@@ -289,6 +289,8 @@ def _items(graph: Graph, ids: list[int], outputs: set[int], collapse: bool) -> l
             kind, title = "input", name
         else:
             kind, title = "op", symbols[op]
+            if graph.attrs[i]:  # `index [:, 0]`, `sum axis=1`
+                title = attr_title(title, graph.attrs[i])
             if name:
                 title = name if collapse else f"{name} = {title}"
         if i in outputs:
@@ -301,6 +303,15 @@ def _items(graph: Graph, ids: list[int], outputs: set[int], collapse: bool) -> l
             if span is not None and span.via is not None:
                 item.source, item.location = span.text(), span.where()
     return items
+
+
+def attr_title(title: str, attrs: dict) -> str:
+    """An op's title with its attributes: `index [:, 0]`, `sum axis=1, keepdims=true`."""
+    from ..ops.attrs import attrs_text, key_text
+
+    if set(attrs) == {"key"}:
+        return f"{title} [{key_text(attrs['key'])}]"
+    return f"{title} {attrs_text(attrs)}"
 
 
 def _locations(graph: Graph, order: list[int]) -> list[str | None]:

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..ops import FORWARD, REGISTRY, Kind
 from ..ops.numeric import fp_watch
+from .arrays import ArrayMethods
 from .grad_mode import GRAD_MODE
 
 # Ops whose PyTorch backward keeps no tensors, so a second backward through them is allowed.
@@ -71,7 +72,7 @@ class AccumulateGrad:
         return "AccumulateGrad"
 
 
-class Tensor:
+class Tensor(ArrayMethods):
     """A float64 array that can record the operations applied to it."""
 
     __array_priority__ = 1000  # make numpy scalars defer to Tensor's reflected operators
@@ -219,6 +220,10 @@ class Tensor:
         if self.data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.data.reshape(()))
+
+    def _op(self, op: str, *others: Any, attrs: dict | None = None, name: str | None = None):
+        """Registry op `op` on this tensor (and `others`), recorded for backward."""
+        return apply(op, self, *others, attrs=attrs, name=name)
 
     # --- shape ops ----------------------------------------------------------------------
     def reshape(self, *shape) -> Tensor:

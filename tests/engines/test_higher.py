@@ -199,6 +199,14 @@ def test_prod_has_a_hessian_with_zeros_among_its_elements():
         np.testing.assert_array_equal(higher.hessian(p, out, ["x"])["x"]["x"], expected)
 
 
+def test_prod_has_second_derivatives_also_through_zeros():
+    _graph, p, out = point("x = [1, 2, 3]\nf = prod(x * a)\n", a=2.0)  # 6 a^3: f'' = 36 a
+    assert float(higher.hessian(p, out, ["a"])["a"]["a"]) == pytest.approx(72.0)
+    _graph, p, out = point("f = prod(x)\n", x=[0.0, 2.0, 0.0])  # d2/dx0 dx2 = x1, 0 elsewhere
+    h = np.asarray(higher.hessian(p, out, ["x"])["x"]["x"])
+    np.testing.assert_allclose(h, [[0, 0, 2], [0, 0, 0], [2, 0, 0]])
+
+
 def test_eval_hessian_table_and_json(tmp_path):
     path = write(tmp_path, SEED, "seed.txt")
     result = agrad("eval", path, "--at", "a=1", "b=2", "c=3", "d=4", "--hessian")

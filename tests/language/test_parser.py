@@ -161,7 +161,7 @@ ERRORS = [
     ("f = x, y", "',' outside a function call", 1, 6, None),
     ("f = (x, y)", "',' inside parentheses that are not a call", 1, 7, None),
     ("a + b = c", "'=' must follow a single name", 1, 7, None),
-    ("f = [1, x]", "array literals hold numbers only, found 'x'", 1, 9, None),
+    ("f = [1, x", "'[' is never closed", 1, 5, None),
     ("f = [[1, 2], [3]]", "array rows have different lengths", 1, 5, None),
     ("f = []", "empty array", 1, 5, None),
     ("f = [1, 2", "'[' is never closed", 1, 5, None),

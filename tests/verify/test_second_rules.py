@@ -31,7 +31,7 @@ def test_a_wrong_rule_shows_in_the_second_derivative_of_the_ops_built_on_it():
     assert not r.passed and r.worst is not None
 
 
-def test_kinks_are_skipped_and_prod_is_declined():
+def test_kinks_are_skipped_and_prod_is_recorded():
     x = np.array([[0.0], [1e-5], [0.5]])
     r = check_second(REGISTRY["abs"], [x])
     assert r.points == 1 and r.kinks == 2 and r.passed
