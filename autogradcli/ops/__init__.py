@@ -149,7 +149,7 @@ def unregister(name: str) -> None:
     TAKES_NEEDS.discard(name)
 
 
-from . import arith, axes, compare, elementwise, layout, reductions, shape, special  # noqa: E402, F401, I001
+from . import arith, axes, compare, elementwise, layout, reductions, shape, special  # noqa: E402, F401
 
 # Names a call may use; `pow(x, y)` is the same op as `x ^ y`; `max(x)` with one argument is
 # `amax(x)` (the parser's choice). Internal ops are written by syntax or rules only.
