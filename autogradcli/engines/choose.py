@@ -1,0 +1,161 @@
+"""The one place that decides which executor runs a piece of work.
+
+Which engine runs when (thresholds below; measured in docs/performance.md):
+
+    one point (agrad eval --at)
+      --nodes, --edges, --jacobian, or arrays  -> interpreter (NumPy, keeps every node)
+      scalars, >= FLOAT_NODES nodes            -> floats (node graph on Python floats)
+      scalars, fewer nodes                     -> interpreter
+    many points (--at-file, Dask partitions)
+      --device cuda                            -> cuda (the fused kernel on the GPU)
+      --engine interpreted, or no step list    -> interpreter on 1-D columns
+      < PLAN_ROWS rows in the first block      -> interpreter (tracing would not pay)
+      numba installed, >= FUSED_ROWS rows      -> fused (one loop; compile counted)
+        (>= FUSED_CACHED_ROWS when cached)
+      otherwise                                -> numpy (the plan in NumPy blocks)
+    Plan.value_and_grad at one point of floats
+      <= FAST_STEPS steps                      -> source (generated straight-line Python)
+      more                                     -> pyfloat (the steps on Python floats)
+
+A backend that cannot run a program says why in one line (`declines`); the chooser then
+falls back to the NumPy blocks and says so in `Choice.why` (`agrad eval --explain-engine`).
+Step-list backends live in one module each, named by the enum's value (`MODULES`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from pathlib import Path
+
+FLOAT_NODES = 1000  # from this many nodes a graph of scalars runs on Python floats
+PLAN_ROWS = 1000  # from this many rows in the first block, `--at-file` traces a plan
+FAST_STEPS = 5000  # plans up to this many steps run one point as generated Python
+FUSED_ROWS = 200_000  # the fused kernel pays its first compile (~0.5 s) from here
+FUSED_CACHED_ROWS = 2000  # ... and, once compiled to the disk cache, from here
+
+
+class Engine(str, Enum):
+    """Every executor; a step-list backend is the module `engines/<value>.py`."""
+
+    interpreter = "interpreter"
+    floats = "floats"
+    numpy = "numpy"
+    pyfloat = "pyfloat"
+    source = "source"
+    fused = "fused"
+    cuda = "cuda"
+
+
+# Step-list backends and their modules (a new backend: a module and an enum value).
+MODULES = {Engine.numpy: "plan", Engine.fused: "fused", Engine.cuda: "cuda"}
+
+
+class Device(str, Enum):
+    """Where `--device` runs the many-points work."""
+
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+@dataclass(frozen=True)
+class Work:
+    """What is asked: sizes, derivative order, where, and what the caller insists on."""
+
+    nodes: int = 0
+    points: int = 1
+    outputs: int = 1
+    order: int = 1
+    steps: int = 0
+    scalars: bool = True
+    per_node: bool = False
+    traceable: bool | None = None
+    device: Device = Device.cpu
+    engine: str = "auto"  # auto, interpreted, compiled, fused
+    key: str | None = None  # the program's cache key, when traced
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The executor and one line saying why."""
+
+    engine: Engine
+    why: str
+
+    def __str__(self) -> str:
+        return f"engine: {self.engine.value} ({self.why})"
+
+
+@cache
+def extras() -> frozenset[str]:
+    """The optional extras installed: 'fast' when numba imports."""
+    import importlib.util
+
+    return frozenset({"fast"} if importlib.util.find_spec("numba") else set())
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels live: $AGRAD_CACHE, else the user's cache folder."""
+    root = os.environ.get("AGRAD_CACHE")
+    if root:
+        return Path(root)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "agrad" / "kernels"
+
+
+def backend(engine: Engine):
+    """The module of a step-list backend (imported on first use)."""
+    return importlib.import_module(f"{__package__}.{MODULES[engine]}")
+
+
+def one_point(work: Work) -> Choice:
+    """The executor of a node graph at one point (`agrad eval --at`)."""
+    if work.per_node:
+        return Choice(Engine.interpreter, "the tables need every node's value and adjoint")
+    if not work.scalars:
+        return Choice(Engine.interpreter, "arrays (or Python floats not asked for)")
+    if work.nodes >= FLOAT_NODES:
+        return Choice(Engine.floats, f"{work.nodes:,} nodes of scalars >= FLOAT_NODES")
+    return Choice(Engine.interpreter, f"{work.nodes:,} nodes < FLOAT_NODES = {FLOAT_NODES:,}")
+
+
+def many_points(work: Work) -> Choice:
+    """The executor of many points: the interpreter, the NumPy plan, fused or CUDA."""
+    if work.device is Device.cuda:
+        return Choice(Engine.cuda, "--device cuda")
+    if work.engine == "interpreted":
+        return Choice(Engine.interpreter, "--engine interpreted")
+    if work.traceable is False:
+        return Choice(Engine.interpreter, "the graph does not trace to a step list")
+    if work.engine == "fused":
+        return Choice(Engine.fused, "--engine fused")
+    if work.engine == "auto" and work.points < PLAN_ROWS:
+        return Choice(Engine.interpreter, f"{work.points:,} rows < PLAN_ROWS = {PLAN_ROWS:,}")
+    asked = "--engine compiled" if work.engine == "compiled" else "elementwise"
+    if "fast" not in extras():
+        return Choice(Engine.numpy, f"{asked}; numba not installed (pip install 'agrad[fast]')")
+    cached = work.key is not None and is_cached(work.key)
+    floor = FUSED_CACHED_ROWS if cached else FUSED_ROWS
+    if work.points >= floor:
+        state = "cached kernel" if cached else "compile paid"
+        return Choice(Engine.fused, f"{work.points:,} rows >= {floor:,} ({state})")
+    return Choice(Engine.numpy, f"{asked}; {work.points:,} rows < {floor:,} for the fused kernel")
+
+
+def is_cached(key: str) -> bool:
+    """True when the kernel of a program is in the disk cache."""
+    folder = cache_dir()
+    return (folder / f"k{key}.py").exists() and any(folder.glob(f"__pycache__/k{key}*.nbc"))
+
+
+def point_steps(steps: int) -> Engine:
+    """How `Plan.value_and_grad` runs one point of Python floats."""
+    return Engine.source if steps <= FAST_STEPS else Engine.pyfloat
+
+
+def fall_back(choice: Choice, reason: str) -> Choice:
+    """The NumPy blocks instead of a backend that declined, saying why."""
+    return Choice(Engine.numpy, f"{choice.engine.value} declined: {reason}")
