@@ -346,7 +346,9 @@ def _decide(kernel: Kernel, n: int):
     first = many_points(work)
     if first.engine is Engine.interpreter:
         return None, first
-    plan = _plan(kernel.graph, kernel.outs, kernel.engine != "auto" or first.engine is Engine.cuda)
+    insist = "--device cuda" if first.engine is Engine.cuda else f"--engine {kernel.engine}"
+    plan = _plan(kernel.graph, kernel.outs, None if kernel.engine == "auto" and
+                 first.engine is not Engine.cuda else insist)  # fmt: skip
     if plan is None:
         return None, Choice(Engine.interpreter, "the graph does not trace to a step list")
     choice = many_points(Work(nodes=len(kernel.graph), points=n, device=kernel.device,
@@ -355,8 +357,9 @@ def _decide(kernel: Kernel, n: int):
     return plan, plan.use(choice)
 
 
-def _plan(graph: Graph, outs: list[tuple[str, int]], required: bool):
-    """The compiled plan of a graph; None (or, when `required`, an error) if it won't trace."""
+def _plan(graph: Graph, outs: list[tuple[str, int]], required: str | None):
+    """The compiled plan of a graph; None (or, when `required` names the flag that insists,
+    an error) if it won't trace."""
     from .plan import Plan
     from .tracer import NotTraceable
 
@@ -366,7 +369,7 @@ def _plan(graph: Graph, outs: list[tuple[str, int]], required: bool):
         if not required:
             return None
         raise AgradError(
-            f"--engine compiled: {exc}",
+            f"{required}: {exc}",
             None if exc.node is None else graph.span(exc.node),
             "the compiled plan runs elementwise graphs with scalar constants; use --engine auto",
         ) from None

@@ -117,13 +117,17 @@ _LOADED: dict[str, object] = {}
 
 def compiled(program: Program):
     """The kernel function: from this process, from the disk cache, or compiled now."""
-    name = f"k{key(program)}"
+    return load(f"k{key(program)}", source(program)).kernel
+
+
+def load(name: str, text: str):
+    """Import generated kernel source `text` as module `name`, written to the cache folder
+    first (numba's `cache=True` keeps the machine code beside it)."""
     if name in _LOADED:
         return _LOADED[name]
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.py"
-    text = source(program)
     if not path.exists() or path.read_text() != text:
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "w") as f:
@@ -133,8 +137,8 @@ def compiled(program: Program):
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     sys.modules[spec.name] = module  # type: ignore[union-attr]  # numba's cache looks it up
     spec.loader.exec_module(module)  # type: ignore[union-attr]  # agrad's own generated file
-    _LOADED[name] = module.kernel
-    return module.kernel
+    _LOADED[name] = module
+    return module
 
 
 class Runner:
