@@ -4,7 +4,6 @@ Which engine runs when (thresholds below; measured in docs/performance.md):
 
     one point (agrad eval --at)
       --nodes, --edges, --jacobian, or arrays  -> interpreter (NumPy, keeps every node)
-      scalars, >= LEVEL_NODES nodes, wide      -> levels (a NumPy call per level and op)
       scalars, >= FLOAT_NODES nodes            -> floats (node graph on Python floats)
       scalars, fewer nodes                     -> interpreter
     many points (--at-file, Dask partitions)
@@ -33,7 +32,6 @@ from functools import cache
 from pathlib import Path
 
 FLOAT_NODES = 1000  # from this many nodes a graph of scalars runs on Python floats
-LEVEL_NODES = 50_000  # from this many, level by level (levels.py declines deep chains)
 PLAN_ROWS = 1000  # from this many rows in the first block, `--at-file` traces a plan
 FAST_STEPS = 5000  # plans up to this many steps run one point as generated Python
 FUSED_ROWS = 200_000  # the fused kernel pays its first compile (~0.5 s) from here
@@ -44,7 +42,6 @@ class Engine(str, Enum):
     """Every executor; a step-list backend is the module `engines/<value>.py`."""
 
     interpreter = "interpreter"
-    levels = "levels"
     floats = "floats"
     numpy = "numpy"
     pyfloat = "pyfloat"
@@ -120,8 +117,6 @@ def one_point(work: Work) -> Choice:
         return Choice(Engine.interpreter, "the tables need every node's value and adjoint")
     if not work.scalars:
         return Choice(Engine.interpreter, "arrays (or Python floats not asked for)")
-    if work.nodes >= LEVEL_NODES:
-        return Choice(Engine.levels, f"{work.nodes:,} nodes of scalars >= LEVEL_NODES")
     if work.nodes >= FLOAT_NODES:
         return Choice(Engine.floats, f"{work.nodes:,} nodes of scalars >= FLOAT_NODES")
     return Choice(Engine.interpreter, f"{work.nodes:,} nodes < FLOAT_NODES = {FLOAT_NODES:,}")

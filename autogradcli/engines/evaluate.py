@@ -97,13 +97,6 @@ def evaluate(
         live = graph.ancestors([node for _, node in outs] + [node for _, node in targets])
     scalars = floats and not any(np.ndim(v) for v in inputs.values())
     choice = one_point(Work(nodes=len(graph), scalars=scalars, per_node=edges or jacobian))
-    if choice.engine is Engine.levels:
-        ev = _on_levels(graph, inputs, outs, targets)
-        if ev is not None:
-            ev.choice = choice
-            return ev
-        choice = Choice(Engine.floats, "levels declined (deep, or not finite); "
-                        f"{len(graph):,} nodes >= FLOAT_NODES")  # fmt: skip
     if choice.engine is Engine.floats:
         ev = _on_floats(graph, inputs, outs, targets, live)
         if ev is not None:
@@ -127,34 +120,6 @@ def evaluate(
     notices = _notices(graph, vals, results, needs, bool(events))
     wrt_names = [w for w, _ in targets]
     return Evaluation(graph, inputs, vals, wrt_names, results, partials, notices, choice)
-
-
-def _on_levels(graph, inputs, outs, targets) -> Evaluation | None:
-    """`evaluate` level by level; None when the graph is deep, needs arrays or anything is
-    not finite (the NumPy engine then reports it)."""
-    from . import levels
-
-    if not levels.eligible(graph, inputs) or graph.column_arrays() is None:
-        return None
-    with np.errstate(all="ignore"), paused_gc():
-        lv = levels.levels(*graph.column_arrays())  # type: ignore[misc]
-        if lv is None:
-            return None
-        plan = levels.Levels(graph, lv)
-        vals = levels.forward(graph, inputs, plan)
-        if not np.isfinite(vals).all():
-            return None
-        needs = levels.needs_of(plan, [j for _, j in targets], len(graph))
-        results = []
-        for name, node in outs:
-            adj, has = levels.backward(vals, node, needs, plan)
-            if not np.isfinite(adj).all():
-                return None
-            grad = {w: np.asarray(adj[j] if has[j] else 0.0) for w, j in targets}
-            value = np.asarray(vals[node])
-            results.append(OutputResult(name, node, value, grad, levels.Adjoints(adj, has)))
-    wrt_names = [w for w, _ in targets]
-    return Evaluation(graph, inputs, vals[: len(graph)], wrt_names, results, None, [])
 
 
 def _on_floats(graph, inputs, outs, targets, live=None) -> Evaluation | None:
