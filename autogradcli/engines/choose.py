@@ -137,7 +137,7 @@ def many_points(work: Work) -> Choice:
     asked = "--engine compiled" if work.engine == "compiled" else "elementwise"
     if "fast" not in extras():
         return Choice(Engine.numpy, f"{asked}; numba not installed (pip install 'agrad[fast]')")
-    cached = work.key is not None and is_cached(work.key)
+    cached = work.key is not None and is_cached(f"k{work.key}")
     floor = FUSED_CACHED_ROWS if cached else FUSED_ROWS
     if work.points >= floor:
         state = "cached kernel" if cached else "compile paid"
@@ -145,10 +145,10 @@ def many_points(work: Work) -> Choice:
     return Choice(Engine.numpy, f"{asked}; {work.points:,} rows < {floor:,} for the fused kernel")
 
 
-def is_cached(key: str) -> bool:
-    """True when the kernel of a program is in the disk cache."""
+def is_cached(name: str) -> bool:
+    """True when the kernel module `name` is compiled in the disk cache."""
     folder = cache_dir()
-    return (folder / f"k{key}.py").exists() and any(folder.glob(f"__pycache__/k{key}*.nbc"))
+    return (folder / f"{name}.py").exists() and any(folder.glob(f"__pycache__/{name}*.nbc"))
 
 
 def point_steps(steps: int) -> Engine:

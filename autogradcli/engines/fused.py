@@ -56,21 +56,23 @@ def literal(value) -> str:
     return "np.inf" if value > 0 else "-np.inf"
 
 
-def body(program: Program, steps: dict[str, str], call: str = "np.{name}") -> list[str]:
-    """The loop body: inputs read at row k, one line per step, outputs written at row k."""
+def body(program: Program, steps: dict[str, str], call: str = "np.{name}", point=False):
+    """The loop body: inputs read at row k, one line per step, outputs written at row k (with
+    `point`: inputs from the array x, slot outputs written in order into the array out)."""
 
     def ref(r) -> str:
         return f"s{r}" if type(r) is int else literal(r)
 
-    lines = [f"s{k} = i{k}[k]" for k in range(len(program.inputs))]
+    read = "s{k} = x[{k}]" if point else "s{k} = i{k}[k]"
+    lines = [read.format(k=k) for k in range(len(program.inputs))]
     for name, out, args in program.code:
         if name in steps:
             lines.append(f"s{out} = " + steps[name].format(*map(ref, args)))
         else:
             lines.append(f"s{out} = {call.format(name=name)}({', '.join(map(ref, args))})")
-    for p, r in enumerate(program.outputs):
-        if type(r) is int:
-            lines.append(f"o{p}[k] = s{r}")
+    slots = [(p, r) for p, r in enumerate(program.outputs) if type(r) is int]
+    for j, (p, r) in enumerate(slots):
+        lines.append(f"out[{j}] = s{r}" if point else f"o{p}[k] = s{r}")
     return lines
 
 
@@ -92,6 +94,28 @@ def source(program: Program) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def point_source(program: Program) -> str:
+    """A one-point kernel module: `point(x, out)` fills `out` with the slot outputs."""
+    lines = [
+        HEADER,
+        '@numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)',
+        "def point(x, out):",
+        *[f"    {line}" for line in body(program, STEPS, point=True)],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def point_name(program: Program) -> str:
+    """The cache name of a program's one-point kernel."""
+    return "p" + hashlib.sha256(point_source(program).encode()).hexdigest()[:24]
+
+
+def point_kernel(program: Program):
+    """`point(x, out)` compiled (or loaded from the disk cache)."""
+    return load(point_name(program), point_source(program)).point
 
 
 def key(program: Program) -> str:

@@ -66,6 +66,7 @@ class Plan:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._function = None
+        self._dense = None
 
     def __reduce__(self):
         """Pickled as its program and backend (for Dask workers); buffers, threads and
@@ -175,6 +176,26 @@ class Plan:
             values[name] = flat[start]
             grads[name] = dict(zip(order, flat[start + 1 : start + k], strict=False))
         return values, grads
+
+    def dense(self, *point: float) -> tuple[np.ndarray, np.ndarray]:
+        """One point, inputs by position: each output's value (shape (outputs,)) and its
+        gradient (shape (outputs, inputs)) as arrays. For a Hessian plan these are the
+        gradient and the Hessian. Structural zeros are filled once, when first asked; each
+        call writes only the entries the program computes (by the fused kernel when numba is
+        installed and the plan has DENSE_STEPS steps or more, see there; else generated
+        Python)."""
+        if self._dense is None:
+            self._dense = _dense_layout(self)
+        template, where, kernel = self._dense
+        flat = template.copy()
+        if kernel is not None:
+            computed = np.empty(len(where))
+            kernel(np.array(point, dtype=np.float64), computed)
+            flat[where] = computed
+        else:
+            flat[:] = [float(v) for v in self.function()(*map(float, point))]
+        shaped = flat.reshape(len(self.program.output_names), -1)
+        return shaped[:, 0], shaped[:, 1:]
 
     def _columns(self, inputs: dict) -> list:
         """The input values in program order, or a TypeError naming what is missing or extra."""
@@ -286,6 +307,26 @@ class Plan:
                     fn(*[env[a] if type(a) is int else a for a in args], out=env[out])
                 for r, ref in copies:
                     r[lo:hi] = env[ref]
+
+
+DENSE_STEPS = 300  # from this many steps `Plan.dense` runs the fused kernel: when the plan
+# was made with engine="fused", or the kernel is already compiled (compiling a program of
+# 2,000 steps takes numba tens of seconds; the generated Python then wins for 50,000 calls)
+
+
+def _dense_layout(plan: Plan):
+    """The constant entries of a plan's flat outputs, where the others go, and the kernel."""
+    from .choose import extras, is_cached
+
+    outputs = plan.program.outputs
+    template = np.array([0.0 if type(r) is int else float(r) for r in outputs])
+    where = np.array([p for p, r in enumerate(outputs) if type(r) is int], dtype=np.intp)
+    kernel, fused = None, backend(Engine.fused) if "fast" in extras() else None
+    if fused is not None and len(plan.program.code) >= DENSE_STEPS:
+        wanted = plan.backend is Engine.fused or is_cached(fused.point_name(plan.program))
+        if wanted and fused.declines(plan.program) is None:
+            kernel = fused.point_kernel(plan.program)
+    return template, where, kernel
 
 
 def _rebuilt(program: Program, engine: str) -> Plan:

@@ -24,6 +24,7 @@ from .pyfloat import SCALAR
 
 Plan = Any  # engines/plan.py's Plan, which imports this module when asked for its function
 
+
 def literal(value: float | bool) -> str:
     """A constant as Python source: repr for finite numbers, float('...') for nan and inf."""
     if type(value) is bool or math.isfinite(value):

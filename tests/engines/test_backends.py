@@ -123,7 +123,7 @@ def test_second_order_against_the_numpy_blocks(engine):
 def test_the_fused_kernel_is_cached_on_disk_and_a_second_process_loads_it(tmp_path):
     seed = str(ROOT / "samples/seed.txt")
     plan = Plan.of(parse_file(seed), engine="fused")
-    assert choose.is_cached(plan.key)
+    assert choose.is_cached(f"k{plan.key}")
     code = (
         "from autogradcli.engines.plan import Plan\n"
         "from autogradcli.language.parser import parse_file\n"
@@ -216,3 +216,21 @@ def test_the_gpu_kernel_in_numba_cuda_simulator(tmp_path):
     a = np.loadtxt(gpu.stdout.splitlines(), delimiter=",", skiprows=1)
     b = np.loadtxt(cpu.stdout.splitlines(), delimiter=",", skiprows=1)
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("engine", BACKENDS)
+def test_dense_hessian_is_an_array_with_structural_zeros(engine, monkeypatch):
+    from autogradcli.engines import plan as plan_mod
+
+    monkeypatch.setattr(plan_mod, "DENSE_STEPS", 0)  # the kernel even for a small program
+    graph = parse("u = (a + b) * b^2\nv = (c - d) * d^2\nf = u + v\n", "seed.txt")
+    plan = hessian_plan(graph)
+    if engine == "fused":
+        plan.use(Choice(Engine.fused, "test"))
+    grad, hess = plan.dense(1.0, 2.0, 3.0, 4.0)
+    assert grad.tolist() == [4.0, 16.0, 16.0, -24.0]  # by hand: (b^2, 2ab + 3b^2, d^2, ...)
+    b, a, c, d = 2.0, 1.0, 3.0, 4.0
+    want = [[0, 2 * b, 0, 0], [2 * b, 2 * a + 6 * b, 0, 0], [0, 0, 0, 2 * d],
+            [0, 0, 2 * d, 2 * c - 6 * d]]  # fmt: skip
+    assert hess.tolist() == want and hess.shape == (4, 4)
+    assert (plan._dense[2] is not None) == (engine == "fused")
