@@ -11,7 +11,7 @@ Which engine runs when (thresholds below; measured in docs/performance.md):
       --engine interpreted, or no step list    -> interpreter on 1-D columns
       < PLAN_ROWS rows in the first block      -> interpreter (tracing would not pay)
       numba installed, >= FUSED_ROWS rows      -> fused (one loop; compile counted)
-        (>= FUSED_CACHED_ROWS when cached)
+        (>= FUSED_CACHED_ROWS when compiled on disk, FUSED_WARM_ROWS if numba is loaded)
       otherwise                                -> numpy (the plan in NumPy blocks)
     Plan.value_and_grad at one point of floats
       <= FAST_STEPS steps                      -> source (generated straight-line Python)
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -34,8 +35,12 @@ from pathlib import Path
 FLOAT_NODES = 1000  # from this many nodes a graph of scalars runs on Python floats
 PLAN_ROWS = 1000  # from this many rows in the first block, `--at-file` traces a plan
 FAST_STEPS = 5000  # plans up to this many steps run one point as generated Python
-FUSED_ROWS = 200_000  # the fused kernel pays its first compile (~0.5 s) from here
-FUSED_CACHED_ROWS = 2000  # ... and, once compiled to the disk cache, from here
+# The fused kernel saves 4-20 ns a row over the NumPy blocks (docs/performance.md); it pays
+# for compiling (1-3 s) from FUSED_ROWS rows, for loading numba and a cached kernel (0.5-2 s)
+# from FUSED_CACHED_ROWS, and for loading a cached kernel into a warm numba from FUSED_WARM_ROWS.
+FUSED_ROWS = 100_000_000
+FUSED_CACHED_ROWS = 20_000_000
+FUSED_WARM_ROWS = 100_000
 
 
 class Engine(str, Enum):
@@ -138,9 +143,10 @@ def many_points(work: Work) -> Choice:
     if "fast" not in extras():
         return Choice(Engine.numpy, f"{asked}; numba not installed (pip install 'agrad[fast]')")
     cached = work.key is not None and is_cached(f"k{work.key}")
-    floor = FUSED_CACHED_ROWS if cached else FUSED_ROWS
+    warm = cached and "numba" in sys.modules
+    floor = FUSED_WARM_ROWS if warm else FUSED_CACHED_ROWS if cached else FUSED_ROWS
     if work.points >= floor:
-        state = "cached kernel" if cached else "compile paid"
+        state = "numba loaded" if warm else "cached kernel" if cached else "compile paid"
         return Choice(Engine.fused, f"{work.points:,} rows >= {floor:,} ({state})")
     return Choice(Engine.numpy, f"{asked}; {work.points:,} rows < {floor:,} for the fused kernel")
 
