@@ -62,6 +62,7 @@ class Engine(str, Enum):
     auto = "auto"
     compiled = "compiled"
     fused = "fused"
+    native = "native"
     interpreted = "interpreted"
 
 
@@ -229,7 +230,7 @@ def eval_command(
         typer.Option(
             "--engine",
             help="With --at-file: 'auto' runs the compiled plan for 1000+ rows of an "
-            "elementwise graph (the fused kernel with agrad[fast], where it pays).",
+            "elementwise graph (a fused kernel where it pays: native C, or numba's).",
         ),
     ] = Engine.auto,
     device: Annotated[

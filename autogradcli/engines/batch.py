@@ -353,7 +353,7 @@ def _decide(kernel: Kernel, n: int):
         return None, Choice(Engine.interpreter, "the graph does not trace to a step list")
     choice = many_points(Work(nodes=len(kernel.graph), points=n, device=kernel.device,
                               engine=kernel.engine, steps=len(plan.program.code),
-                              traceable=True, key=plan.key))  # fmt: skip
+                              traceable=True, cached=plan.cached()))  # fmt: skip
     return plan, plan.use(choice)
 
 

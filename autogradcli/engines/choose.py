@@ -10,7 +10,9 @@ Which engine runs when (thresholds below; measured in docs/performance.md):
       --device cuda                            -> cuda (the fused kernel on the GPU)
       --engine interpreted, or no step list    -> interpreter on 1-D columns
       < PLAN_ROWS rows in the first block      -> interpreter (tracing would not pay)
-      numba installed, >= FUSED_ROWS rows      -> fused (one loop; compile counted)
+      a C compiler, >= NATIVE_ROWS rows        -> native (the loop as C; compile counted)
+        (>= NATIVE_CACHED_ROWS when compiled on disk)
+      numba installed, >= FUSED_ROWS rows      -> fused (the loop in numba; compile counted)
         (>= FUSED_CACHED_ROWS when compiled on disk, FUSED_WARM_ROWS if numba is loaded)
       otherwise                                -> numpy (the plan in NumPy blocks)
     Plan.value_and_grad at one point of floats
@@ -35,9 +37,11 @@ from pathlib import Path
 FLOAT_NODES = 1000  # from this many nodes a graph of scalars runs on Python floats
 PLAN_ROWS = 1000  # from this many rows in the first block, `--at-file` traces a plan
 FAST_STEPS = 5000  # plans up to this many steps run one point as generated Python
-# The fused kernel saves 4-20 ns a row over the NumPy blocks (docs/performance.md); it pays
+# The fused kernels save 4-20 ns a row over the NumPy blocks (docs/performance.md); it pays
 # for compiling (1-3 s) from FUSED_ROWS rows, for loading numba and a cached kernel (0.5-2 s)
 # from FUSED_CACHED_ROWS, and for loading a cached kernel into a warm numba from FUSED_WARM_ROWS.
+NATIVE_ROWS = 2_000_000  # the C kernel pays its compile (0.2-0.5 s) from here
+NATIVE_CACHED_ROWS = 20_000  # ... and loading it from the disk cache (about 1 ms) from here
 FUSED_ROWS = 100_000_000
 FUSED_CACHED_ROWS = 20_000_000
 FUSED_WARM_ROWS = 100_000
@@ -52,11 +56,13 @@ class Engine(str, Enum):
     pyfloat = "pyfloat"
     source = "source"
     fused = "fused"
+    native = "native"
     cuda = "cuda"
 
 
 # Step-list backends and their modules (a new backend: a module and an enum value).
-MODULES = {Engine.numpy: "plan", Engine.fused: "fused", Engine.cuda: "cuda"}
+MODULES = {Engine.numpy: "plan", Engine.fused: "fused", Engine.native: "native",
+           Engine.cuda: "cuda"}  # fmt: skip
 
 
 class Device(str, Enum):
@@ -79,8 +85,8 @@ class Work:
     per_node: bool = False
     traceable: bool | None = None
     device: Device = Device.cpu
-    engine: str = "auto"  # auto, interpreted, compiled, fused
-    key: str | None = None  # the program's cache key, when traced
+    engine: str = "auto"  # auto, interpreted, compiled, fused, native
+    cached: frozenset = frozenset()  # the engines whose kernel of this program is on disk
 
 
 @dataclass(frozen=True)
@@ -96,10 +102,12 @@ class Choice:
 
 @cache
 def extras() -> frozenset[str]:
-    """The optional extras installed: 'fast' when numba imports."""
+    """What is installed: 'fast' when numba imports, 'cc' when a C compiler is found."""
     import importlib.util
+    import shutil
 
-    return frozenset({"fast"} if importlib.util.find_spec("numba") else set())
+    found = {"fast"} if importlib.util.find_spec("numba") else set()
+    return frozenset(found | ({"cc"} if shutil.which(os.environ.get("CC", "cc")) else set()))
 
 
 def cache_dir() -> Path:
@@ -128,27 +136,32 @@ def one_point(work: Work) -> Choice:
 
 
 def many_points(work: Work) -> Choice:
-    """The executor of many points: the interpreter, the NumPy plan, fused or CUDA."""
+    """The executor of many points: the interpreter, the NumPy plan, a fused kernel, CUDA."""
     if work.device is Device.cuda:
         return Choice(Engine.cuda, "--device cuda")
     if work.engine == "interpreted":
         return Choice(Engine.interpreter, "--engine interpreted")
     if work.traceable is False:
         return Choice(Engine.interpreter, "the graph does not trace to a step list")
-    if work.engine == "fused":
-        return Choice(Engine.fused, "--engine fused")
+    if work.engine in ("fused", "native"):
+        return Choice(Engine(work.engine), f"--engine {work.engine}")
     if work.engine == "auto" and work.points < PLAN_ROWS:
         return Choice(Engine.interpreter, f"{work.points:,} rows < PLAN_ROWS = {PLAN_ROWS:,}")
     asked = "--engine compiled" if work.engine == "compiled" else "elementwise"
-    if "fast" not in extras():
-        return Choice(Engine.numpy, f"{asked}; numba not installed (pip install 'agrad[fast]')")
-    cached = work.key is not None and is_cached(f"k{work.key}")
-    warm = cached and "numba" in sys.modules
-    floor = FUSED_WARM_ROWS if warm else FUSED_CACHED_ROWS if cached else FUSED_ROWS
-    if work.points >= floor:
-        state = "numba loaded" if warm else "cached kernel" if cached else "compile paid"
-        return Choice(Engine.fused, f"{work.points:,} rows >= {floor:,} ({state})")
-    return Choice(Engine.numpy, f"{asked}; {work.points:,} rows < {floor:,} for the fused kernel")
+    cached = work.cached
+    if "cc" in extras():
+        floor = NATIVE_CACHED_ROWS if Engine.native in cached else NATIVE_ROWS
+        if work.points >= floor:
+            state = "compiled on disk" if Engine.native in cached else "compile paid"
+            return Choice(Engine.native, f"{work.points:,} rows >= {floor:,} ({state})")
+    if "fast" in extras():
+        warm = Engine.fused in cached and "numba" in sys.modules
+        floor = (
+            FUSED_WARM_ROWS if warm else FUSED_CACHED_ROWS if Engine.fused in cached else FUSED_ROWS
+        )
+        if work.points >= floor:
+            return Choice(Engine.fused, f"{work.points:,} rows >= {floor:,} (numba)")
+    return Choice(Engine.numpy, f"{asked}; {work.points:,} rows: a kernel would not pay")
 
 
 def is_cached(name: str) -> bool:

@@ -13,19 +13,11 @@ import importlib.util
 
 import numpy as np
 
-from .fused import STEPS, body, load, signature
+from .fused import MATH, STEPS, body, load, signature
 from .tracer import Program
 
 BLOCK = 256  # threads per block
 
-# NumPy's ufunc names as CUDA's math functions; the operators come from the fused table.
-MATH = {
-    "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin",
-    "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
-    "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "exp": "exp",
-    "expm1": "expm1", "log": "log", "log2": "log2", "log10": "log10", "log1p": "log1p",
-    "hypot": "hypot", "arctan2": "atan2", "floor": "floor",
-}  # fmt: skip
 BINARY = ("hypot", "arctan2")
 CUDA_STEPS = dict(STEPS)
 for _name, _f in MATH.items():

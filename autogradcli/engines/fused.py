@@ -39,6 +39,14 @@ STEPS = {
     "minimum": "{0} if {0} != {0} or {0} < {1} else {1}",
 }  # fmt: skip
 
+# NumPy's ufunc names as C's (and CUDA's) math functions, for the backends without NumPy.
+MATH = {
+    "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin",
+    "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
+    "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "exp": "exp",
+    "expm1": "expm1", "log": "log", "log2": "log2", "log10": "log10", "log1p": "log1p",
+    "hypot": "hypot", "arctan2": "atan2", "floor": "floor",
+}  # fmt: skip
 HEADER = '''"""A fused kernel of agrad (generated; the name is a hash of this text)."""
 import math
 import numpy as np
@@ -174,7 +182,7 @@ class Runner:
 
     def __call__(self, columns: list[np.ndarray], results: list[np.ndarray], start, stop):
         """Fill rows start:stop of `results` (constants are already filled)."""
-        ins = [c if _plain(c) else np.array(c, dtype=np.float64) for c in columns]
+        ins = [c if plain(c) else np.array(c, dtype=np.float64) for c in columns]
         self.kernel(start, stop, *ins, *[results[p] for p in self.slots])
 
     def warm(self, n_inputs: int) -> None:
@@ -183,7 +191,7 @@ class Runner:
         self.kernel(0, 1, *ones, *[np.empty(1) for _ in self.slots])
 
 
-def _plain(c: np.ndarray) -> bool:
+def plain(c: np.ndarray) -> bool:
     """One kernel signature: contiguous, writable float64 columns (others are copied)."""
     return c.dtype == np.float64 and c.flags.c_contiguous and c.flags.writeable
 

@@ -73,16 +73,20 @@ class Plan:
         kernels are made again (a fused kernel loads from the disk cache)."""
         return (_rebuilt, (self.program, self.backend.value))
 
-    @property
-    def key(self) -> str | None:
-        """The program's kernel cache key (None without numba)."""
-        from .choose import extras
+    def cached(self) -> frozenset:
+        """The kernel backends whose compiled kernel of this program is on disk."""
+        from .choose import extras, is_cached
 
-        return backend(Engine.fused).key(self.program) if "fast" in extras() else None
+        found = set()
+        if "cc" in extras() and backend(Engine.native).library_path(self.program).exists():
+            found.add(Engine.native)
+        if "fast" in extras() and is_cached(f"k{backend(Engine.fused).key(self.program)}"):
+            found.add(Engine.fused)
+        return frozenset(found)
 
     def use(self, choice: Choice) -> Choice:
         """Run on the chosen backend; the choice made (a fallback says why)."""
-        if choice.engine not in (Engine.fused, Engine.cuda):
+        if choice.engine not in (Engine.fused, Engine.native, Engine.cuda):
             return choice
         module = backend(choice.engine)
         reason = module.declines(self.program)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,12 @@ from autogradcli.ops import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
-BACKENDS = ["numpy", pytest.param("fused", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba"))]
+HAS_CC = shutil.which(os.environ.get("CC", "cc")) is not None
+BACKENDS = [
+    "numpy",
+    pytest.param("fused", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba")),
+    pytest.param("native", marks=pytest.mark.skipif(not HAS_CC, reason="no C compiler")),
+]
 ELEMENTWISE = sorted(
     n
     for n, op in REGISTRY.items()
@@ -123,7 +129,7 @@ def test_second_order_against_the_numpy_blocks(engine):
 def test_the_fused_kernel_is_cached_on_disk_and_a_second_process_loads_it(tmp_path):
     seed = str(ROOT / "samples/seed.txt")
     plan = Plan.of(parse_file(seed), engine="fused")
-    assert choose.is_cached(f"k{plan.key}")
+    assert Engine.fused in plan.cached()
     code = (
         "from autogradcli.engines.plan import Plan\n"
         "from autogradcli.language.parser import parse_file\n"
@@ -149,10 +155,13 @@ def test_the_chooser_table():
     assert many_points(Work(points=10**6, engine="interpreted")).engine is Engine.interpreter
     assert many_points(Work(points=1, device=Device.cuda)).engine is Engine.cuda
     big = many_points(Work(points=choose.FUSED_ROWS, traceable=True))
-    assert big.engine is (Engine.fused if HAS_NUMBA else Engine.numpy)
+    assert big.engine is (Engine.native if HAS_CC else Engine.fused if HAS_NUMBA else Engine.numpy)
+    cached = Work(
+        points=choose.NATIVE_CACHED_ROWS, traceable=True, cached=frozenset([Engine.native])
+    )
+    assert many_points(cached).engine is (Engine.native if HAS_CC else Engine.numpy)
     mid = many_points(Work(points=choose.PLAN_ROWS, traceable=True))
-    assert mid.engine is Engine.numpy
-    assert "fused" in mid.why or "numba" in mid.why
+    assert mid.engine is Engine.numpy and "a kernel would not pay" in mid.why
 
 
 def test_a_backend_that_declines_falls_back_and_says_why(monkeypatch):
@@ -218,11 +227,15 @@ def test_the_gpu_kernel_in_numba_cuda_simulator(tmp_path):
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("engine", BACKENDS)
+@pytest.mark.parametrize(
+    "engine",
+    ["python", pytest.param("fused", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba"))],
+)
 def test_dense_hessian_is_an_array_with_structural_zeros(engine, monkeypatch):
     from autogradcli.engines import plan as plan_mod
 
-    monkeypatch.setattr(plan_mod, "DENSE_STEPS", 0)  # the kernel even for a small program
+    # the one-point kernel even for a small program, or never
+    monkeypatch.setattr(plan_mod, "DENSE_STEPS", 0 if engine == "fused" else 10**9)
     graph = parse("u = (a + b) * b^2\nv = (c - d) * d^2\nf = u + v\n", "seed.txt")
     plan = hessian_plan(graph)
     if engine == "fused":
@@ -234,3 +247,32 @@ def test_dense_hessian_is_an_array_with_structural_zeros(engine, monkeypatch):
             [0, 0, 2 * d, 2 * c - 6 * d]]  # fmt: skip
     assert hess.tolist() == want and hess.shape == (4, 4)
     assert (plan._dense[2] is not None) == (engine == "fused")
+
+
+def test_the_native_source_is_c_from_the_program_alone():
+    from autogradcli.engines import native
+
+    plan = Plan.of(parse("f = where(x > 0, log(x), -x) * 1e300\n", "t.txt"))
+    text = native.source(plan.program)
+    assert "void kernel(long start, long stop, double **in, double **out)" in text
+    assert "log(s0)" in text and "1e+300" in text and '"' not in text.split("*/", 1)[1]
+
+
+@pytest.mark.skipif(not HAS_CC, reason="no C compiler")
+def test_the_native_kernel_is_a_shared_library_a_second_process_loads(tmp_path):
+    seed = str(ROOT / "samples/seed.txt")
+    plan = Plan.of(parse_file(seed), engine="native")
+    assert Engine.native in plan.cached()
+    code = (
+        "import sys, numpy as np\n"
+        "from autogradcli.engines import native\n"
+        "from autogradcli.engines.plan import Plan\n"
+        "from autogradcli.language.parser import parse_file\n"
+        "native.COMPILER = 'no-such-compiler'  # loading must not compile\n"
+        f"plan = Plan.of(parse_file({seed!r}), engine='native')\n"
+        "print(plan.run_batch([np.array([v]) for v in (1.0, 2.0, 3.0, 4.0)], 1))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout  # fmt: skip
+    assert out.strip() == "[array([-4.]), array([4.]), array([16.]), array([16.]), array([-24.])]"
