@@ -72,7 +72,7 @@ def test_fused_prints_the_engine_tables():
         "seed: agrad plan, NumPy blocks",
         "seed: bandwidth floor",
         "MLP: H·v",
-        "build in a second process",
+        "native: build in a second process",
         "Rosenbrock n=3: agrad dense, generated Python",
     ):
         assert row in text  # fmt: skip
