@@ -74,19 +74,32 @@ def literal(value) -> str:
 
 
 def source(program: Program) -> str:
-    """The C text: `kernel(start, stop, in, out)` over columns of doubles."""
+    """The C text: `kernel(start, stop, in, out)` over columns of doubles, and `point(x, out)`
+    for one point (the slot outputs written in order)."""
+    body = _steps(program)
+    slots = [r for r in program.outputs if type(r) is int]
+    lines = [HEADER, "void kernel(long start, long stop, double **in, double **out) {",
+             "    for (long k = start; k < stop; k++) {"]  # fmt: skip
+    lines += [f"        double s{k} = in[{k}][k];" for k in range(len(program.inputs))]
+    lines += [f"        {line}" for line in body]
+    lines += [f"        out[{j}][k] = s{r};" for j, r in enumerate(slots)]
+    lines += ["    }", "}", "", "void point(const double *x, double *out) {"]
+    lines += [f"    double s{k} = x[{k}];" for k in range(len(program.inputs))]
+    lines += [f"    {line}" for line in body]
+    lines += [f"    out[{j}] = s{r};" for j, r in enumerate(slots)]
+    return "\n".join([*lines, "}", ""])
+
+
+def _steps(program: Program) -> list[str]:
+    """One C statement per step."""
 
     def ref(r) -> str:
         return f"s{r}" if type(r) is int else literal(r)
 
-    lines = [HEADER, "void kernel(long start, long stop, double **in, double **out) {",
-             "    for (long k = start; k < stop; k++) {"]  # fmt: skip
-    lines += [f"        double s{k} = in[{k}][k];" for k in range(len(program.inputs))]
-    for name, out, args in program.code:
-        lines.append(f"        double s{out} = " + STEPS[name].format(*map(ref, args)) + ";")
-    slots = [r for r in program.outputs if type(r) is int]
-    lines += [f"        out[{j}][k] = s{r};" for j, r in enumerate(slots)]
-    return "\n".join([*lines, "    }", "}", ""])
+    return [
+        f"double s{out} = " + STEPS[name].format(*map(ref, args)) + ";"
+        for name, out, args in program.code
+    ]
 
 
 def declines(program: Program) -> str | None:
@@ -129,6 +142,8 @@ def library(program: Program) -> ctypes.CDLL:
     lib = ctypes.CDLL(str(path))
     lib.kernel.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
     lib.kernel.restype = None
+    lib.point.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    lib.point.restype = None
     _LOADED[name] = lib
     return lib
 
@@ -148,6 +163,16 @@ class Runner:
         pin = np.array([c.ctypes.data for c in ins] or [0], dtype=np.uintp)
         pout = np.array([o.ctypes.data for o in outs] or [0], dtype=np.uintp)
         self.kernel(start, stop, pin.ctypes.data, pout.ctypes.data)
+
+
+def point_kernel(program: Program):
+    """`point(x, out)` on float64 arrays: x the inputs, out the slot outputs in order."""
+    point = library(program).point
+
+    def call(x: np.ndarray, out: np.ndarray) -> None:
+        point(x.ctypes.data, out.ctypes.data)
+
+    return call
 
 
 def runner(program: Program) -> Runner:

@@ -185,9 +185,8 @@ class Plan:
         """One point, inputs by position: each output's value (shape (outputs,)) and its
         gradient (shape (outputs, inputs)) as arrays. For a Hessian plan these are the
         gradient and the Hessian. Structural zeros are filled once, when first asked; each
-        call writes only the entries the program computes (by the fused kernel when numba is
-        installed and the plan has DENSE_STEPS steps or more, see there; else generated
-        Python)."""
+        call writes only the entries the program computes (by a one-point kernel for plans of
+        DENSE_STEPS steps or more, see there; else by generated Python)."""
         if self._dense is None:
             self._dense = _dense_layout(self)
         template, where, kernel = self._dense
@@ -313,9 +312,9 @@ class Plan:
                     r[lo:hi] = env[ref]
 
 
-DENSE_STEPS = 300  # from this many steps `Plan.dense` runs the fused kernel: when the plan
-# was made with engine="fused", or the kernel is already compiled (compiling a program of
-# 2,000 steps takes numba tens of seconds; the generated Python then wins for 50,000 calls)
+DENSE_STEPS = 300  # from this many steps `Plan.dense` runs a one-point kernel: the native one
+# where a C compiler is found, else numba's when the plan was made with engine="fused" or the
+# kernel is already compiled (compiling 2,000 steps takes numba tens of seconds)
 
 
 def _dense_layout(plan: Plan):
@@ -325,8 +324,14 @@ def _dense_layout(plan: Plan):
     outputs = plan.program.outputs
     template = np.array([0.0 if type(r) is int else float(r) for r in outputs])
     where = np.array([p for p, r in enumerate(outputs) if type(r) is int], dtype=np.intp)
-    kernel, fused = None, backend(Engine.fused) if "fast" in extras() else None
-    if fused is not None and len(plan.program.code) >= DENSE_STEPS:
+    kernel, steps = None, len(plan.program.code)
+    if steps < DENSE_STEPS:
+        return template, where, None
+    native = backend(Engine.native)
+    if "cc" in extras() and native.declines(plan.program) is None:  # compiles in seconds
+        return template, where, native.point_kernel(plan.program)
+    fused = backend(Engine.fused) if "fast" in extras() else None
+    if fused is not None:
         wanted = plan.backend is Engine.fused or is_cached(fused.point_name(plan.program))
         if wanted and fused.declines(plan.program) is None:
             kernel = fused.point_kernel(plan.program)
