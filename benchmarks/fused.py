@@ -192,9 +192,9 @@ def rosenbrock_rows(n: int = 100) -> list[tuple[str, str]]:
         fused = hessian_plan(graph)
         fused.backend = _fused_choice().engine  # the one-point kernel only (not the batch one)
         fused.dense(*x)
-        rows.append((f"Rosenbrock n={n}: fused one-point kernel, build (first or cached)",
+        rows.append((f"Rosenbrock n={n}: one-point kernel (native, else numba), build",
                      f"{time.perf_counter() - start:.1f} s"))  # fmt: skip
-        rows.append((f"Rosenbrock n={n}: agrad dense, fused kernel",
+        rows.append((f"Rosenbrock n={n}: agrad dense, one-point kernel",
                      f"{1e6 * median_time(lambda: fused.dense(*x), 2000):.1f} µs"))  # fmt: skip
     except ImportError:
         rows.append(("agrad dense, fused kernel", "skipped (numba not installed)"))
