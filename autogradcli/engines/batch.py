@@ -354,7 +354,10 @@ def _decide(kernel: Kernel, n: int):
     choice = many_points(Work(nodes=len(kernel.graph), points=n, device=kernel.device,
                               engine=kernel.engine, steps=len(plan.program.code),
                               traceable=True, cached=plan.cached()))  # fmt: skip
-    return plan, plan.use(choice)
+    made = plan.use(choice)
+    if kernel.engine in ("fused", "native") and made.engine is not choice.engine:
+        raise AgradError(f"--engine {kernel.engine}: {made.why}", None, "use --engine auto")
+    return plan, made
 
 
 def _plan(graph: Graph, outs: list[tuple[str, int]], required: str | None):

@@ -283,3 +283,14 @@ def test_the_native_kernel_is_a_shared_library_a_second_process_loads(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True).stdout  # fmt: skip
     assert out.strip() == "[array([-4.]), array([4.]), array([16.]), array([16.]), array([-24.])]"
+
+
+def test_an_engine_that_cannot_run_is_an_error_when_insisted_on(tmp_path, monkeypatch):
+    from autogradcli.engines import native
+
+    monkeypatch.setattr(native, "MAX_STEPS", 3)
+    points = write(tmp_path, "a,b,c,d\n1,2,3,4\n", "p.csv")
+    seed = str(ROOT / "samples/seed.txt")
+    result = agrad("eval", seed, "--at-file", points, "--engine", "native")
+    assert result.exit_code == 2
+    assert "--engine native: native declined: 13 steps > MAX_STEPS = 3" in result.stderr
