@@ -38,6 +38,8 @@ class BatchRun:
     workers: int | None = None
     reduce: str | None = None
     keep: list[str] | None = None
+    device: str = "cpu"
+    explain: bool = False
 
 
 def is_dataset(out: str | None) -> bool:
@@ -98,7 +100,8 @@ def eval_batch(graph, run: BatchRun) -> None:
                 from ..engines.batch import run_batch
 
                 result = run_batch(graph, run.points, given, run.chunk, write, tick, run.engine,
-                                   outs, run.wrt, run.hessian, run.spread, run.suffix)  # fmt: skip
+                                   outs, run.wrt, run.hessian, run.spread, run.suffix,
+                                   run.device)  # fmt: skip
             if reducer is not None:
                 reducer.finish(writer.write, result)
             writer.close(result)
@@ -206,6 +209,8 @@ def _dask_dataset(graph, run: BatchRun, given, outs, tick):
 
 def _report(result, run: BatchRun) -> None:
     """The non-finite rows on stderr (an error under --strict), and where the output went."""
+    if run.explain:
+        note(str(result.choice) if result.choice else f"engine: {result.engine}")
     if result.nonfinite_rows:
         typer.echo(
             f"warning: {result.nonfinite_rows} of {result.rows} rows have nan or inf; "

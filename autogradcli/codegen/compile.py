@@ -16,7 +16,7 @@ from ..engines.interpreter import needs_grad, unbroadcast
 from ..graph import CONST, INPUT, Graph
 from ..graph.sweep import sweep
 from ..ops import REGISTRY
-from .source import _copy, docstring_name, reference
+from .source import copy_function, docstring_name, reference
 
 
 def compile_graph(graph: Graph, origin: str = "") -> str:
@@ -46,7 +46,7 @@ def _literal(value) -> str:
 def rule_source(graph: Graph, origin: str = "") -> str:
     """A module that calls copies of the registry's forward and VJP functions, node by node."""
     sources: dict[str, str] = {}
-    _copy(unbroadcast, sources)
+    copy_function(unbroadcast, sources)
     consts, forward, backward = [], [], []
     for i, op in enumerate(graph.ops):
         if op == INPUT:

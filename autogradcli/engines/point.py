@@ -1,4 +1,6 @@
-"""One point in about a microsecond: a plan's steps as generated straight-line Python on floats.
+"""The generated-source backend: a plan's steps as straight-line Python on floats (about a
+microsecond a point). It stays in engines/ because `Plan.function` runs it; codegen/ writes
+the same source into compiled modules through these public names.
 
 The source (`point_source`) is also the compiled module's own `_point`: Python's operators,
 `math` and the NumPy kernels the Python-float path uses, plus copies of the helper functions
@@ -22,10 +24,8 @@ from .pyfloat import SCALAR
 
 Plan = Any  # engines/plan.py's Plan, which imports this module when asked for its function
 
-FALLBACK = (ArithmeticError, ValueError)  # where Python raises, NumPy gives nan or inf
 
-
-def _literal(value: float | bool) -> str:
+def literal(value: float | bool) -> str:
     """A constant as Python source: repr for finite numbers, float('...') for nan and inf."""
     if type(value) is bool or math.isfinite(value):
         return repr(value)
@@ -51,11 +51,11 @@ def reference(fn, sources: dict[str, str]) -> str:
         return f"math.{fn.__name__}"
     if getattr(builtins, getattr(fn, "__name__", ""), None) is fn:
         return fn.__name__
-    _copy(fn, sources)
+    copy_function(fn, sources)
     return fn.__name__
 
 
-def _copy(fn, sources: dict[str, str]) -> None:
+def copy_function(fn, sources: dict[str, str]) -> None:
     """Copy a function's source, and the module-level functions and number constants it
     uses, once each; a rule's `call("op", ...)` gets a `call` that runs those ops' forwards."""
     from ..ops import REGISTRY, call
@@ -113,7 +113,7 @@ def point_source(plan: Plan, sources: dict[str, str]) -> list[str]:
         return ["def _point(*args):", "    return None", "", ""]
 
     def name(ref) -> str:
-        return f"s{ref}" if type(ref) is int else _literal(ref)
+        return f"s{ref}" if type(ref) is int else literal(ref)
 
     lines = [
         f"def _point({', '.join(f's{k}' for k in range(len(plan.inputs)))}):",
@@ -128,7 +128,7 @@ def point_source(plan: Plan, sources: dict[str, str]) -> list[str]:
             lines.append(f"    s{out} = {expr}")
             continue
         bound = [  # a partial's arguments: a function and numbers
-            _literal(a) if isinstance(a, float) else reference(a, sources)
+            literal(a) if isinstance(a, float) else reference(a, sources)
             for a in getattr(fn, "args", ())
         ]
         call = reference(getattr(fn, "func", fn), sources)

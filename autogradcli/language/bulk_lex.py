@@ -154,44 +154,6 @@ def count_class(pieces: list[np.ndarray], cls: int) -> np.ndarray:
     return count
 
 
-# Token kinds per line length; "a" is an atom (a name or a number).
-SHAPES = {
-    3: "N=a",
-    5: "N=aoa",
-    7: "N=aoaoa",
-    6: "N=N(a)",
-    8: "N=N(aoa)",
-    10: "N=N(aoaoa)",
-}
-KIND_OF = {"N": NAME, "=": EQ, "o": OP, "(": LP, ")": RP}
-
-
-def line_shapes(toks: dict) -> dict | None:
-    """Group lines by token count and check each line's kinds against its shape."""
-    kind, line = toks["kind"], toks["line"]
-    counts = np.bincount(line)
-    first = np.cumsum(counts) - counts
-    rows = np.flatnonzero(counts)
-    if not len(rows):
-        return None
-    groups = {}
-    covered = 0
-    for c, shape in SHAPES.items():
-        sel = rows[counts[rows] == c]
-        covered += len(sel)
-        if not len(sel):
-            continue
-        k = kind[first[sel][:, None] + np.arange(c)]
-        for j, ch in enumerate(shape):
-            ok = (k[:, j] == NAME) | (k[:, j] == NUM) if ch == "a" else k[:, j] == KIND_OF[ch]
-            if not ok.all():
-                return None
-        groups[c] = (sel, first[sel])
-    if covered != len(rows):
-        return None
-    return {"groups": groups, "rows": rows, "first": first}
-
-
 def number(pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Number equal tokens alike: (id of each, index of the first of each id).
 
