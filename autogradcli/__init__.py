@@ -13,6 +13,10 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "AgradError": "errors",
+    "cat": "tensors.joins",
+    "concat": "tensors.joins",
+    "stack": "tensors.joins",
+    "where": "tensors.joins",
     "explain": "render.explained",
     "Graph": "graph",
     "Plan": "engines.plan",
@@ -26,12 +30,13 @@ _LAZY = {
     "parse": "language.parser",
     "point_function": "engines.point",
     "parse_file": "language.parser",
+    "special": "tensors.special",
     "tensor": "tensors.tensor",
     "to_dot": "render.export",
     "to_text": "render.export",
     "trace": "tensors.autograd",
 }
-_MODULES = {"functional", "optim"}  # names that are modules, not attributes of one
+_MODULES = {"functional", "optim", "special"}  # names that are modules, not attributes of one
 
 __all__ = ["__version__", *_LAZY]
 

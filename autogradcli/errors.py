@@ -110,10 +110,21 @@ class Span:
     source: Source
     start: int
     end: int
+    via: Span | None = None  # inside a function's body: the call site it was inlined at
+    function: str | None = None  # ... and the function's name
 
     def where(self) -> str:
         """Return `name:line:col` of the start of the span."""
         return self.source.where(self.start)
+
+    def calls(self) -> str:
+        """` (in f, called at file:line:col)` for each call the span sits in, innermost
+        first; empty outside functions."""
+        parts, span = [], self
+        while span.via is not None:
+            parts.append(f" (in {span.function}, called at {span.via.where()})")
+            span = span.via
+        return "".join(parts)
 
     def text(self) -> str:
         """Return the spanned source text."""
@@ -159,6 +170,11 @@ class AgradError(Exception):
         parts = [f"{self.span.where()}: {head}" if self.span else head]
         if self.span is not None:
             parts.append(self.span.excerpt())
+            call = self.span
+            while call.via is not None:
+                parts.append(f"note: in {call.function}, called at {call.via.where()}")
+                parts.append(call.via.excerpt())
+                call = call.via
         if self.hint:
             parts.append(f"hint: {printable(self.hint)}")
         return "\n".join(parts)

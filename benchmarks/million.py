@@ -10,11 +10,12 @@ arithmetic, not nan propagation, and agrad's gradient is checked against the tap
 Markdown table with seconds and µs per node, and the growth factor between sizes. `--torch N`
 also times PyTorch scalar autograd on the first N assignments when torch is installed (it is
 slow: minutes for a million). `--files N` then times `agrad eval` from the shell (a fresh
-process: peak RSS from getrusage) on three files of N assignments: the same random program,
+process: peak RSS from getrusage) on four files of N assignments: the same random program,
 one of the same size whose lines mix every construct generated code uses (MIXED: aliases,
 unary minus, parentheses, `**`, a call combined with operators, calls of two arguments,
-named constants, numbers with exponents), and the chain `x{k} = sin(x{k-1}) * 1.0001`; and a
-plain Python-float tape of the first, for memory.
+named constants, numbers with exponents), one whose lines index an array input and call
+reductions with keyword arguments on list literals (ARRAYS), and the chain
+`x{k} = sin(x{k-1}) * 1.0001`; and a plain Python-float tape of the first, for memory.
 """
 
 from __future__ import annotations
@@ -74,6 +75,18 @@ MIXED = [
     "-({a} * {b})",
     "tanh({a} - 1e-3)",
 ]
+# Lines with calls, keyword arguments and indexing (over `w`, an array input of INPUTS
+# elements in [-1, 1]), about as many nodes a line as MIXED; each maps [-1, 1] into [-1, 1].
+ARRAYS = [
+    "w[{k}] * {a}",
+    "sum([{a}, {b}], axis=0) * 0.5",
+    "max([{a}, {b}])",
+    "mean([{a}, {b}], axis=0, keepdims=false)",
+    "sin({a}) * w[-1]",
+    "[{a}, {b}][1]",
+    "tanh({a} + {b})",
+    "{a} * 0.5",
+]
 
 
 def _tanh(x: float, _: float, da: float, db: float) -> tuple[float, float, float]:
@@ -124,6 +137,19 @@ def mixed_text(n: int, seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
+def arrays_text(n: int, seed: int = 0) -> str:
+    """A file of n assignments drawn from ARRAYS (w[k] for k = 0..3), as mixed_text."""
+    rng = np.random.default_rng(seed)
+    shapes = rng.integers(0, len(ARRAYS), size=n)
+    u = rng.random((n, 2))
+    lines = [f"v{i} = x{i} * 0.5" for i in range(INPUTS)]
+    for i in range(INPUTS, n):
+        a = max(0, i - 1 - int(u[i, 0] ** 3 * i))
+        b = max(0, i - 1 - int(u[i, 1] ** 3 * i))
+        lines.append(f"v{i} = " + ARRAYS[shapes[i]].format(a=f"v{a}", b=f"v{b}", k=i % 4))
+    return "\n".join(lines) + "\n"
+
+
 def chain_text(n: int) -> str:
     """The deep chain: each line one call combined with an operator on the line before."""
     return "x0 = x * 0.5\n" + "".join(f"x{k} = sin(x{k - 1}) * 1.0001\n" for k in range(1, n))
@@ -160,11 +186,12 @@ def tape_memory(prog) -> float:
 
 
 def files(n: int) -> None:
-    """The shell table: three files of n assignments, and the float tape's memory."""
+    """The shell table: four files of n assignments, and the float tape's memory."""
     at = [f"{k}={v}" for k, v in point().items()]
     rows = [
         ("random program (six line shapes)", program_text(make_program(n)), at),
         ("random, every construct (MIXED)", mixed_text(n), at),
+        ("random, calls with keywords and indexing (ARRAYS)", arrays_text(n), [*at, W_AT]),
         ("chain sin(x) * 1.0001", chain_text(n), ["x=0.3"]),
     ]
     print(f"\n`agrad eval FILE --at ... --format json`, {n:,} assignments, fresh processes:\n")
@@ -178,6 +205,9 @@ def files(n: int) -> None:
         print(f"| {name} | {size:.1f} | {took:.2f} | {mb:,.0f} | {took / base:.2f}x |")
     tape = tape_memory(make_program(n))
     print(f"\nPlain Python-float tape of the random program: peak {tape:,.0f} MB")
+
+
+W_AT = "w=[" + ", ".join(f"{0.9 - 0.2 * k:.1f}" for k in range(INPUTS)) + "]"
 
 
 def point() -> dict[str, float]:

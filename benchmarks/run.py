@@ -1,6 +1,7 @@
 """Speed of the seed expression against hand-written NumPy and peers, as a Markdown table.
 
 Usage: python benchmarks/run.py [--points 1000000] [--repeat 7] [--no-torch-compile] [--only ...]
+       [--engines]  (then benchmarks/fused.py: the fused kernel, H·v, compile, dense Hessians)
 
 Workloads: value + 4 gradients of ((a+b)*b^2) + ((c-d)*d^2) at N points (batched) and at one
 point (in process). Peers run when installed: torch eager and torch.compile (its first call
@@ -246,6 +247,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7, help="round-robin rounds")
     parser.add_argument("--no-torch-compile", action="store_true", help="skip torch.compile")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these rows")
+    parser.add_argument("--engines", action="store_true",
+                        help="then the engine room's tables (benchmarks/fused.py)")  # fmt: skip
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     batch = tuple(rng.uniform(-2, 2, size=args.points) for _ in range(4))
@@ -334,6 +337,12 @@ def main() -> None:
                     f"| {name} | {label} | {scale * v:.1f} {unit} | {scale * b:.1f} {unit} "
                     f"| {b / v:.2f} |"
                 )
+
+    if args.engines:
+        import fused
+
+        extra = [] if args.no_torch_compile else ["--torch-compile"]
+        fused.main(["--points", "1000000", "10000000", "--repeat", str(args.repeat), *extra])
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     from distributed import Client
 
-    from autogradcli.engines.cluster import local_cluster
+    from autogradcli.engines.cluster import local_cluster, tls_environment
 
     scratch = Path(tempfile.mkdtemp(prefix="agrad-scaling-"))
     data = args.data or scratch / "points"
@@ -97,6 +97,7 @@ def main() -> None:
             stop, peaks = threading.Event(), [0.0]
             watcher = threading.Thread(target=peak_rss, args=(client, stop, peaks))
             watcher.start()
+            os.environ.update(tls_environment(cluster.security, scratch))  # the run's client
             took, _ = agrad(["eval", SEED, "--at-file", str(data), "--backend", "dask",
                              "--scheduler", cluster.scheduler_address,
                              "-o", str(scratch / "out")])  # fmt: skip

@@ -64,3 +64,21 @@ def test_million_prints_the_shell_table_for_three_files():
     for row in ("| random program (six line shapes) |", "| random, every construct (MIXED) |",
                 "| chain sin(x) * 1.0001 |", "Plain Python-float tape"):  # fmt: skip
         assert row in text
+
+
+def test_fused_prints_the_engine_tables():
+    text = bench("benchmarks/fused.py", "--points", "2000", "--repeat", "1", "--rosenbrock", "3")
+    for row in (
+        "seed: agrad plan, NumPy blocks",
+        "seed: bandwidth floor",
+        "MLP: H·v",
+        "native: build in a second process",
+        "Rosenbrock n=3: agrad dense, generated Python",
+    ):
+        assert row in text  # fmt: skip
+
+
+def test_gpu_runs_or_says_what_it_skipped():
+    text = bench("benchmarks/gpu.py", "--points", "1000", "--repeat", "1")
+    assert "| agrad --device cuda (with transfers) |" in text
+    assert "| CuPy hand-fused kernel" in text

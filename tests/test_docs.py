@@ -3,12 +3,15 @@
 Commands come from fenced blocks (`$ command` followed by its output, or bare command lines)
 and from inline code spans that start with `agrad `. Python blocks run as scripts; a block
 fenced as `output` right after one is its expected stdout. Examples in `--help` texts run too.
-Everything runs in one scratch folder holding a copy of samples/, in document order, so a
-command may read what an earlier one wrote.
+Each document's examples run in one scratch folder holding a copy of samples/, in document
+order, so a command may read what an earlier one of the same document wrote. Every `*.md` in
+docs/ is collected. An example that needs torch, Graphviz or matplotlib is skipped with the
+reason when that is missing, and fails under CI=true.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -32,6 +35,9 @@ EXPECTED_STATUS = {
     "agrad eval samples/errors/typo.agrad --at x=1": 2,
     "agrad eval samples/seed.txt --at a=1 b=2 c=3 d=4 --jacobain": 2,
     "agrad check samples/impl/logistic_spec.txt --impl samples/impl/logistic_grad.py:wrong_grad": 1,
+    "agrad eval -e 'f = x[5]' --at 'x=[1, 2, 3]'": 2,
+    "agrad eval -e 'f = sum(x, axes=0)' --at 'x=[1, 2]'": 2,
+    "agrad eval -e 'f = sum(concat(x, W))' --at 'x=[1, 2]' 'W=[[1, 2], [3, 4]]'": 2,
 }
 # Commands that install software or need a terminal: shown, not run.
 NOT_RUN = (
@@ -152,13 +158,29 @@ def help_examples() -> list[Example]:
 
 ALL = [ex for doc in DOCS for ex in examples_of(doc)]
 
+# What some examples need beyond the test extra, and how to tell it is there. Without it they
+# are skipped with the reason, except under CI=true, where CI installs everything.
+NEEDS = [
+    (re.compile(r"\btorch:|^\s*(?:import|from) torch\b", re.M), "torch",
+     lambda: importlib.util.find_spec("torch") is not None),
+    (re.compile(r"agrad graph .*(?:-o|--out) \S+\.(?:svg|png|pdf)\b|--render\b"),
+     "Graphviz's dot", lambda: shutil.which("dot") is not None),
+    (re.compile(r"--plot\b"), "matplotlib",
+     lambda: importlib.util.find_spec("matplotlib") is not None),
+]  # fmt: skip
 
-@pytest.fixture(scope="module")
-def scratch(tmp_path_factory) -> Path:
-    """A folder with a copy of samples/, shared by the examples in order."""
-    folder = tmp_path_factory.mktemp("docs")
-    shutil.copytree(ROOT / "samples", folder / "samples")
-    return folder
+
+def missing(ex: Example) -> str | None:
+    """What an example needs that is not installed here, if anything."""
+    for pattern, what, present in NEEDS:
+        if pattern.search(ex.text) and not present():
+            return what
+    return None
+
+
+def _doc_examples(doc: Path) -> list[Example]:
+    name = doc.relative_to(ROOT).as_posix()
+    return [ex for ex in ALL if ex.doc == name]
 
 
 def _env() -> dict[str, str]:
@@ -209,17 +231,65 @@ def test_docs_have_examples():
     assert any(ex.shown for ex in ALL if ex.kind == "python")
 
 
-def test_every_example_in_the_docs_runs(scratch):
-    failures = []
-    for ex in ALL:
+def run_examples(examples: list[Example], folder: Path, ci: bool) -> tuple[list, list, int]:
+    """Run examples in order: (failures, skipped with the reason, how many ran). Under CI an
+    example whose software is missing is a failure, not a skip."""
+    failures, skipped, ran = [], [], 0
+    for ex in examples:
+        need = missing(ex)
+        if need and not ci:
+            skipped.append(f"{ex} (needs {need})")
+            continue
+        ran += 1
         try:
-            run_example(ex, scratch)
+            assert need is None, f"{ex}: CI=true but {need} is not installed"
+            run_example(ex, folder)
         except AssertionError as exc:
             failures.append(str(exc))
+    return failures, skipped, ran
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.relative_to(ROOT).as_posix())
+def test_every_example_in_the_docs_runs(doc, tmp_path):
+    """A document's examples run in order in one folder holding a copy of samples/."""
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    failures, skipped, ran = run_examples(_doc_examples(doc), tmp_path, bool(os.environ.get("CI")))
     assert not failures, "\n\n".join(failures)
+    if skipped:
+        pytest.skip(f"{ran} examples ran and passed; skipped: " + "; ".join(skipped))
+
+
+def test_missing_software_skips_with_the_reason_and_fails_under_ci(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # no Graphviz here
+    picture = Example("d.md", 3, "shell", "agrad graph samples/seed.txt -o seed.svg")
+    plain = Example("d.md", 4, "shell", "agrad ops")
+    failures, skipped, ran = run_examples([picture, plain], tmp_path, ci=False)
+    assert (failures, ran) == ([], 1)
+    assert skipped == ["d.md:3: agrad graph samples/seed.txt -o seed.svg (needs Graphviz's dot)"]
+    failures, skipped, ran = run_examples([picture], tmp_path, ci=True)
+    assert skipped == [] and ran == 1
+    assert len(failures) == 1
+    assert failures[0].startswith("d.md:3: agrad graph samples/seed.txt -o seed.svg: CI=true but")
+    assert "Graphviz's dot is not installed" in failures[0]
+
+
+def test_examples_that_need_missing_software_are_named():
+    torch_cmd = Example("d", 1, "shell", "agrad check s.txt --impl torch:s.py:Softplus")
+    picture = Example("d", 1, "shell", "agrad graph samples/seed.txt -o seed.svg")
+    plain = Example("d", 1, "shell", "agrad graph samples/seed.txt -o seed.dot")
+    snippet = Example("d", 1, "python", "import numpy\nimport torch\n")
+    assert missing(plain) is None
+    assert [what for pattern, what, _ in NEEDS if pattern.search(torch_cmd.text)] == ["torch"]
+    assert [what for pattern, what, _ in NEEDS if pattern.search(snippet.text)] == ["torch"]
+    assert [what for pattern, what, _ in NEEDS if pattern.search(picture.text)] == [
+        "Graphviz's dot"
+    ]
 
 
 @pytest.mark.parametrize("ex", help_examples(), ids=str)
 def test_help_examples_run(ex, tmp_path):
+    need = missing(ex)
+    if need and not os.environ.get("CI"):
+        pytest.skip(f"needs {need}")
     shutil.copytree(ROOT / "samples", tmp_path / "samples")
     run_example(ex, tmp_path)

@@ -28,7 +28,9 @@ class AgradGroup(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Run a command; turn usage errors, Ctrl-C and closed pipes into exit statuses."""
         args = vector_words(list(sys.argv[1:] if args is None else args))
+        plain_help(self)
         try:
+            one_formula(args)
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
         except click.exceptions.NoArgsIsHelpError as exc:
@@ -57,6 +59,34 @@ class AgradGroup(TyperGroup):
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise click.exceptions.UsageError(f"No such command '{name}'.{hint}", ctx)
         return super().resolve_command(ctx, args)
+
+
+def plain_help(group: click.Group) -> None:
+    """Help texts are plain text, not Rich markup: `agrad[dask]` and `[default: 0.01]` keep
+    their brackets (each text escaped once, marked so a second call leaves it alone)."""
+    from rich.markup import escape
+
+    if getattr(group, "_plain_help", False):
+        return
+    group._plain_help = True
+    for command in [group, *group.commands.values()]:
+        command.help = escape(command.help) if command.help else command.help
+        command.epilog = escape(command.epilog) if command.epilog else command.epilog
+        for param in command.params:
+            if getattr(param, "help", None):
+                param.help = escape(param.help)
+
+
+def one_formula(args: list[str]) -> None:
+    """A repeated -e is an error (Click would keep the last one silently)."""
+    words = args[: args.index("--")] if "--" in args else args
+    given = sum(w in ("-e", "--expr") or w.startswith("--expr=") for w in words)
+    if given > 1:
+        error = click.exceptions.UsageError(
+            f"-e/--expr is given {given} times; a command reads one formula"
+        )
+        error.hint = "join the statements with ';' in one -e: -e 'u = x^2; f = sin(u)'"
+        raise error
 
 
 VECTOR_OPTIONS = ("--hvp", "--jvp", "--sigma")  # each takes several NAME=VALUE words, as --at does
@@ -95,6 +125,7 @@ def usage_message(exc: click.exceptions.UsageError) -> str:
         message, _, close = message.partition(" Did you mean ")
         hint = f"did you mean {close.rstrip('?')}? agrad --help lists every command"
     message = message.rstrip(".")
+    hint = getattr(exc, "hint", hint)
     return f"error: {message[:1].lower()}{message[1:]}\nhint: {hint}"
 
 
@@ -220,7 +251,12 @@ def guard(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            STATE["wrote"] = False
+            done = fn(*args, **kwargs)
+            out = kwargs.get("out")
+            if isinstance(out, str) and out != "-" and not STATE["wrote"]:
+                note(f"wrote {out}")  # every -o FILE ends with one such line
+            return done
         except AgradError as exc:
             if STATE["debug"]:
                 traceback.print_exc(file=sys.stderr)
@@ -247,13 +283,18 @@ def formula(file: str | None, expr: str | None, values: list[str] | None = None)
     if expr is not None and file is not None and "=" in file and values is not None:
         values.insert(0, file)
         file = None
-    elif file is not None and "=" in file and values and not Path(file).exists():
+    elif expr is None and file is not None and "=" in file and not Path(file).exists():
+        named = [v for v in values or [] if "=" not in v and (v == "-" or Path(v).is_file())]
+        if len(named) != 1:
+            raise AgradError(
+                f"no formula file given ('{file}' is a value, not a file)",
+                None,
+                "name the formula file: FILE --at a=1 b=2, or give the formula with -e",
+            )
         # `agrad eval --at a=1 b=2 FILE`: the shell order put a value where FILE goes.
-        named = [v for v in values if "=" not in v and (v == "-" or Path(v).is_file())]
-        if len(named) == 1:
-            values.remove(named[0])
-            values.insert(0, file)
-            file = named[0]
+        values.remove(named[0])
+        values.insert(0, file)
+        file = named[0]
     return parse_formula(file, expr)
 
 
@@ -285,6 +326,9 @@ def pick_format(fmt: str | None, out: str | None, suffixes: dict[str, str], defa
     by_suffix = suffixes.get(suffix)
     known = ", ".join(sorted(suffixes))
     if fmt is not None:
+        from ..io.outfile import contradicted
+
+        by_suffix = by_suffix or contradicted(fmt, out)
         if suffix and by_suffix is not None and by_suffix != fmt and suffix not in (".txt",):
             raise AgradError(
                 f"--format {fmt} contradicts the suffix of {out} ({by_suffix})",
@@ -365,6 +409,7 @@ def note(text: str) -> None:
     """One line on stderr, user text in it with control characters escaped."""
     from ..errors import printable
 
+    STATE["wrote"] = STATE.get("wrote") or text.startswith("wrote ")
     typer.echo(printable(text), err=True)
 
 

@@ -37,6 +37,9 @@ class BatchRun:
     scheduler: str | None = None
     workers: int | None = None
     reduce: str | None = None
+    keep: list[str] | None = None
+    device: str = "cpu"
+    explain: bool = False
 
 
 def is_dataset(out: str | None) -> bool:
@@ -63,6 +66,8 @@ def eval_batch(graph, run: BatchRun) -> None:
 
     source = graph.source.name if graph.source else None
     inputs = [source, run.points, run.cov]
+    if run.keep:
+        _check_keep(graph, run)
     dataset = run.backend == "dask" and is_dataset(run.out) and not run.reduce
     if run.out and not dataset:
         check_target(run.out, inputs)
@@ -80,6 +85,10 @@ def eval_batch(graph, run: BatchRun) -> None:
             else:
                 stream = sys.stdout
             writer = _writer(stream, run.fmt, graph, outs, stack, run.reduce)
+            if run.keep:
+                from ..io.kept import keeping
+
+                writer = keeping(stream, run.fmt, writer, run.points)
             write = writer.write
             reducer = None
             if run.reduce:
@@ -91,11 +100,32 @@ def eval_batch(graph, run: BatchRun) -> None:
                 from ..engines.batch import run_batch
 
                 result = run_batch(graph, run.points, given, run.chunk, write, tick, run.engine,
-                                   outs, run.wrt, run.hessian, run.spread, run.suffix)  # fmt: skip
+                                   outs, run.wrt, run.hessian, run.spread, run.suffix,
+                                   run.device)  # fmt: skip
             if reducer is not None:
                 reducer.finish(writer.write, result)
             writer.close(result)
     _report(result, run)
+
+
+def _check_keep(graph, run: BatchRun) -> None:
+    """--keep names columns that are not inputs, for an output that can hold them."""
+    from ..io.points import PointsPath
+
+    why = ("--reduce writes one row" if run.reduce else
+           "--backend dask reads each file on a worker" if run.backend == "dask" else
+           f"--format {run.fmt} holds numbers only" if run.fmt not in ("csv", *COLUMNAR) else
+           None)  # fmt: skip
+    if why:
+        raise AgradError(f"--keep cannot be used here: {why}", None, "drop --keep")
+    inputs = [n for n in run.keep if n in graph.input_ids]
+    if inputs:
+        raise AgradError(
+            f"--keep {inputs[0]}: '{inputs[0]}' is an input (its column is in the output already)",
+            None,
+            "keep only columns that are not inputs",
+        )
+    run.points = PointsPath(run.points, run.keep)
 
 
 def _progress(stack, points: str):
@@ -156,6 +186,7 @@ def _dask_dataset(graph, run: BatchRun, given, outs, tick):
     """One output file per partition, in a folder that appears when all are written."""
     from ..engines import cluster
     from ..engines.batch import BatchResult
+    from ..io.folders import check_dataset_target
 
     kind = {"csv": "csv", "parquet": "parquet", "arrow": "arrow"}.get(run.fmt)
     if kind is None:
@@ -166,7 +197,7 @@ def _dask_dataset(graph, run: BatchRun, given, outs, tick):
         )
     files = cluster.input_files(run.points)
     target = run.out.rstrip("/\\")
-    cluster.check_dataset_target(target, [run.points, *files, run.cov])
+    check_dataset_target(target, [run.points, *files, run.cov])
     names = cluster.dataset_names(files)
     kernel = _kernel(graph, run, given, outs, names)
     with cluster.connect(run.scheduler, run.workers) as client:
@@ -178,6 +209,8 @@ def _dask_dataset(graph, run: BatchRun, given, outs, tick):
 
 def _report(result, run: BatchRun) -> None:
     """The non-finite rows on stderr (an error under --strict), and where the output went."""
+    if run.explain:
+        note(str(result.choice) if result.choice else f"engine: {result.engine}")
     if result.nonfinite_rows:
         typer.echo(
             f"warning: {result.nonfinite_rows} of {result.rows} rows have nan or inf; "

@@ -61,7 +61,16 @@ class Engine(str, Enum):
 
     auto = "auto"
     compiled = "compiled"
+    fused = "fused"
+    native = "native"
     interpreted = "interpreted"
+
+
+class Device(str, Enum):
+    """`--device`: where `--at-file` runs."""
+
+    cpu = "cpu"
+    cuda = "cuda"
 
 
 ONE_POINT_SUFFIXES = {".json": "json", ".txt": "table"}
@@ -209,21 +218,41 @@ def eval_command(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, help="With --backend dask: processes of the local cluster [2]."
+            "--workers",
+            min=1,
+            help="With --backend dask: processes of the local cluster, at most one per core "
+            "[2].",
         ),
     ] = None,
     reduce: Annotated[
         Reduce | None,
         typer.Option("--reduce", help="With --at-file: one row, each column's sum or mean."),
     ] = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep",
+            metavar="NAMES",
+            help="With --at-file: columns that are not inputs (e.g. id,label), carried to a "
+            "csv, parquet or arrow output before the results.",
+        ),
+    ] = None,
     engine: Annotated[
         Engine,
         typer.Option(
             "--engine",
             help="With --at-file: 'auto' runs the compiled plan for 1000+ rows of an "
-            "elementwise graph.",
+            "elementwise graph (a fused kernel where it pays: native C, or numba's).",
         ),
     ] = Engine.auto,
+    device: Annotated[
+        Device,
+        typer.Option("--device", help="With --at-file: 'cuda' runs the fused kernel on a GPU."),
+    ] = Device.cpu,
+    explain_engine: Annotated[
+        bool,
+        typer.Option("--explain-engine", help="Say on stderr which engine ran, and why."),
+    ] = False,
 ) -> None:
     """Evaluate a formula: its value and gradient at a point, or at many (--at-file)."""
     points = assignments(ctx, at, values)
@@ -258,14 +287,17 @@ def eval_command(
         run = BatchRun(at_file, points, chosen, chunk or 100_000, out, strict, engine.value,
                        output, split_names(wrt), hessian, spread, sigma_suffix, cov,
                        backend.value if backend else "local", scheduler, workers,
-                       reduce and reduce.value)  # fmt: skip
+                       reduce and reduce.value, split_names(keep), device.value,
+                       explain_engine)  # fmt: skip
         eval_batch(graph, run)
         return
-    _refuse("--backend, --scheduler, --workers and --reduce are for --at-file",
-            backend=backend, scheduler=scheduler, workers=workers, reduce=reduce)  # fmt: skip
+    _refuse("--backend, --scheduler, --workers, --reduce and --keep are for --at-file",
+            backend=backend, scheduler=scheduler, workers=workers, reduce=reduce,
+            keep=keep)  # fmt: skip
     _refuse(
-        "one point (--at) runs the interpreter; --engine and --chunk are for --at-file",
+        "one point (--at) runs the interpreter; --engine, --device and --chunk are for --at-file",
         engine=engine is not Engine.auto,
+        device=device is not Device.cpu,
         chunk=chunk,
     )
     _refuse("--sympy-timeout limits --check", sympy_timeout=sympy_timeout and not check)
@@ -282,7 +314,7 @@ def eval_command(
     second.validate(split_names(wrt))
     _eval_point(graph, points, chosen, out, file, output, split_names(wrt), nodes, edges,
                 jacobian, strict, check, sympy_timeout or 10.0, digits or 6, second,
-                spread, cov)  # fmt: skip
+                spread, cov, explain_engine)  # fmt: skip
 
 
 def _spread_notices(graph, spreads) -> list:
@@ -326,6 +358,7 @@ def _eval_point(
     second: Second,
     spread=None,
     cov: str | None = None,
+    explain: bool = False,
 ) -> None:
     """`agrad eval` at one point: tables or JSON, to stdout or -o."""
     from ..engines.evaluate import evaluate
@@ -338,6 +371,8 @@ def _eval_point(
     ev = evaluate(
         graph, bind(graph, given), output, wrt, edges, jacobian, floats=True, needed=not nodes
     )
+    if explain:
+        note(str(ev.choice))
     results = []
     if check:
         from ..verify.oracle import Tolerances, check_point

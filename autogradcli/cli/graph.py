@@ -111,6 +111,10 @@ def graph_command(
     collapse: Annotated[
         bool, typer.Option("--collapse", help="One box per named intermediate.")
     ] = False,
+    collapse_calls: Annotated[
+        bool,
+        typer.Option("--collapse-calls", help="Each call of a user function as one box."),
+    ] = False,
     focus: Annotated[
         str | None, typer.Option("--focus", metavar="NAME", help="Only what feeds NAME.")
     ] = None,
@@ -174,10 +178,24 @@ def graph_command(
         raise AgradError("--order draws further backward passes", None, "add --backward")
     if backward and adjoints:
         raise AgradError("--backward and --adjoints are two drawings", None, "choose one")
+    if collapse and collapse_calls:
+        raise AgradError(
+            "--collapse and --collapse-calls are two groupings", None, "choose one of them"
+        )
+    if backward and collapse_calls:
+        raise AgradError(
+            "--collapse-calls groups the formula's calls; the backward pass has none",
+            None,
+            "drop --backward, or --collapse-calls",
+        )
     if backward:
         view = _backward_view(graph, ev, focus, depth, collapse, order or 1)
     else:
         view = build(graph, ev, focus, depth, collapse, adjoints)
+    if collapse_calls:
+        from ..render.calls import collapse_calls as collapse_all
+
+        view = collapse_all(view)
     if chosen in ("dot", "mermaid", *RENDERED) and not constants and len(view.items) <= 5000:
         from ..render.view import fold_constants
 

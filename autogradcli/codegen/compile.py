@@ -16,7 +16,7 @@ from ..engines.interpreter import needs_grad, unbroadcast
 from ..graph import CONST, INPUT, Graph
 from ..graph.sweep import sweep
 from ..ops import REGISTRY
-from .source import _copy, docstring_name, reference
+from .source import copy_function, docstring_name, reference
 
 
 def compile_graph(graph: Graph, origin: str = "") -> str:
@@ -46,7 +46,7 @@ def _literal(value) -> str:
 def rule_source(graph: Graph, origin: str = "") -> str:
     """A module that calls copies of the registry's forward and VJP functions, node by node."""
     sources: dict[str, str] = {}
-    _copy(unbroadcast, sources)
+    copy_function(unbroadcast, sources)
     consts, forward, backward = [], [], []
     for i, op in enumerate(graph.ops):
         if op == INPUT:
@@ -62,8 +62,8 @@ def rule_source(graph: Graph, origin: str = "") -> str:
     needs = needs_grad(graph, graph.input_ids.values())
     for name, out in graph.outputs:
         backward.extend(_backward(graph, out, name, needs, sources))
-    called = _call_table(sources)
-    used = "\n".join([*forward, *sources.values()])
+    calls = _called_ops(sources)
+    used = "\n".join([*forward, *sources.values(), *calls])
     imports = [f"import {m}" for m in ("math", "operator") if f"{m}." in used]
     inputs = tuple(graph.input_ids)
     outputs = {name: f"v{node}" for name, node in graph.outputs}
@@ -75,6 +75,8 @@ def rule_source(graph: Graph, origin: str = "") -> str:
         "the gradient of the sum of the output's elements.",
         '"""',
         "",
+        "from __future__ import annotations  # copied rules keep their type hints as text",
+        "",
         *imports,
         "",
         "import numpy as np",
@@ -84,7 +86,7 @@ def rule_source(graph: Graph, origin: str = "") -> str:
         *consts,
         "",
         *[src.rstrip() + "\n" for src in sources.values()],
-        *called,
+        *calls,
         "",
         "def value_and_grad(**inputs):",
         '    """Values of the outputs and the gradient of each with respect to every input."""',
@@ -110,28 +112,19 @@ def rule_source(graph: Graph, origin: str = "") -> str:
     return "\n".join(lines)
 
 
-CALL = re.compile(r"\bcall\(\s*[\"'](\w+)[\"']")
-
-
-def _call_table(sources: dict[str, str]) -> list[str]:
-    """The module's own `call(name, ...)` for rules that run another registry op through
-    `ops.call`: a table of copies of those ops' forward functions (added to `sources`)."""
-    table: dict[str, str] = {}
-    while names := {n for src in list(sources.values()) for n in CALL.findall(src)} - set(table):
-        for n in sorted(names):
-            table[n] = reference(REGISTRY[n].forward, sources)
-    if not table:
+def _called_ops(sources: dict[str, str]) -> list[str]:
+    """Rules that run other registry ops through `call(...)` get copies of those ops'
+    forward functions and a FORWARD table, so `call` works in the module as in agrad."""
+    if "call" not in sources:
         return []
-    entries = ", ".join(f"{k!r}: {v}" for k, v in sorted(table.items()))
-    return [
-        "def call(name, *args, **attrs):",
-        '    """Run the registry op `name`, as the derivative rules above do."""',
-        "    return CALLED[name](*args, **attrs)",
-        "",
-        "",
-        f"CALLED = {{{entries}}}",
-        "",
-    ]
+    table: dict[str, str] = {}
+    done = 0
+    while done < len(sources):  # a copied forward may bring more helpers
+        done = len(sources)
+        for src in list(sources.values()):
+            for op in re.findall(r'call\(\s*"(\w+)"', src):
+                table[op] = reference(REGISTRY[op].forward, sources)
+    return ["FORWARD = {" + ", ".join(f"{k!r}: {v}" for k, v in sorted(table.items())) + "}", ""]
 
 
 class _Sum(str):

@@ -12,7 +12,7 @@ import re
 
 from ..engines.interpreter import unbroadcast
 from ..engines.plan import Plan
-from ..engines.point import _literal, function_source, point_source, reference
+from ..engines.point import function_source, literal, point_source, reference
 from ..engines.pyfloat import SCALAR
 from .runtime import SHARED
 from .source import docstring_name
@@ -25,7 +25,7 @@ def _constants(plan: Plan, point: bool) -> list[str]:
         "None" if b + n_in in direct else f"np.{dt.name}" for b, dt in enumerate(plan.buffers)
     )
     constants = ", ".join(
-        f"{p}: {_literal(ref)}" for p, ref in enumerate(plan.results) if type(ref) is not int
+        f"{p}: {literal(ref)}" for p, ref in enumerate(plan.results) if type(ref) is not int
     )
     return [
         f"INPUTS = {tuple(plan.inputs)!r}",
@@ -47,7 +47,7 @@ def plan_source(plan: Plan, origin: str = "") -> str:
 
     def name(e) -> str:
         if type(e) is not int:
-            return _literal(e)
+            return literal(e)
         if e < n_in:
             return f"x{e}"
         return f"r{direct[e]}" if e in direct else f"t{e - n_in}"

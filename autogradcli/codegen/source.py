@@ -4,9 +4,9 @@ docstring."""
 
 from __future__ import annotations
 
-from ..engines.point import _copy, reference
+from ..engines.point import copy_function, reference
 
-__all__ = ["_copy", "docstring_name", "reference"]
+__all__ = ["copy_function", "docstring_name", "reference"]
 
 
 def docstring_name(origin: str) -> str:

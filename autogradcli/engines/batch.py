@@ -16,8 +16,9 @@ from ..graph import Graph
 from ..io.points import read_points
 from ..ops import REGISTRY, Kind
 from . import interpreter as engine_mod
+from .choose import PLAN_ROWS, Choice, Device, Engine, Work, many_points
 
-PLAN_ROWS = 1000
+__all__ = ["PLAN_ROWS", "BatchResult", "Kernel", "kernel_for", "run_batch"]
 
 
 def refuse_mixing(graph: Graph, batched: list[str]) -> None:
@@ -42,6 +43,7 @@ class BatchResult:
     first_bad: str = ""
     columns: list[str] = field(default_factory=list)
     engine: str = ""
+    choice: Choice | None = None  # the executor and why (--explain-engine)
 
 
 def run_batch(
@@ -57,6 +59,7 @@ def run_batch(
     hessian: bool = False,
     spread=None,
     suffix: str | None = None,
+    device: str = "cpu",
 ) -> BatchResult:
     """Evaluate every row of a points file; `write` receives each block of output rows.
 
@@ -73,6 +76,7 @@ def run_batch(
     try:
         kernel = kernel_for(graph, names, path, fixed, engine, outputs, wrt, hessian, spread,
                             suffix)  # fmt: skip
+        kernel.device = Device(device)
         return _run(kernel, blocks, write, tick)
     finally:
         close = getattr(blocks, "close", None)
@@ -132,11 +136,12 @@ class Kernel:
             columns += columns_of(spread, [o for o, _ in outs[: 1 if second else None]])
         self.columns = columns
         self.needs = engine_mod.needs_grad(graph, graph.input_ids.values())
-        self.plan, self.decided = None, False
+        self.plan, self.decided, self.choice = None, False, None
+        self.device = Device.cpu
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state.update(plan=None, decided=False)
+        state.update(plan=None, decided=False, choice=None)
         return state
 
     @property
@@ -160,10 +165,9 @@ class Kernel:
 
     def table(self, values: dict, var, n: int) -> np.ndarray:
         """The result rows of one block: columns as `self.columns`."""
-        if not self.decided:  # the first block decides, as tracing pays from PLAN_ROWS rows
+        if not self.decided:  # the first block decides (choose.many_points)
             self.decided = True
-            if self.engine == "compiled" or (self.engine == "auto" and n >= PLAN_ROWS):
-                self.plan = _plan(self.graph, self.outs, self.engine == "compiled")
+            self.plan, self.choice = _decide(self, n)
         if self.plan is None:
             cols = _interpreted(self.graph, values, self.outs, self.needs, n)
         else:
@@ -180,7 +184,8 @@ class Kernel:
         """The result rows of a whole file of points, and its counts."""
         values, var = self.values(block, 0, path)
         table = self.table(values, var, len(block))
-        result = BatchResult(len(block), columns=self.columns, engine=self.ran)
+        result = BatchResult(len(block), columns=self.columns, engine=self.ran,
+                             choice=self.choice)  # fmt: skip
         bad = ~np.isfinite(table).all(axis=1)
         if bad.any():
             result.nonfinite_rows = int(bad.sum())
@@ -211,7 +216,7 @@ def _run(kernel: Kernel, blocks, write, tick) -> BatchResult:
             result.first_bad = kernel.first_bad(values, int(np.argmax(bad)), result.rows)
         result.nonfinite_rows += int(bad.sum())
         result.rows += n
-        result.engine = kernel.ran
+        result.engine, result.choice = kernel.ran, kernel.choice
         write(kernel.columns, table)
         if tick:
             tick(n)
@@ -249,6 +254,8 @@ def _check_columns(graph: Graph, path, fixed: dict, names: list[str]) -> None:
         if stem is not None:
             suffix = unknown[0][len(stem) :]
             hint = f"if it holds sigmas of {stem}, add --sigma-suffix {suffix}; {hint}"
+        else:
+            hint = f"to carry it to the output, add --keep {','.join(unknown)}; {hint}"
         raise AgradError(f"{path}: column '{unknown[0]}' is not an input of the file", None, hint)
     both = [n for n in names if n in fixed]
     if both:
@@ -301,7 +308,7 @@ def _wrt_inputs(graph: Graph, wrt: list[str] | None) -> list[str]:
 def _second_order(graph: Graph, outs, chosen: list[str]):
     """The graph of the output's gradient, its outputs (the value, then d f/dx for each chosen
     x), and the columns to write: inputs, f, df/dx..., then d2f/dxdy for x, y chosen."""
-    from ..graph.derivative import check_recordable, derivative
+    from ..graph.derivative import derivative
 
     if len(outs) != 1:
         raise AgradError(
@@ -311,7 +318,6 @@ def _second_order(graph: Graph, outs, chosen: list[str]):
             None,
             "pick one with --output NAME",
         )
-    check_recordable(graph)
     (name, node), inputs = outs[0], list(graph.input_ids)
     example = {n: np.array(0.5) for n in inputs}  # shapes are all a derivative graph keeps
     with engine_mod.fp_watch():
@@ -335,8 +341,29 @@ def _keep(n_inputs: int, n_outs: int, chosen: list[int]) -> list[int] | None:
     return head + grads
 
 
-def _plan(graph: Graph, outs: list[tuple[str, int]], required: bool):
-    """The compiled plan of a graph; None (or, when `required`, an error) if it won't trace."""
+def _decide(kernel: Kernel, n: int):
+    """The plan (or None for the interpreter) and the choice, for a first block of n rows."""
+    work = Work(nodes=len(kernel.graph), points=n, device=kernel.device, engine=kernel.engine)
+    first = many_points(work)
+    if first.engine is Engine.interpreter:
+        return None, first
+    insist = "--device cuda" if first.engine is Engine.cuda else f"--engine {kernel.engine}"
+    plan = _plan(kernel.graph, kernel.outs, None if kernel.engine == "auto" and
+                 first.engine is not Engine.cuda else insist)  # fmt: skip
+    if plan is None:
+        return None, Choice(Engine.interpreter, "the graph does not trace to a step list")
+    choice = many_points(Work(nodes=len(kernel.graph), points=n, device=kernel.device,
+                              engine=kernel.engine, steps=len(plan.program.code),
+                              traceable=True, cached=plan.cached()))  # fmt: skip
+    made = plan.use(choice)
+    if kernel.engine in ("fused", "native") and made.engine is not choice.engine:
+        raise AgradError(f"--engine {kernel.engine}: {made.why}", None, "use --engine auto")
+    return plan, made
+
+
+def _plan(graph: Graph, outs: list[tuple[str, int]], required: str | None):
+    """The compiled plan of a graph; None (or, when `required` names the flag that insists,
+    an error) if it won't trace."""
     from .plan import Plan
     from .tracer import NotTraceable
 
@@ -346,7 +373,7 @@ def _plan(graph: Graph, outs: list[tuple[str, int]], required: bool):
         if not required:
             return None
         raise AgradError(
-            f"--engine compiled: {exc}",
+            f"{required}: {exc}",
             None if exc.node is None else graph.span(exc.node),
             "the compiled plan runs elementwise graphs with scalar constants; use --engine auto",
         ) from None

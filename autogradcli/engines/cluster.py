@@ -13,7 +13,6 @@ import functools
 import itertools
 import os
 import shutil
-import tempfile
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -43,38 +42,183 @@ def need_dask():
     return dd, distributed
 
 
+HANDSHAKE_SECONDS = 5.0  # the whole exchange with a --scheduler: connect, handshake, identity
+
+
 @contextlib.contextmanager
 def connect(address: str | None, workers: int | None = None) -> Iterator:
     """A client of the scheduler at `address`, or of a local cluster on 127.0.0.1 only."""
     _, distributed = need_dask()
     if address is None:
-        with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
+        check_workers(workers)
+        with (
+            local_cluster(workers) as cluster,
+            distributed.Client(cluster) as client,
+            lost_work(distributed),
+        ):
             yield client
         return
-    try:
-        client = distributed.Client(address, timeout="5s")
-    except (OSError, TimeoutError, ValueError) as exc:
+    if workers is not None:
         raise AgradError(
-            f"cannot reach the Dask scheduler at {address}: {exc}",
+            "--workers sizes the local cluster; the workers of a --scheduler are its own",
             None,
-            "start one with `dask scheduler` (and workers), or drop --scheduler for a local "
-            "cluster",
-        ) from None
-    with client:
+            "drop --workers, or drop --scheduler",
+        )
+    probe(address, HANDSHAKE_SECONDS)
+    try:
+        client = distributed.Client(address, timeout=f"{HANDSHAKE_SECONDS}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise _unreachable(address, str(exc)) from None
+    with client, lost_work(distributed):
         yield client
+
+
+@contextlib.contextmanager
+def lost_work(distributed) -> Iterator[None]:
+    """Work the cluster gave up on (a partition whose workers kept dying, a task cancelled,
+    the scheduler gone) as a clear error; the caller's cleanup leaves no output."""
+    import concurrent.futures
+
+    try:
+        yield
+    except distributed.KilledWorker as exc:
+        raise AgradError(
+            f"the Dask workers running a partition ({getattr(exc, 'task', '?')}) died too "
+            "often; no output was written",
+            None,
+            "check the workers' memory limit and logs, or split the file",
+        ) from None
+    except (concurrent.futures.CancelledError, distributed.comm.CommClosedError) as exc:
+        raise AgradError(
+            f"the Dask cluster stopped the run ({type(exc).__name__}: {exc}); no output was "
+            "written"
+        ) from None
+
+
+def _unreachable(address: str, why: str) -> AgradError:
+    return AgradError(
+        f"cannot reach the Dask scheduler at {address}: {why}",
+        None,
+        "start one with `dask scheduler` (and workers), or drop --scheduler for a local cluster",
+    )
+
+
+def probe(address: str, seconds: float) -> None:
+    """Ask the peer at `address` who it is, the whole exchange within `seconds`: a peer that
+    stays silent, answers other bytes or is not a scheduler is an error naming it."""
+    import asyncio
+
+    from distributed.comm.addressing import parse_address
+    from distributed.comm.registry import get_backend
+
+    try:
+        get_backend(parse_address(address)[0])
+    except ValueError as exc:  # a malformed address or an unknown scheme
+        raise _unreachable(address, str(exc)) from None
+    try:
+        kind = asyncio.run(asyncio.wait_for(_identity(address, seconds), seconds))
+    except (asyncio.TimeoutError, TimeoutError):
+        raise _unreachable(address, f"no Dask handshake within {seconds:g} s") from None
+    except OSError as exc:
+        raise _unreachable(address, exc.strerror or str(exc)) from None
+    except Exception as exc:  # whatever a stranger's bytes make the decoder do
+        why = str(exc) if "encryption" in str(exc) else "it does not speak Dask's protocol"
+        if "ssl_context" in str(exc):
+            why = ("a tls:// scheduler needs TLS credentials (Dask's distributed.comm.tls "
+                   "ca-file, client.cert and client.key settings)")  # fmt: skip
+        raise _unreachable(address, why) from None
+    if kind != "Scheduler":
+        raise _unreachable(address, f"it is a Dask {kind or 'peer'}, not a scheduler")
+
+
+async def _identity(address: str, seconds: float) -> str | None:
+    """The type the peer reports (`Scheduler` for a scheduler)."""
+    from distributed.comm import connect as comm_connect
+    from distributed.security import Security
+
+    args = Security().get_connection_args("client")
+    comm = await comm_connect(address, timeout=seconds, deserialize=False, **args)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        reply = await comm.read()
+    finally:
+        comm.abort()
+    return reply.get("type") if isinstance(reply, dict) else None
 
 
 def local_cluster(workers: int | None = None, memory_limit: str | None = None):
     """A LocalCluster of worker processes in which everything listens on 127.0.0.1 only:
     scheduler, workers, nannies, and the scheduler's HTTP endpoint on a free port (no
-    dashboard)."""
+    dashboard). Every connection is TLS with a certificate made for this cluster alone
+    (`Security.temporary()`), so a process that does not hold it cannot connect."""
     _, distributed = need_dask()
     return distributed.LocalCluster(
-        n_workers=workers or min(2, os.cpu_count() or 1), threads_per_worker=1, processes=True,
+        n_workers=workers or min(2, usable_cores()), threads_per_worker=1, processes=True,
         host="127.0.0.1", dashboard_address=None, silence_logs=50,
         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        memory_limit=memory_limit or "auto",
+        memory_limit=memory_limit or "auto", security=credentials(),
     )  # fmt: skip
+
+
+def credentials():
+    """TLS credentials made for one run: a new certificate authority and certificate, held
+    in memory only (needs the `cryptography` package, part of the dask extra)."""
+    from distributed.security import Security
+
+    try:
+        return Security.temporary()
+    except ImportError:
+        raise AgradError(
+            "the local Dask cluster needs the cryptography package for its TLS credentials",
+            None,
+            "pip install 'agrad[dask]'",
+        ) from None
+
+
+def tls_settings(security) -> dict:
+    """Dask settings that give a client in this process these credentials."""
+    return {
+        "distributed.comm.require-encryption": True,
+        "distributed.comm.tls.ca-file": security.tls_ca_file,
+        "distributed.comm.tls.client.cert": security.tls_client_cert,
+        "distributed.comm.tls.client.key": security.tls_client_key,
+    }
+
+
+def tls_environment(security, folder: Path) -> dict[str, str]:
+    """Environment variables that give a Dask client in another process these credentials
+    (Dask's `distributed.comm.tls` settings), written as files in `folder` for this user
+    only."""
+    env = {"DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": "True"}
+    pems = {"CA_FILE": security.tls_ca_file, "CLIENT__CERT": security.tls_client_cert,
+            "CLIENT__KEY": security.tls_client_key}  # fmt: skip
+    for key, pem in pems.items():
+        path = folder / f"dask-{key.lower().replace('__', '-')}.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(pem)
+        env[f"DASK_DISTRIBUTED__COMM__TLS__{key}"] = str(path)
+    return env
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def check_workers(workers: int | None) -> None:
+    """Refuse more local workers than the machine has cores."""
+    cores = usable_cores()
+    if workers is not None and workers > cores:
+        raise AgradError(
+            f"--workers {workers}: this machine has {cores} core{'s' * (cores != 1)}; a local "
+            "cluster runs at most one worker per core",
+            None,
+            f"use --workers {cores} or fewer, or --scheduler for a cluster of many machines",
+        )
 
 
 def input_files(path: str) -> list[str]:
@@ -128,6 +272,7 @@ def _read_url(path: str) -> tuple[list[str], np.ndarray]:
     import fsspec
 
     from ..io.arrow import _float_blocks, need_pyarrow
+    from ..io.names import duplicates
 
     pa = need_pyarrow(f"reading {path}")
     try:
@@ -139,10 +284,13 @@ def _read_url(path: str) -> tuple[list[str], np.ndarray]:
             else:
                 import pyarrow.parquet as pq
 
-                table = pq.read_table(fh)
+                parquet = pq.ParquetFile(fh)
+                duplicates(path, list(parquet.schema_arrow.names))
+                table = parquet.read()
     except (OSError, pa.ArrowException) as exc:
         raise AgradError(f"cannot read points from {path}: {exc}") from None
     names = list(table.schema.names)
+    duplicates(path, names)
     for field in table.schema:
         if not (pa.types.is_floating(field.type) or pa.types.is_integer(field.type)):
             raise AgradError(f"{path}: column '{field.name}' holds {field.type} values")
@@ -292,11 +440,10 @@ def write_dataset(client, parts: list, out: str, kind: str, result, tick) -> Non
     from dask import delayed
     from distributed import as_completed
 
+    from ..io.folders import beside, replace_folder
+
     target = Path(out)
-    folder = tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent)
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(folder, 0o777 & ~mask)  # a folder as mkdir would make it, not mkdtemp's 0700
+    folder = beside(target)
     try:
         # A few partitions in flight per worker, not all: each holds its points and results.
         tasks = (delayed(write_part)(p, folder, k, kind) for k, p in enumerate(parts))
@@ -312,53 +459,9 @@ def write_dataset(client, parts: list, out: str, kind: str, result, tick) -> Non
                 running.add(client.compute(nxt))
         for left in Path(folder).glob(".part-*"):  # a worker killed while writing left these
             left.unlink()
-        _replace_folder(folder, target)
+        replace_folder(folder, target)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def check_dataset_target(out: str, inputs: list[str | None]) -> None:
-    """A dataset goes into a new folder, or replaces a folder of agrad's own part files that
-    holds none of the inputs."""
-    target = Path(out)
-    if target.exists():
-        for item in inputs:
-            if item is None or "://" in item or not Path(item).exists():
-                continue
-            here = Path(item).resolve()
-            if here == target.resolve() or target.resolve() in here.parents:
-                raise AgradError(
-                    f"refusing to replace {out}: it holds an input ({item})",
-                    None,
-                    "write the output to a new folder",
-                )
-    if not target.parent.is_dir():
-        raise AgradError(f"cannot write {target}: the folder {target.parent} does not exist")
-    if target.is_file():
-        raise AgradError(
-            f"cannot write a dataset to {target}: it is a file",
-            None,
-            "name a folder, or give a suffix (.parquet, .csv, .arrow) for one file",
-        )
-    if target.is_dir():
-        other = [f.name for f in target.iterdir() if not f.name.startswith("part-")]
-        if other:
-            raise AgradError(
-                f"cannot write a dataset to {target}: the folder holds other files ({other[0]})",
-                None,
-                "name a new folder",
-            )
-
-
-def _replace_folder(folder: str, target: Path) -> None:
-    """Put the finished folder at `target`, the previous one removed only after."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
-        os.replace(target, old)
-    os.replace(folder, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def reduce_frame(client, ddf, how: str) -> tuple[np.ndarray, int]:

@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import AgradError, paused_gc, suggest
 from ..graph import Graph
 from . import interpreter as engine
+from .choose import Choice, Engine, Work, one_point
 from .notice import Notice
 
 
@@ -37,6 +38,7 @@ class Evaluation:
     outputs: list[OutputResult]
     partials: dict[tuple[int, int], np.ndarray] | None
     notices: list[Notice]
+    choice: Choice | None = None  # which engine ran, and why
 
     @property
     def finite(self) -> bool:
@@ -71,9 +73,6 @@ def pick_wrt(graph: Graph, names: list[str] | None) -> list[tuple[str, int]]:
     return [(name, named_node(graph, name, "--wrt")) for name in names]
 
 
-FLOAT_NODES = 1000  # from this size up, `floats` runs a graph of scalars on Python floats
-
-
 def evaluate(
     graph: Graph,
     inputs: dict[str, np.ndarray],
@@ -96,10 +95,15 @@ def evaluate(
     live = None
     if needed and not edges:
         live = graph.ancestors([node for _, node in outs] + [node for _, node in targets])
-    if floats and not edges and not jacobian and len(graph) >= FLOAT_NODES:
+    scalars = floats and not any(np.ndim(v) for v in inputs.values())
+    choice = one_point(Work(nodes=len(graph), scalars=scalars, per_node=edges or jacobian))
+    if choice.engine is Engine.floats:
         ev = _on_floats(graph, inputs, outs, targets, live)
         if ev is not None:
+            ev.choice = choice
             return ev
+        why = "Python floats declined (an op without float rules, or a value not finite)"
+        choice = Choice(Engine.interpreter, why)
     needs = engine.needs_grad(graph, [node for _, node in targets])
     with engine.fp_watch() as events, paused_gc():
         vals = engine.forward(graph, inputs, live)
@@ -114,7 +118,8 @@ def evaluate(
             results.append(result)
     partials = engine.local_partials(graph, vals) if edges else None
     notices = _notices(graph, vals, results, needs, bool(events))
-    return Evaluation(graph, inputs, vals, [w for w, _ in targets], results, partials, notices)
+    wrt_names = [w for w, _ in targets]
+    return Evaluation(graph, inputs, vals, wrt_names, results, partials, notices, choice)
 
 
 def _on_floats(graph, inputs, outs, targets, live=None) -> Evaluation | None:
@@ -140,23 +145,6 @@ def _on_floats(graph, inputs, outs, targets, live=None) -> Evaluation | None:
             grad = {w: np.asarray(0.0 if adj[j] is None else adj[j]) for w, j in targets}
             results.append(OutputResult(name, node, np.asarray(vals[node]), grad, adj))
     return Evaluation(graph, inputs, vals, [w for w, _ in targets], results, None, [])
-
-
-def evaluate_file(
-    path: str,
-    assignments: list[str],
-    outputs: list[str] | None = None,
-    wrt: list[str] | None = None,
-    edges: bool = False,
-    jacobian: bool = False,
-) -> Evaluation:
-    """Parse a file, bind `NAME=VALUE` assignments to its inputs, and evaluate it."""
-    from ..language.parser import parse_file
-    from ..language.values import bind, parse_assignments
-
-    graph = parse_file(path)
-    given = parse_assignments(assignments)
-    return evaluate(graph, bind(graph, given), outputs, wrt, edges, jacobian, floats=True)
 
 
 def _adjoint(adj: list, vals: list, j: int) -> np.ndarray:

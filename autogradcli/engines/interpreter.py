@@ -14,6 +14,7 @@ from ..errors import AgradError
 from ..graph import Graph
 from ..graph.sweep import sweep
 from ..ops import FORWARD, TAKES_NEEDS, VJP
+from ..ops.attrs import ShapeError
 from ..ops.numeric import fp_watch, unbroadcast
 
 __all__ = ["backward", "forward", "fp_watch", "needs_grad", "unbroadcast"]
@@ -48,6 +49,8 @@ def forward(graph: Graph, inputs: dict[str, np.ndarray], live: bytearray | None 
                 vals[i] = f(vals[a[0]])
             else:
                 vals[i] = f(*[vals[j] for j in a])
+    except ShapeError as exc:  # a wrong axis or index: its message names the shapes
+        raise AgradError(str(exc), graph.span(i), "check the shapes given with --at") from None
     except ValueError as exc:
         shapes = " and ".join(str(np.shape(vals[j])) for j in ins[i])
         raise AgradError(

@@ -18,7 +18,9 @@ from functools import cache
 
 import numpy as np
 
+from ..errors import AgradError
 from ..graph import Graph
+from .choose import Choice, Device, Engine, backend, fall_back, point_steps
 from .interpreter import unbroadcast
 from .pyfloat import run_steps, scalar_code
 from .tracer import Program, numpy_step, trace
@@ -30,7 +32,6 @@ POINT = {float, int, np.float64}
 ZERO_D = POINT | {np.ndarray}
 # sys.getrefcount of an array held only by a list, the comprehension's name and the call.
 UNUSED_REFS = 3
-FAST_STEPS = 5000  # plans up to this many steps run one point of floats as generated code
 
 
 def _where(out, cond, yes, no):
@@ -44,10 +45,16 @@ def _pool() -> ThreadPoolExecutor:
 
 
 class Plan:
-    """A graph compiled once; call `value_and_grad(**inputs)` as often as you like."""
+    """A graph compiled once; call `value_and_grad(**inputs)` as often as you like.
+
+    The program runs on a backend (`self.backend`): NumPy blocks unless `use` installs
+    another (the fused kernel, the GPU); one point of floats runs as generated Python.
+    """
 
     def __init__(self, program: Program):
         self.program = program
+        self.backend = Engine.numpy
+        self._runner = None
         self.inputs = program.inputs
         # layout: (ufunc name, out, args) over one list of inputs then buffers.
         self.layout, self.buffers, self.results = _allocate(program)
@@ -59,10 +66,41 @@ class Plan:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._function = None
+        self._dense = None
 
     def __reduce__(self):
-        """Pickled as its program (for Dask workers); buffers and threads are made again."""
-        return (Plan, (self.program,))
+        """Pickled as its program and backend (for Dask workers); buffers, threads and
+        kernels are made again (a fused kernel loads from the disk cache)."""
+        return (_rebuilt, (self.program, self.backend.value))
+
+    def cached(self) -> frozenset:
+        """The kernel backends whose compiled kernel of this program is on disk."""
+        from .choose import extras, is_cached
+
+        found = set()
+        if "cc" in extras() and backend(Engine.native).library_path(self.program).exists():
+            found.add(Engine.native)
+        if "fast" in extras() and is_cached(f"k{backend(Engine.fused).key(self.program)}"):
+            found.add(Engine.fused)
+        return frozenset(found)
+
+    def use(self, choice: Choice) -> Choice:
+        """Run on the chosen backend; the choice made (a fallback says why)."""
+        if choice.engine not in (Engine.fused, Engine.native, Engine.cuda):
+            return choice
+        module = backend(choice.engine)
+        reason = module.declines(self.program)
+        if reason is None:
+            try:
+                self._runner = module.runner(self.program)
+            except Exception as exc:  # a compiler's own error: fall back, naming it
+                reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if reason is not None:
+            if choice.engine is Engine.cuda:
+                raise AgradError(f"--device cuda: {reason}", None, "run on the CPU: --device cpu")
+            return fall_back(choice, reason)
+        self.backend = choice.engine
+        return choice
 
     def columns(self) -> list[str]:
         """Names of the program's outputs: each output, then d<output>/d<input> if traced
@@ -94,11 +132,24 @@ class Plan:
 
     @classmethod
     def of(
-        cls, graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool = True
+        cls,
+        graph: Graph,
+        outputs: list[tuple[str, int]] | None = None,
+        grad: bool = True,
+        engine: str = "numpy",
+        device: str = "cpu",
     ) -> Plan:
-        """Trace a graph (raises tracer.NotTraceable for non-elementwise graphs)."""
+        """Trace a graph (raises tracer.NotTraceable for non-elementwise graphs); `engine`
+        "fused" runs many points in the numba kernel, `device` "cuda" on the GPU."""
         with np.errstate(all="ignore"):
-            return cls(trace(graph, outputs, grad))
+            plan = cls(trace(graph, outputs, grad))
+        if Device(device) is Device.cuda:
+            plan.use(Choice(Engine.cuda, "device='cuda'"))
+        elif engine != "numpy":
+            made = plan.use(Choice(Engine(engine), f"engine={engine!r}"))
+            if made.engine is not Engine(engine):
+                raise ValueError(made.why)
+        return plan
 
     def value(self, **inputs) -> dict:
         """Values of the outputs (of a plan traced with or without gradients)."""
@@ -115,9 +166,8 @@ class Plan:
         every point.
         """
         columns = self._columns(inputs)
-        if self._scalar is not None and len(self.program.code) <= FAST_STEPS and all(
-            type(c) is float for c in columns
-        ):
+        fast = point_steps(len(self.program.code)) is Engine.source
+        if self._scalar is not None and fast and all(type(c) is float for c in columns):
             flat = self.function()(*columns)
         else:
             flat = self.run(columns)
@@ -130,6 +180,25 @@ class Plan:
             values[name] = flat[start]
             grads[name] = dict(zip(order, flat[start + 1 : start + k], strict=False))
         return values, grads
+
+    def dense(self, *point: float) -> tuple[np.ndarray, np.ndarray]:
+        """One point, inputs by position: each output's value (shape (outputs,)) and its
+        gradient (shape (outputs, inputs)) as arrays. For a Hessian plan these are the
+        gradient and the Hessian. Structural zeros are filled once, when first asked; each
+        call writes only the entries the program computes (by a one-point kernel for plans of
+        DENSE_STEPS steps or more, see there; else by generated Python)."""
+        if self._dense is None:
+            self._dense = _dense_layout(self)
+        template, where, kernel = self._dense
+        flat = template.copy()
+        if kernel is not None:
+            computed = np.empty(len(where))
+            kernel(np.array(point, dtype=np.float64), computed)
+            flat[where] = computed
+        else:
+            flat[:] = [float(v) for v in self.function()(*map(float, point))]
+        shaped = flat.reshape(len(self.program.output_names), -1)
+        return shaped[:, 0], shaped[:, 1:]
 
     def _columns(self, inputs: dict) -> list:
         """The input values in program order, or a TypeError naming what is missing or extra."""
@@ -180,13 +249,15 @@ class Plan:
                 r.fill(ref)
         if n == 0:
             return results
-        parts = max(1, min(THREADS, -(-n // self.chunk)))
+        work = self._work if self._runner is None else self._runner
+        threads = getattr(self._runner, "threads", THREADS)
+        parts = max(1, min(threads, -(-n // self.chunk)))
         bounds = [n * p // parts for p in range(parts + 1)]
         jobs = [(columns, results, bounds[p], bounds[p + 1]) for p in range(parts)]
         if parts == 1:
-            self._work(*jobs[0])
+            work(*jobs[0])
         else:
-            list(_pool().map(lambda job: self._work(*job), jobs))
+            list(_pool().map(lambda job: work(*job), jobs))
         self._spare = list(results)
         return results
 
@@ -239,6 +310,39 @@ class Plan:
                     fn(*[env[a] if type(a) is int else a for a in args], out=env[out])
                 for r, ref in copies:
                     r[lo:hi] = env[ref]
+
+
+DENSE_STEPS = 300  # from this many steps `Plan.dense` runs a one-point kernel: the native one
+# where a C compiler is found, else numba's when the plan was made with engine="fused" or the
+# kernel is already compiled (compiling 2,000 steps takes numba tens of seconds)
+
+
+def _dense_layout(plan: Plan):
+    """The constant entries of a plan's flat outputs, where the others go, and the kernel."""
+    from .choose import extras, is_cached
+
+    outputs = plan.program.outputs
+    template = np.array([0.0 if type(r) is int else float(r) for r in outputs])
+    where = np.array([p for p, r in enumerate(outputs) if type(r) is int], dtype=np.intp)
+    kernel, steps = None, len(plan.program.code)
+    if steps < DENSE_STEPS:
+        return template, where, None
+    native = backend(Engine.native)
+    if "cc" in extras() and native.declines(plan.program) is None:  # compiles in seconds
+        return template, where, native.point_kernel(plan.program)
+    fused = backend(Engine.fused) if "fast" in extras() else None
+    if fused is not None:
+        wanted = plan.backend is Engine.fused or is_cached(fused.point_name(plan.program))
+        if wanted and fused.declines(plan.program) is None:
+            kernel = fused.point_kernel(plan.program)
+    return template, where, kernel
+
+
+def _rebuilt(program: Program, engine: str) -> Plan:
+    """A plan unpickled: the same program on the same backend."""
+    plan = Plan(program)
+    plan.use(Choice(Engine(engine), "as pickled"))
+    return plan
 
 
 def _allocate(program: Program):

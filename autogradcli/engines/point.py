@@ -1,4 +1,6 @@
-"""One point in about a microsecond: a plan's steps as generated straight-line Python on floats.
+"""The generated-source backend: a plan's steps as straight-line Python on floats (about a
+microsecond a point). It stays in engines/ because `Plan.function` runs it; codegen/ writes
+the same source into compiled modules through these public names.
 
 The source (`point_source`) is also the compiled module's own `_point`: Python's operators,
 `math` and the NumPy kernels the Python-float path uses, plus copies of the helper functions
@@ -22,10 +24,8 @@ from .pyfloat import SCALAR
 
 Plan = Any  # engines/plan.py's Plan, which imports this module when asked for its function
 
-FALLBACK = (ArithmeticError, ValueError)  # where Python raises, NumPy gives nan or inf
 
-
-def _literal(value: float | bool) -> str:
+def literal(value: float | bool) -> str:
     """A constant as Python source: repr for finite numbers, float('...') for nan and inf."""
     if type(value) is bool or math.isfinite(value):
         return repr(value)
@@ -51,12 +51,15 @@ def reference(fn, sources: dict[str, str]) -> str:
         return f"math.{fn.__name__}"
     if getattr(builtins, getattr(fn, "__name__", ""), None) is fn:
         return fn.__name__
-    _copy(fn, sources)
+    copy_function(fn, sources)
     return fn.__name__
 
 
-def _copy(fn, sources: dict[str, str]) -> None:
-    """Copy a function's source, and the module-level functions it calls, once each."""
+def copy_function(fn, sources: dict[str, str]) -> None:
+    """Copy a function's source, and the module-level functions and number constants it
+    uses, once each; a rule's `call("op", ...)` gets a `call` that runs those ops' forwards."""
+    from ..ops import REGISTRY, call
+
     stack = [fn]
     while stack:
         f = stack.pop()
@@ -64,10 +67,42 @@ def _copy(fn, sources: dict[str, str]) -> None:
             continue
         sources[f.__name__] = inspect.getsource(f)
         module = inspect.getmodule(f)
+        if not isinstance(f, types.FunctionType):
+            continue  # a class (an error type a rule raises) is copied whole
         for name in f.__code__.co_names:
             dep = getattr(module, name, None)
-            if isinstance(dep, types.FunctionType) and dep.__module__ == f.__module__:
+            home = getattr(dep, "__module__", "")
+            if isinstance(dep, types.FunctionType | type) and (
+                home == f.__module__ or home.startswith("autogradcli.ops")  # the rules' helpers
+            ):
                 stack.append(dep)
+            elif _number(dep) and name not in sources:
+                sources[name] = f"{name} = {dep!r}\n"
+            elif dep is call:
+                ops = [c for c in f.__code__.co_consts if isinstance(c, str) and c in REGISTRY]
+                _call_source(ops, sources)
+
+
+def _number(value) -> bool:
+    """A finite float or int, or a tuple of them: written back exactly by repr."""
+    items = value if isinstance(value, tuple) and value else (value,)
+    return all(type(v) in (int, float) and math.isfinite(v) for v in items)
+
+
+def _call_source(ops: list[str], sources: dict[str, str]) -> None:
+    """`call(name, *args, **attrs)` for generated code: `_op_NAME`, the forward of each op in
+    `ops` (copied first), looked up when called."""
+    from ..ops import REGISTRY
+
+    for op in ops:
+        if f"_op_{op}" not in sources:
+            fn = reference(REGISTRY[op].forward, sources)
+            sources[f"_op_{op}"] = f"_op_{op} = {fn}\n"
+    sources["call"] = (
+        "def call(name, *args, **attrs):\n"
+        '    """A registry op by name, as the copied rules call them."""\n'
+        '    return globals()["_op_" + name](*args, **attrs)\n'
+    )
 
 
 def point_source(plan: Plan, sources: dict[str, str]) -> list[str]:
@@ -78,7 +113,7 @@ def point_source(plan: Plan, sources: dict[str, str]) -> list[str]:
         return ["def _point(*args):", "    return None", "", ""]
 
     def name(ref) -> str:
-        return f"s{ref}" if type(ref) is int else _literal(ref)
+        return f"s{ref}" if type(ref) is int else literal(ref)
 
     lines = [
         f"def _point({', '.join(f's{k}' for k in range(len(plan.inputs)))}):",
@@ -93,7 +128,7 @@ def point_source(plan: Plan, sources: dict[str, str]) -> list[str]:
             lines.append(f"    s{out} = {expr}")
             continue
         bound = [  # a partial's arguments: a function and numbers
-            _literal(a) if isinstance(a, float) else reference(a, sources)
+            literal(a) if isinstance(a, float) else reference(a, sources)
             for a in getattr(fn, "args", ())
         ]
         call = reference(getattr(fn, "func", fn), sources)

@@ -40,7 +40,7 @@ _KERNEL_DOMAIN = {
     "sinh": (-709.0, 709.0), "cosh": (-709.0, 709.0), "tanh": (-_MAX, _MAX),
     "arcsinh": (-_MAX, _MAX), "arccosh": (1.0, 1e308),
     "arctanh": (-0.9999999999999999, 0.9999999999999999),
-    "exp": (-_MAX, 709.0), "expm1": (-_MAX, 709.0),
+    "exp": (-_MAX, 709.0), "expm1": (-_MAX, 709.0), "exp2": (-_MAX, 1023.0),
     "log": (5e-324, _MAX), "log2": (5e-324, _MAX), "log10": (5e-324, _MAX),
     "log1p": (-0.9999999999999999, _MAX), "cbrt": (-_MAX, _MAX),
     "hypot": (-1e300, 1e300), "arctan2": (-_MAX, _MAX), "logaddexp": (-_MAX, _MAX),
@@ -93,7 +93,22 @@ def _power(x: float, y: float) -> float:
 
 
 def _floor(x: float) -> float:
-    return float(math.floor(x))
+    return math.copysign(float(math.floor(x)), x)  # floor(-0.0) is -0.0, as in NumPy
+
+
+def _ceil(x: float) -> float:
+    return math.copysign(float(math.ceil(x)), x)  # ceil(-0.5) is -0.0
+
+
+def _rint(x: float) -> float:
+    return math.copysign(float(round(x)), x)  # halves to even; rint(-0.4) is -0.0
+
+
+def _remainder(x: float, y: float) -> float:
+    """x % y with the sign of y, by NumPy's kernel; y = 0 raises, as Python's % does."""
+    if y == 0.0 or not (math.isfinite(x) and math.isfinite(y)):  # NumPy decides those
+        raise ZeroDivisionError("float modulo")
+    return _checked(np.remainder(x, y))
 
 
 # Python-float counterparts of the ufuncs a program may use (one point at a time).
@@ -105,7 +120,7 @@ SCALAR = {
     "less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
     "greater_equal": operator.ge, "equal": operator.eq, "not_equal": operator.ne,
     "bitwise_and": operator.and_, "bitwise_or": operator.or_, "invert": operator.not_,
-    "where": _choose, "floor": _floor,
+    "where": _choose, "floor": _floor, "ceil": _ceil, "rint": _rint, "remainder": _remainder,
 }  # fmt: skip
 for _name, (_lo, _hi) in _KERNEL_DOMAIN.items():
     _ufunc = getattr(np, _name)

@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..graph import Graph
-from ..graph.sweep import sweep
-from ..ops import FORWARD, REGISTRY, TAKES_NEEDS, VJP, Kind
-from .interpreter import needs_grad
+from ..ops import FORWARD, REGISTRY, Kind
 
 # An argument is a slot (int) or a constant (float or bool).
 Ref = int | float | bool
@@ -228,7 +226,6 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool
     """
     outs = list(graph.outputs) if outputs is None else outputs
     if grad:
-        trace(graph, outs, grad=False)  # a forward that cannot be traced says why, here
         lowered, flat = _lower(graph, outs)
         program = trace(lowered, flat, grad=False)
         program.output_names = [name for name, _ in outs]
@@ -252,14 +249,8 @@ def trace(graph: Graph, outputs: list[tuple[str, int]] | None = None, grad: bool
         if not REGISTRY[ops[i]].traceable:
             raise NotTraceable(f"{graph.describe(i)} has no NumPy ufunc program", i)
         vals[i] = _call(FORWARD[ops[i]], graph, i, *[vals[j] for j in a], **(attrs[i] or {}))
-    needs = needs_grad(graph, graph.input_ids.values())
     for _, node in outs:
         program.outputs.append(tape._ref(vals[node]))
-        if not grad:
-            continue
-        adj = _adjoints(graph, vals, node, needs)
-        for i in graph.input_ids.values():
-            program.outputs.append(0.0 if adj[i] is None else tape._ref(adj[i]))
     _prune(program)
     return program
 
@@ -280,7 +271,11 @@ def _lower(graph: Graph, outs: list[tuple[str, int]]) -> tuple[Graph, list[tuple
     g = b.finish()
     example = {name: np.array(0.5) for name in g.input_ids}  # the rules need shapes only
     with np.errstate(all="ignore"):
-        values = forward(g, example)
+        try:
+            values = forward(g, example)
+        except Exception:  # a rule that needs a real array: the trace of the forward says why
+            trace(graph, outs, grad=False)
+            raise
         flat: list[tuple[str, int]] = []
         pending = [(name, b.map[node]) for name, node in outs]
         for name, node in pending:
@@ -332,17 +327,3 @@ def _call(rule, graph: Graph, i: int, *args, **kwargs):
         raise NotTraceable(f"{needs} ({exc})", i) from None
     except NotTraceable as exc:
         raise NotTraceable(f"{graph.describe(i)}: {exc}", i) from None
-
-
-def _adjoints(graph: Graph, vals: list, output: int, needs: list[bool]) -> list:
-    """The one reverse sweep over traced values, seeded with the constant 1."""
-    ops, ins, attrs = graph.ops, graph.inputs, graph.attrs
-
-    def vjp(i: int, g):
-        a = ins[i]
-        extra = dict(attrs[i] or {})
-        if ops[i] in TAKES_NEEDS:
-            extra["needs"] = tuple(needs[j] for j in a)
-        return _call(VJP[ops[i]], graph, i, g, vals[i], *[vals[j] for j in a], **extra)
-
-    return sweep(graph, output, needs, 1.0, vjp)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import Source, Span
 from ..ops import REGISTRY
+from .groups import Group, body_span, owners
 
 INPUT = "input"
 CONST = "const"
@@ -84,6 +85,9 @@ class Graph:
         self.claims: list[Claim] = []
         self.ranges: dict[str, tuple[float, float, Span]] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
+        self.groups: list[Group] = []  # inlined calls (graph/groups.py)
+        self.rules: Graph | None = None  # claims about functions, on their own inputs
+        self._owner: tuple[int, int, list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -189,8 +193,9 @@ class Graph:
         """Add an application of registry op `op` to earlier nodes."""
         if op not in REGISTRY:
             raise KeyError(f"no op named {op!r} in the registry")
-        if len(inputs) != REGISTRY[op].arity:
-            raise ValueError(f"{op} takes {REGISTRY[op].arity} inputs, got {len(inputs)}")
+        spec = REGISTRY[op]
+        if len(inputs) != spec.arity and not (spec.variadic and inputs):
+            raise ValueError(f"{op} takes {spec.arity} inputs, got {len(inputs)}")
         if any(j >= len(self.ops) or j < 0 for j in inputs):
             raise ValueError(f"{op} reads a node that does not exist yet: {inputs}")
         return self._add(op, inputs, start, end, attrs)
@@ -214,7 +219,18 @@ class Graph:
         """The source span node `i` came from, if any."""
         if self.source is None or self.starts[i] < 0:
             return None
+        if self.groups:
+            k = self.owner(i)
+            if k >= 0:
+                return body_span(self.groups, k, self.starts[i], self.ends[i], self.source)
         return Span(self.source, self.starts[i], self.ends[i])
+
+    def owner(self, i: int) -> int:
+        """The index in `groups` of the innermost call node i belongs to, or -1."""
+        key = (len(self.ops), len(self.groups))
+        if self._owner is None or self._owner[:2] != key:
+            self._owner = (*key, owners(self.groups, len(self.ops)))
+        return self._owner[2][i]
 
     def node(self, i: int) -> NodeView:
         """A read-only view of node `i`."""
@@ -257,7 +273,7 @@ class Graph:
     def where(self, i: int) -> str:
         """`file:line:col` of node `i`, or its id when it has no source."""
         span = self.span(i)
-        return span.where() if span else f"n{i}"
+        return span.where() + span.calls() if span else f"n{i}"
 
     def describe(self, i: int) -> str:
         """`n3 (log)`, the way messages name a node."""

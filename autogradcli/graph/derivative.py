@@ -152,7 +152,7 @@ class _Recorder:
         return NotDifferentiable(
             f"the derivative of '{op}' cannot be recorded as a graph yet: its rule uses {what}",
             self.graph.span(self.node),
-            "higher derivatives cover every op but prod; matmul of vectors and matrices",
+            "higher derivatives cover every op but matmul of vectors and matrices",
         )
 
     def _add(self, i: int, value, depends: bool) -> Traced:
@@ -295,15 +295,3 @@ def derivative(
             if new.names[node] is None and node >= len(graph):
                 new.names[node] = f"d{out_name}/d{name}"
     return result
-
-
-def check_recordable(graph: Graph, nodes: bytearray | None = None) -> None:
-    """Refuse, with the node's position, an op whose rule needs what a graph cannot hold yet
-    (a running product), before any work is done."""
-    for i, op in enumerate(graph.ops):
-        if op == "prod" and (nodes is None or nodes[i]):
-            raise NotDifferentiable(
-                f"second derivatives through '{op}' are not supported yet",
-                graph.span(i),
-                "rewrite it with elementwise ops, or ask for first derivatives only",
-            )

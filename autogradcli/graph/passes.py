@@ -1,9 +1,10 @@
 """Graph-to-graph passes: constant folding, safe algebraic identities, CSE, dead nodes.
 
 Each pass returns a new Graph computing the same outputs with the same gradients. Names,
-source spans, claims and ranges carry over. Identities are only those exact under IEEE
-arithmetic: x*1, 1*x, x/1, x+0, 0+x, x-0, x^1 and -(-x), with a scalar constant so that no
-shape changes. x*0 is not folded to 0: x may be inf or nan, and inf*0 is nan.
+source spans, claims, ranges and groups carry over (a group whose result is folded away or
+merged into an earlier node is dropped: graph/groups.py `remap`). Identities are only those
+exact under IEEE arithmetic: x*1, 1*x, x/1, x+0, 0+x, x-0, x^1 and -(-x), with a scalar
+constant so that no shape changes. x*0 is not folded to 0: x may be inf or nan, and inf*0 is nan.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import numpy as np
 
 from ..errors import paused_gc
 from ..ops import FORWARD, REGISTRY
+from ..ops.attrs import freeze
 from ..ops.numeric import fp_watch
 from . import CONST, INPUT, Claim, Graph
+from .groups import remap
 
 
 class Builder:
@@ -62,6 +65,8 @@ class Builder:
         ]
         new.ranges = dict(g.ranges)
         new.shapes = dict(g.shapes)
+        new.groups = remap(g.groups, m)
+        new.rules = g.rules
         return new
 
 
@@ -131,7 +136,7 @@ def _common_keys(g: Graph, rep: list[int]) -> Iterator[tuple | None]:
             yield (op, rep[a[0]])
         else:
             ins = tuple(rep[k] for k in a)
-            extra = tuple(sorted(attrs[i].items())) if attrs[i] else ()
+            extra = freeze(attrs[i]) if attrs[i] else ()  # slices and arrays made hashable
             yield (op, tuple(sorted(ins)) if op in commutative else ins, extra)
 
 

@@ -19,6 +19,25 @@ from typing import IO
 from ..errors import AgradError
 
 STDIO = "-"
+# Suffixes that name one data format whatever the command: a --format that says otherwise
+# contradicts the file's name (a JSON document in x.csv would be read as CSV by the next tool).
+DATA_SUFFIXES = {
+    ".csv": "csv",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+}
+
+
+def contradicted(fmt: str, path: str | None) -> str | None:
+    """The data format `path`'s suffix names when it is not `fmt` (None when they agree, or
+    the suffix names no data format)."""
+    if not path or path == STDIO:
+        return None
+    named = DATA_SUFFIXES.get(Path(path).suffix.lower())
+    return named if named not in (None, fmt) else None
 
 
 def check_target(path: str, inputs: Iterable[str | None] = ()) -> None:

@@ -8,23 +8,85 @@ naming the problem, never an answer with shuffled columns.
 
 from __future__ import annotations
 
+import csv
 import io
 import itertools
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import AgradError
+from .names import duplicates as _duplicates
 
 NUMBER_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 
 
+class PointsPath(str):
+    """A points file's name with the columns `--keep` sets aside: read as they are and carried
+    to the output, not inputs. It is a `str` everywhere else (messages, suffixes, pickling)."""
+
+    keep: tuple[str, ...] = ()
+
+    def __new__(cls, path: str, keep: Sequence[str] = ()):
+        obj = super().__new__(cls, path)
+        obj.keep = tuple(keep)
+        return obj
+
+    def __reduce__(self):
+        return (PointsPath, (str(self), self.keep))
+
+
+def kept(path: str) -> tuple[str, ...]:
+    """The columns `--keep` sets aside for this points file."""
+    return getattr(path, "keep", ())
+
+
+@dataclass
+class CsvHeader:
+    """A CSV file's first line: every column's name, the delimiter, and which columns are
+    inputs (the others are kept by --keep, or R's unnamed first column of row names)."""
+
+    names: list[str]
+    delimiter: str
+    inputs: list[int]
+
+
+def csv_header(name: str, line: str, keep: Sequence[str] = ()) -> CsvHeader:
+    """Parse a header: comma, semicolon or tab separated, names quoted or not (R's
+    `write.csv` writes `"","a","b"`, its first column the row names)."""
+    delimiter = next((d for d in ",;\t" if d in line), ",")
+    cells = next(csv.reader([line], delimiter=delimiter), [])
+    names = [c.strip() for c in cells]
+    _duplicates(name, names)
+    inputs = [k for k, n in enumerate(names) if n not in keep and not (k == 0 and n == "")]
+    bad = [k for k in inputs if not names[k].isidentifier()]
+    if not line.strip() or not inputs or bad:
+        what = ""
+        if bad:
+            n = names[bad[0]]
+            what = f" ({n!r} is not a name)" if n else f" (column {bad[0] + 1} has no name)"
+        raise AgradError(
+            f"{name}:1: the first line must name the inputs, e.g. 'a,b,c'{what}",
+            None,
+            "a column that is not an input can be carried to the output with --keep NAME",
+        )
+    missing = [k for k in keep if k not in names]
+    if missing:
+        raise AgradError(
+            f"--keep {missing[0]}: {name} has no column '{missing[0]}'",
+            None,
+            f"its columns are: {', '.join(n for n in names if n)}",
+        )
+    return CsvHeader(names, delimiter, inputs)
+
+
 def _csv_chunks(path: str, chunk: int, skip: int = 0) -> tuple[list[str], Iterator[np.ndarray]]:
-    """The header's names and blocks of rows of a CSV file ('-' reads standard input),
-    after the first `skip` rows (blank lines are not rows)."""
+    """The input names and blocks of rows of a CSV file ('-' reads standard input), after
+    the first `skip` rows (blank lines are not rows)."""
     name = "<stdin>" if path == "-" else path
     try:
         if path == "-":
@@ -36,11 +98,7 @@ def _csv_chunks(path: str, chunk: int, skip: int = 0) -> tuple[list[str], Iterat
     except OSError as exc:
         raise AgradError(f"cannot read {name}: {exc.strerror}") from None
     try:
-        header = fh.readline()
-        names = [h.strip() for h in header.split(",")]
-        if not header.strip() or not all(n.isidentifier() for n in names):
-            raise AgradError(f"{name}:1: the first line must name the inputs, e.g. 'a,b,c'")
-        _duplicates(name, names)
+        header = csv_header(name, fh.readline(), kept(path))
     except UnicodeDecodeError as exc:
         fh.close()
         raise AgradError(f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
@@ -52,14 +110,15 @@ def _csv_chunks(path: str, chunk: int, skip: int = 0) -> tuple[list[str], Iterat
         line = fh.readline()
         line_no += 1
         skip -= bool(line.strip())
-    return names, _CsvRows(fh, name, chunk, len(names), line_no)
+    names = [header.names[k] for k in header.inputs]
+    return names, _CsvRows(fh, name, chunk, header, line_no)
 
 
 class _CsvRows:
     """Blocks of rows of an open CSV file (after its header); closes the file when done."""
 
-    def __init__(self, fh, name: str, chunk: int, width: int, first: int = 2):
-        self.fh, self.name, self.chunk, self.width = fh, name, chunk, width
+    def __init__(self, fh, name: str, chunk: int, header: CsvHeader, first: int = 2):
+        self.fh, self.name, self.chunk, self.header = fh, name, chunk, header
         self.first = first  # the line number of the first row
 
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -74,7 +133,7 @@ class _CsvRows:
                     ) from None
                 if not lines:
                     return
-                yield _csv_block(self.name, lines, line_no, self.width)
+                yield _csv_block(self.name, lines, line_no, self.header)
                 line_no += len(lines)
 
     def close(self) -> None:
@@ -82,30 +141,43 @@ class _CsvRows:
         self.fh.close()
 
 
-def _csv_block(name: str, lines: list[str], first: int, width: int) -> np.ndarray:
+def _csv_block(name: str, lines: list[str], first: int, header: CsvHeader) -> np.ndarray:
     """Rows of numbers from CSV lines; an error names the exact line and column."""
-    try:
-        block = np.loadtxt(io.StringIO("".join(lines)), delimiter=",", ndmin=2)
-    except ValueError:
-        block = None
-    if block is not None and block.shape[1] == width:
-        return block
-    for k, line in enumerate(lines):
-        if not line.strip():
-            continue
-        cells = line.rstrip("\r\n").split(",")
+    width = len(header.names)
+    plain = header.delimiter == "," and len(header.inputs) == width
+    if plain and not any('"' in line for line in lines):
+        try:
+            block = np.loadtxt(io.StringIO("".join(lines)), delimiter=",", ndmin=2)
+        except ValueError:
+            block = None
+        if block is not None and block.shape[1] == width:
+            return block
+    rows = []
+    for k, cells in _cells(lines, header.delimiter):
         if len(cells) != width:
             raise AgradError(
                 f"{name}:{first + k}: this row has {len(cells)} columns, the header names {width}"
             )
-        for c, cell in enumerate(cells):
+        row = []
+        for c in header.inputs:
+            cell = cells[c].strip()
             try:
-                float(cell)
+                if "_" in cell:
+                    raise ValueError(cell)
+                row.append(float(cell))
             except ValueError:
                 raise AgradError(
-                    f"{name}:{first + k}: column {c + 1} is not a number: {cell.strip()!r}"
+                    f"{name}:{first + k}: column {c + 1} is not a number: {cell!r}"
                 ) from None
-    raise AgradError(f"{name}:{first}: cannot read these rows as numbers")
+        rows.append(row)
+    return np.array(rows, dtype=float).reshape(len(rows), len(header.inputs))
+
+
+def _cells(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank line's cells (quotes removed), with its index in `lines`."""
+    for k, line in enumerate(lines):
+        if line.strip():
+            yield k, next(csv.reader([line], delimiter=delimiter))
 
 
 def count_rows(path: str) -> int | None:
@@ -122,19 +194,6 @@ def count_rows(path: str) -> int | None:
     except OSError:
         return None
     return max(lines - 1, 0)
-
-
-def _duplicates(name: str, names: list[str]) -> None:
-    """Refuse a column named twice."""
-    seen: dict[str, int] = {}
-    for k, n in enumerate(names):
-        if n in seen:
-            raise AgradError(
-                f"{name}: column '{n}' appears twice (columns {seen[n] + 1} and {k + 1})",
-                None,
-                "give each input one column",
-            )
-        seen[n] = k
 
 
 def _numeric(name: str, what: str, dtype: np.dtype, shape: tuple = ()) -> None:
@@ -215,13 +274,38 @@ def _stack(path: str, names: list[str], columns: list, what: str) -> np.ndarray:
 def _number(path: str, where: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise AgradError(f"{path}: {where} is {json.dumps(value)[:40]}, not a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise AgradError(
+            f"{path}: {where} is an integer of {len(str(value))} digits, beyond float64"
+        ) from None
+
+
+class _Keys:
+    """JSON objects as dicts, refusing a key given twice in one object (Python's json keeps
+    the last silently)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __call__(self, pairs: list[tuple[str, object]]) -> dict:
+        doc = dict(pairs)
+        if len(doc) != len(pairs):
+            seen: set[str] = set()
+            key = next(k for k, _ in pairs if k in seen or seen.add(k))
+            raise AgradError(
+                f"{self.path}: key '{key}' appears twice in one object",
+                None,
+                "give each input one value per point",
+            )
+        return doc
 
 
 def _load_json(path: str) -> tuple[list[str], np.ndarray]:
     try:
         with open(path, encoding="utf-8-sig") as fh:
-            doc = json.load(fh)
+            doc = json.load(fh, object_pairs_hook=_Keys(path))
     except RecursionError:
         raise AgradError(f"{path}: JSON nested too deeply") from None
     except UnicodeDecodeError as exc:
@@ -261,9 +345,15 @@ def read_points(path: str, order: list[str], chunk: int) -> tuple[list[str], Ite
     if path != "-" and not Path(path).is_file() and not Path(path).is_dir():
         raise AgradError(f"no such file: {path}")
     if is_columnar(path):
-        return read_columnar(path, chunk)
+        return read_columnar(path, chunk, kept(path))
     suffix = Path(path).suffix.lower()
     if suffix in (".npy", ".npz", ".json"):
+        if kept(path):
+            raise AgradError(
+                f"--keep reads CSV, Parquet and Arrow files, not {suffix}",
+                None,
+                "drop --keep, or convert the points to CSV or Parquet",
+            )
         if suffix == ".npy":
             names, data = _load_npy(path, order)
         elif suffix == ".npz":

@@ -10,7 +10,11 @@ spans, become a template that is laid over every line of that shape at once. The
 numbered exactly as the line-by-line parser numbers them (inputs and constants at their first
 use, equal numbers shared, aliases sharing their node).
 
-Anything the templates cannot stand for (non-ASCII text, `;`, brackets, a number with an
+Indices and keyword values are literals: their tokens join the shape by their text (`x[0]`
+and `x[1]` are two shapes; `sum(W, axis=1)` one), and the template keeps them as written, so
+the attributes its nodes carry (an index key, an axis) are those of every line of the shape.
+
+Anything the templates cannot stand for (non-ASCII text, `;`, `.T`, a number with an
 exponent, a name used before it is assigned or assigned twice, a bare expression, more shapes
 than MAX_SHAPES, any line the parser rejects) makes `build` return None; the line-by-line
 parser then reads the file and reports any error.
@@ -27,15 +31,18 @@ from ..errors import AgradError
 from ..graph import CONST, INPUT, Graph
 from ..ops import CONSTANTS
 from .bulk_lex import (
+    COLON,
     COMMA,
     DOT,
     EQ,
     INT,
+    LB,
     LETTER,
     LP,
     NAME,
     NUM,
     OP,
+    RB,
     RP,
     blank,
     count_class,
@@ -53,13 +60,13 @@ RESERVED_KEYS = np.array(
     [int.from_bytes(w.encode()[:8], "little") for w in sorted(RESERVED)], dtype=np.uint64
 )
 MAX_SHAPES = 5_000  # more distinct line shapes than this: the line-by-line parser is better
-OP_CHARS = "+-*/^"
+OP_CHARS = "+-*/^%"
 OP_CODE = np.zeros(256, dtype=np.int32)
 OP_CODE[[ord(c) for c in OP_CHARS]] = np.arange(len(OP_CHARS))
 # A token's code in a line's shape: kinds, operators (and whether another follows at once, as
 # in `**`), and for function names and named constants the name itself (BIG + its id).
 KIND_LUT = np.zeros(16, dtype=np.int32)
-KIND_LUT[[LETTER, NUM, LP, RP, COMMA, EQ]] = [1, 2, 30, 31, 32, 33]
+KIND_LUT[[LETTER, NUM, LP, RP, COMMA, EQ, LB, RB, COLON]] = [1, 2, 30, 31, 32, 33, 34, 35, 36]
 BIG = 1_000
 
 
@@ -71,6 +78,7 @@ class Template:
     tok: np.ndarray  # the atom's token (offset in the line), or -1
     sign: np.ndarray  # +1, or -1 for a number folded under unary minus
     op: list[str]  # the op name of each event (INPUT, CONST for atoms)
+    attrs: list  # each event's attributes (None, or an index key, an axis, ...)
     arg0: np.ndarray  # operand events (slots in the line), or -1
     arg1: np.ndarray
     first: np.ndarray  # the span's first and last token (offsets in the line)
@@ -86,7 +94,7 @@ def build(graph: Graph, parse_line: Callable[[str, str], Graph]) -> tuple[str, i
         return None
     pad = padded(text)
     b = blank(pad[: len(text)], text)
-    toks = tokens(b)
+    toks = tokens(b, brackets=any(c in text for c in "[]:"))
     if toks is None:
         return None
     return _Layout(graph, pad, toks, parse_line).run()
@@ -153,13 +161,14 @@ class _Layout(Placement):
         ops = kind == OP
         follows = np.zeros(n, dtype=bool)  # another operator right after: `**`
         follows[:-1] = ops[1:] & (self.end[:-1] == self.start[1:])
-        code[ops] = 10 + OP_CODE[self.b[self.start[ops]]] + 5 * follows[ops]
+        code[ops] = 10 + OP_CODE[self.b[self.start[ops]]] + len(OP_CHARS) * follows[ops]
         special = np.zeros(n, dtype=bool)  # function names and named constants: by name
         special[:-1] = (kind[1:] == LP) & (self.line[1:] == self.line[:-1])
         special |= self.reserved[self.name_id]  # (-1 for other tokens: masked next)
         special &= kind == NAME
         code[special] = BIG + self.name_id[special]
         del ops, follows, special
+        self.literals(code)
         self.code = code
         first = self.first[self.rows]
         mix = np.arange(n, dtype=np.uint32)  # each token's place in its line, then the hash
@@ -202,7 +211,7 @@ class _Layout(Placement):
             elif kind == NAME and code < BIG:
                 piece = f"zz_v{k}"
                 atoms[piece] = k
-            elif kind == NUM:
+            elif kind == NUM and not self.lit[t]:
                 numbers[float(1000 + k)] = k
                 piece = str(1000 + k)
             else:
@@ -237,6 +246,8 @@ class _Layout(Placement):
                     return None
                 kind[i], tok[i] = NAME_ATOM, atoms[g.names[i]]
             elif op == CONST:
+                if g.consts[i].ndim:
+                    return None  # an array literal of numbers
                 value = float(g.consts[i])
                 if g.names[i] in CONSTANTS:
                     kind[i], tok[i] = NAMED_CONST, first[i]
@@ -249,8 +260,43 @@ class _Layout(Placement):
                 if len(ins) > 2:
                     return None
                 args[i, : len(ins)] = ins
-        return Template(kind, tok, sign, list(g.ops), args[:, 0], args[:, 1], first, last,
-                        g.symbols["zz_t"])  # fmt: skip
+        return Template(kind, tok, sign, list(g.ops), list(g.attrs), args[:, 0], args[:, 1],
+                        first, last, g.symbols["zz_t"])  # fmt: skip
+
+    def literals(self, code: np.ndarray) -> None:
+        """Flag the tokens of indices (`x[1:3]`) and keyword values (`axis=(0, 1)`), which
+        are literals, and give them shape codes by their text."""
+        kind, n = self.kind, len(self.kind)
+        self.lit = np.zeros(n, dtype=bool)
+        opens = np.flatnonzero(kind[1:] == LB) + 1  # `[` right after an operand: an index
+        opens = opens[np.isin(kind[opens - 1], (NAME, NUM, RP, RB))]
+        opens = opens[self.line[opens - 1] == self.line[opens]]
+        closes = np.flatnonzero(kind == RB)
+        eqs = np.flatnonzero(kind == EQ)  # one a line is the assignment's; more: keywords
+        eqs = eqs[eqs - self.first[self.line[eqs]] > 1] if len(eqs) > len(self.rows) else eqs[:0]
+        if not len(opens) and not len(eqs):
+            return
+        begin, stop = [], []  # flagged ranges [begin, stop), counted with bincount
+        if len(opens) and len(closes):
+            begin.append(opens + 1)
+            stop.append(closes[np.minimum(np.searchsorted(closes, opens), len(closes) - 1)])
+        if len(eqs):
+            value = np.minimum(eqs + 1, n - 1)
+            rps = np.flatnonzero(kind == RP)
+            ends = np.flatnonzero((kind == RP) | (kind == COMMA))
+            tuple_end = rps[np.minimum(np.searchsorted(rps, value), len(rps) - 1)] + 1
+            plain_end = ends[np.minimum(np.searchsorted(ends, value), len(ends) - 1)]
+            begin += [eqs - 1, value]  # the keyword's name, and its value
+            stop += [eqs, np.where(kind[value] == LP, tuple_end, plain_end)]
+        delta = np.bincount(np.concatenate(begin), minlength=n + 1)
+        delta -= np.bincount(np.concatenate(stop), minlength=n + 1)
+        self.lit = np.cumsum(delta[:n]) > 0
+        nums = np.flatnonzero(self.lit & (kind == NUM))
+        if len(nums):
+            ids, _ = number(list(pieces_of(self.win, self.start[nums], self.end[nums])))
+            code[nums] = BIG + len(self.words) + ids
+        names = self.lit & (kind == NAME)
+        code[names] = BIG + self.name_id[names]
 
     def text(self, t: int) -> str:
         """The text of token t."""

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import numpy as np
 
-BAD, SPACE, NL, LETTER, DIGIT, DOT, OP, LP, RP, EQ, COMMA = range(11)
+BAD, SPACE, NL, LETTER, DIGIT, DOT, OP, LP, RP, EQ, COMMA, LB, RB, COLON = range(14)
 CLASS = np.zeros(256, dtype=np.uint8)
 CLASS[[ord(" "), ord("\t")]] = SPACE
 CLASS[ord("\n")] = NL
 CLASS[[ord(c) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"]] = LETTER
 CLASS[[ord(c) for c in "0123456789"]] = DIGIT
 CLASS[ord(".")] = DOT
-CLASS[[ord(c) for c in "+-*/^"]] = OP
+CLASS[[ord(c) for c in "+-*/^%"]] = OP
 CLASS[ord("(")] = LP
 CLASS[ord(")")] = RP
 CLASS[ord("=")] = EQ
 CLASS[ord(",")] = COMMA
+CLASS[ord("[")] = LB  # indexing and lists: x[0], W[:, 1], [a, b]
+CLASS[ord("]")] = RB
+CLASS[ord(":")] = COLON
 
 INT = np.int32  # offsets and indices: half the memory traffic of int64 (texts under 2 GB)
 NEWLINE = ord("\n")
@@ -57,8 +60,9 @@ def blank(b: np.ndarray, text: str) -> np.ndarray:
     return b
 
 
-def tokens(b: np.ndarray) -> dict | None:
-    """Token starts, ends, kinds and line numbers; None if a byte is outside the alphabet."""
+def tokens(b: np.ndarray, brackets: bool = False) -> dict | None:
+    """Token starts, ends, kinds and line numbers; None if a byte is outside the alphabet.
+    `brackets`: the text has `[`, `]` or `:` (single-byte tokens, checked only then)."""
     if not IS_KNOWN[b].all():
         return None
     # Known bytes from "0" up are word bytes but for "=" and "^"; "." is one too. One scratch
@@ -67,6 +71,8 @@ def tokens(b: np.ndarray) -> dict | None:
     word = np.greater_equal(b, ord("0"))
     word &= np.not_equal(b, ord("="), out=tmp)
     word &= np.not_equal(b, ord("^"), out=tmp)
+    for c in "[]:" if brackets else "":
+        word &= np.not_equal(b, ord(c), out=tmp)
     word |= np.equal(b, ord("."), out=tmp)
     gap = np.equal(b, ord(" "))
     gap |= np.equal(b, ord("\t"), out=tmp)
@@ -146,44 +152,6 @@ def count_class(pieces: list[np.ndarray], cls: int) -> np.ndarray:
     for p in pieces:
         count = count + (CLASS[p.view(np.uint8)].reshape(-1, 8) == cls).sum(axis=1)
     return count
-
-
-# Token kinds per line length; "a" is an atom (a name or a number).
-SHAPES = {
-    3: "N=a",
-    5: "N=aoa",
-    7: "N=aoaoa",
-    6: "N=N(a)",
-    8: "N=N(aoa)",
-    10: "N=N(aoaoa)",
-}
-KIND_OF = {"N": NAME, "=": EQ, "o": OP, "(": LP, ")": RP}
-
-
-def line_shapes(toks: dict) -> dict | None:
-    """Group lines by token count and check each line's kinds against its shape."""
-    kind, line = toks["kind"], toks["line"]
-    counts = np.bincount(line)
-    first = np.cumsum(counts) - counts
-    rows = np.flatnonzero(counts)
-    if not len(rows):
-        return None
-    groups = {}
-    covered = 0
-    for c, shape in SHAPES.items():
-        sel = rows[counts[rows] == c]
-        covered += len(sel)
-        if not len(sel):
-            continue
-        k = kind[first[sel][:, None] + np.arange(c)]
-        for j, ch in enumerate(shape):
-            ok = (k[:, j] == NAME) | (k[:, j] == NUM) if ch == "a" else k[:, j] == KIND_OF[ch]
-            if not ok.all():
-                return None
-        groups[c] = (sel, first[sel])
-    if covered != len(rows):
-        return None
-    return {"groups": groups, "rows": rows, "first": first}
 
 
 def number(pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

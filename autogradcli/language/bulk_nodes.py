@@ -14,6 +14,7 @@ from array import array
 import numpy as np
 
 from ..ops import CONSTANTS
+from ..ops.attrs import freeze
 from .bulk_lex import DOT, INT, LETTER, count_class, decode, number, pieces_of, texts
 
 NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -42,7 +43,8 @@ class Placement:
             per_line[rows] = len(t.kind)
             most += len(rows) * int((t.kind != NAME_ATOM).sum())  # ops and constants
         out = _Out(most, n_lines, 2 * n_names)
-        self.op_names: dict[str, int] = {}
+        self.op_names: dict[str | tuple, int] = {}
+        self.op_attrs: list[dict | None] = []
         for lo in range(0, n_lines, BLOCK_LINES):
             hi = min(lo + BLOCK_LINES, n_lines)
             ev = self.events(groups, templates, lo, hi, per_line[lo:hi])
@@ -66,7 +68,7 @@ class Placement:
             base = offset[rows]
             pos = base[:, None] + np.arange(len(t.kind))
             f = f[:, None].astype(INT)
-            ops = [self.op_names.setdefault(o, len(self.op_names)) for o in t.op]
+            ops = [self.op_id(o, a) for o, a in zip(t.op, t.attrs, strict=True)]
             ev["kind"][pos] = t.kind
             ev["sign"][pos] = t.sign
             ev["op"][pos] = np.array(ops, dtype=np.int16)
@@ -77,6 +79,14 @@ class Placement:
             ev["last"][pos] = f + t.last
             ev["result"][rows] = base + t.result
         return ev
+
+    def op_id(self, op: str, attrs: dict | None) -> int:
+        """The number of an op with its attributes (`sum` and `sum axis=1` are two)."""
+        key = op if attrs is None else (op, freeze(attrs))
+        k = self.op_names.setdefault(key, len(self.op_names))
+        if k == len(self.op_attrs):
+            self.op_attrs.append(attrs)
+        return k
 
     def block(self, ev: dict, out: _Out, lo: int, hi: int) -> bool:
         """Give the events of lines lo..hi their nodes and write those into `out`."""
@@ -182,13 +192,18 @@ class Placement:
     def fill(self, out: _Out) -> tuple[str, int]:
         """Write the laid-out nodes into the graph's lists and tables."""
         g, words, n = self.graph, self.words, out.nodes
-        g.ops = np.array(list(self.op_names), dtype=object)[out.op[:n]].tolist()
+        names = [k if isinstance(k, str) else k[0] for k in self.op_names]
+        g.ops = np.array(names, dtype=object)[out.op[:n]].tolist()
+        if any(a is not None for a in self.op_attrs):
+            table = np.empty(len(self.op_attrs), dtype=object)
+            table[:] = self.op_attrs
+            attrs = table[out.op[:n]].tolist()
         g.starts = array("q")
         g.starts.frombytes(memoryview(out.start[:n].astype(np.int64)).cast("B"))
         g.ends = array("q")
         g.ends.frombytes(memoryview(out.end[:n].astype(np.int64)).cast("B"))
         del out.op, out.start, out.end  # freed before the next copies are made
-        g.attrs = [None] * n
+        g.attrs = attrs if any(a is not None for a in self.op_attrs) else [None] * n
         g.set_columns(out.col0[:n].astype(np.int64), out.col1[:n].astype(np.int64))
         del out.col0, out.col1
         nodes = np.concatenate([a for a, _ in out.inputs])

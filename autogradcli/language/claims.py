@@ -26,6 +26,11 @@ def read_claim(p, stmt: list) -> None:
         kind, target, names = "value", texts[0], []
     elif order >= 1 and len(lhs) == 4 + 2 * order and texts[0] == "diff" and texts[1::2] == shape:
         kind, target, names = "diff", texts[2], texts[4::2]
+    elif _has_call(lhs):
+        from .rules import read_rule
+
+        read_rule(p, stmt, split)  # a claim about functions: `expect diff(f(x), x) == ...`
+        return
     else:
         p.fail(
             "the left side of expect must be a name, diff(name, input) or diff(name, x, y)",
@@ -65,3 +70,11 @@ def read_claim(p, stmt: list) -> None:
         )
     wrt, then = (names[0], tuple(names[1:])) if names else (None, ())
     g.claims.append(Claim(kind, target, wrt, node, p.span(start, end), then))
+
+
+def _has_call(lhs: list) -> bool:
+    """True when the left side calls a function (other than an outer `diff(`)."""
+    for k in range(len(lhs) - 1):
+        if lhs[k][0] == "name" and lhs[k + 1][1] == "(" and (k > 0 or lhs[0][1] != "diff"):
+            return True
+    return False

@@ -14,8 +14,10 @@ MAX_NESTING = 10_000
 TOKEN = re.compile(
     r"[ \t\f\v\r\ufeff]*(?:"
     r"(?P<name>[^\W\d]\w*)"
-    r"|(?P<op>\*\*|==|>=|<=|!=|[-+*/@^(),;=\[\]<>])"
+    r"|(?P<op>\*\*|==|>=|<=|!=|[-+*/%@^(),;=\[\]<>:]|\.(?![0-9]))"
     r"|(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"  # ASCII digits only
+    r'|(?P<str>"[^"\n]*")'  # a file name after `use`
+    r"|(?P<colon>:)"  # ends a `def` header
     r"|(?P<nl>\n)"
     r"|(?P<skip>#[^\n]*|\Z)"
     r"|(?P<bad>.))"
@@ -62,7 +64,7 @@ def statement_at(source: Source, pos: int) -> tuple[list[tuple[str, str, int, in
     depth = 0
     for m in TOKEN.finditer(source.text, pos):
         kind = m.lastgroup
-        if kind == "name" or kind == "num":
+        if kind == "name" or kind == "num" or kind == "str":
             start, end = m.span(kind)
             stmt.append((kind, m[kind], start, end))
             continue
@@ -90,7 +92,6 @@ def statement_at(source: Source, pos: int) -> tuple[list[tuple[str, str, int, in
 
 def _bad_char_hint(ch: str) -> str | None:
     hints = {
-        "%": "there is no modulo operator",
         "!": "there is no factorial or 'not'",
         "<": "comparisons are not part of the language",
         ">": "comparisons are not part of the language",

@@ -16,17 +16,42 @@ class ParseErrors(Reporter):
         """Refuse a call to something that is not a known function."""
         if name in FUNCTIONS:
             return
+        from .inline import find, table_of
+
+        if find(self, name) is not None:
+            return
         if name in self.graph.symbols or name in self.graph.input_ids or name in CONSTANTS:
             self.fail(f"'{name}' is not a function", start, end, f"write {name}*(...) to multiply")
         self.fail(
             f"unknown function '{name}'",
             start,
             end,
-            suggest(name, sorted(FUNCTIONS)) or "run 'agrad ops' to list the functions",
+            suggest(name, sorted({*FUNCTIONS, *table_of(self).visible}))
+            or "run 'agrad ops' to list the functions, or define it: f(x) = ...",
         )
+
+    def unclosed_before(self, toks: list, i: int) -> None:
+        """Name a bracket that is never closed when the statement ran on past its line to
+        toks[i] (a missing ')' joins the next line to the statement)."""
+        opened: list[tuple[str, int]] = []
+        for _, text, start, _ in toks:
+            if text in OPEN:
+                opened.append((text, start))
+            elif opened and text == OPEN[opened[-1][0]]:
+                opened.pop()
+        text = self.source.text
+        for bracket, start in reversed(opened):
+            if start < toks[i][2] and "\n" in text[start : toks[i][2]]:
+                self.fail(
+                    f"'{bracket}' is never closed",
+                    start,
+                    start + 1,
+                    f"add the missing '{OPEN[bracket]}' before the end of the line",
+                )
 
     def expected_operand(self, toks: list, i: int) -> None:
         """Report a token found where an operand should start."""
+        self.unclosed_before(toks, i)
         _, text, start, end = toks[i]
         prev = toks[i - 1][1] if i > 0 else None
         where = f"after {prev!r}" if prev else "at the start of the statement"
@@ -44,8 +69,17 @@ class ParseErrors(Reporter):
 
     def missing_operator(self, toks: list, i: int) -> None:
         """Report two operands side by side, or a misplaced token."""
+        self.unclosed_before(toks, i)
         kind, text, start, end = toks[i]
         prev = toks[i - 1]
+        if text == "==":
+            after = toks[i + 1][1] if i + 1 < len(toks) else "y"
+            self.fail(
+                "unexpected '==': it separates the two sides of an expect claim only",
+                start,
+                end,
+                f"to compare, write eq({prev[1]}, {after}) (1 where they are equal, else 0)",
+            )
         if text == "=":
             self.fail(
                 "'=' must follow a single name at the start of a statement",

@@ -11,21 +11,26 @@ import numpy as np
 
 from ..errors import AgradError, Source, paused_gc
 from ..graph import CONST, Graph
-from ..ops import CONSTANTS, FUNCTIONS, INFIX, POW, PREFIX, REGISTRY, UNARY
-from . import lexer
+from ..ops import CONSTANTS, FUNCTIONS, INFIX, POW, PREFIX, REGISTRY, SUGAR, UNARY
+from . import inline, lexer
+from .array_syntax import ArraySyntax, function_for, numbers_only
 from .claims import read_claim
+from .functions import is_header
 from .lexer import MAX_NESTING, PRECEDENCE, statement_at
 from .literals import read_array, read_ranges, read_shapes
 from .parse_errors import ParseErrors
 from .simple_lines import SimpleLines
 
-PAREN, CALL, UNOP, BINOP = 0, 1, 2, 3
+LIST, PAREN, CALL, UNOP, BINOP = -1, 0, 1, 2, 3
 
 
-def parse(text: str, name: str = "<expr>") -> Graph:
-    """Parse expression-file text into a Graph with its outputs marked."""
+def parse(text: str, name: str = "<expr>", library: bool = False) -> Graph:
+    """Parse expression-file text into a Graph with its outputs marked (`library`: a file
+    of definitions and claims alone gives a graph with no output instead of an error)."""
     with paused_gc():
-        return _Parser(Source(name, text)).run()
+        p = _Parser(Source(name, text))
+        p.library = library
+        return p.run()
 
 
 STDIN_NAME = "<stdin>"
@@ -52,14 +57,14 @@ def parse_formula(path: str | None, inline: str | None = None) -> Graph:
     return parse_file(path)
 
 
-def parse_file(path: str) -> Graph:
+def parse_file(path: str, library: bool = False) -> Graph:
     """Read and parse a UTF-8 expression file ('-' reads standard input)."""
     try:
         if path == "-":
             import sys
 
             text = sys.stdin.buffer.read().decode("utf-8-sig")
-            return parse(text, STDIN_NAME)
+            return parse(text, STDIN_NAME, library)
         with open(path, encoding="utf-8-sig", newline="") as fh:
             text = fh.read()
     except IsADirectoryError:
@@ -70,10 +75,10 @@ def parse_file(path: str) -> Graph:
         raise AgradError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise AgradError(f"cannot read {path}: {exc.strerror}") from None
-    return parse(text, path)
+    return parse(text, path, library)
 
 
-class _Parser(SimpleLines, ParseErrors):
+class _Parser(SimpleLines, ArraySyntax, ParseErrors):
     """One pass over the statements of a source, building its Graph."""
 
     def __init__(self, source: Source):
@@ -82,6 +87,10 @@ class _Parser(SimpleLines, ParseErrors):
         self.consts: dict[str, int] = {}
         self.bare: list[tuple[str | None, int]] = []
         self.assigned: dict[str, int] = {}
+        self.table = None  # user functions, found on first need (language/inline.py)
+        self.scope = None  # the function whose body this parser reads, if any
+        self.rules = None  # the parser of claims about functions (language/rules.py)
+        self.library = False
 
     def run(self, shortcuts: bool = True) -> Graph:
         """Parse every statement and choose the outputs (`shortcuts`: the simple-line and
@@ -108,7 +117,9 @@ class _Parser(SimpleLines, ParseErrors):
             stmt, pos = statement_at(source, pos)
             if not stmt:
                 continue
-            if stmt[0][1] == "expect" and len(stmt) > 1 and stmt[1][1] != "=":
+            if stmt[0][1] in ("def", "use") and is_header(stmt):
+                pos = inline.table_of(self).skip[stmt[0][2]]
+            elif stmt[0][1] == "expect" and len(stmt) > 1 and stmt[1][1] != "=":
                 read_claim(self, stmt)
             elif len(stmt) >= 2 and stmt[0][0] == "name" and stmt[1][1] == "=":
                 if len(stmt) == 2:
@@ -121,12 +132,16 @@ class _Parser(SimpleLines, ParseErrors):
                 node = self.expression(stmt, 2)
                 self.assign(stmt[0], node, stmt[1][2])
                 last = stmt[0][1]
+            elif len(stmt) > 3 and stmt[1][1] == "(" and is_header(stmt):
+                pos = inline.table_of(self).skip[stmt[0][2]]
             else:
                 node = self.expression(stmt, 0)
                 single = len(stmt) == 1 and stmt[0][0] == "name"
                 self.bare.append((stmt[0][1] if single else None, node))
         self.choose_outputs(last)
         self.directives()
+        if self.rules is not None:
+            self.graph.rules = self.rules.finish(self.graph)
         return self.graph
 
     def directives(self) -> None:
@@ -139,6 +154,16 @@ class _Parser(SimpleLines, ParseErrors):
         """Bare expressions are outputs; without one, the last assignment is."""
         g = self.graph
         if not self.bare:
+            if last is None and self.table is not None and self.table.visible:
+                if self.library:
+                    return
+                some = next(iter(self.table.visible))
+                self.fail(
+                    "the file defines functions but computes nothing",
+                    0,
+                    0,
+                    f"call one (y = {some}(...)), or run 'agrad check' on it to check its claims",
+                )
             if last is None:
                 self.fail(
                     "the file has no expression to evaluate",
@@ -172,7 +197,7 @@ class _Parser(SimpleLines, ParseErrors):
             self.plain_name(name, start)
         if name in CONSTANTS:
             self.fail(f"cannot assign to the constant '{name}'", start, end, "choose another name")
-        if name in FUNCTIONS:
+        if name in FUNCTIONS or (self.table is not None and name in self.table.visible):
             self.fail(
                 f"'{name}' is a function and cannot be assigned", start, end, "choose another name"
             )
@@ -216,9 +241,11 @@ class _Parser(SimpleLines, ParseErrors):
             return i
         if name in CONSTANTS:
             return self.const(CONSTANTS[name], start, end, name)
-        if name in FUNCTIONS:
+        if name in FUNCTIONS or (self.table is not None and name in self.table.visible):
             self.fail(f"'{name}' is a function", start, end, f"call it: {name}(x)")
         i = g.input_ids.get(name)
+        if i is None and self.scope is not None:
+            inline.unknown_in_body(self, name, start, end)
         if i is None and not name.isascii():
             self.plain_name(name, start)
         return g.add_input(name, start, end) if i is None else i
@@ -253,7 +280,10 @@ class _Parser(SimpleLines, ParseErrors):
                     operands.append((self.const(float(text), start, end), start, end))
                     expect = False
                 elif kind == "name":
-                    if i + 1 < n and toks[i + 1][1] == "(":
+                    if i + 1 < n and toks[i + 1][1] == "=" and stack and stack[-1][0] == CALL:
+                        i = self.keyword(toks, i, len(stack) - 1, len(operands) - stack[-1][4])
+                        expect = False
+                    elif i + 1 < n and toks[i + 1][1] == "(":
                         self.check_function(text, start, end)
                         depth += 1
                         if depth > MAX_NESTING:
@@ -274,6 +304,9 @@ class _Parser(SimpleLines, ParseErrors):
                     if depth > MAX_NESTING:
                         self.nesting_error(start, end)
                     stack.append((PAREN, None, 0, start, 0))
+                elif text == "[" and not numbers_only(toks, i):
+                    depth += 1
+                    stack.append((LIST, "stack", 0, start, len(operands)))
                 elif text == "[":
                     value, end, i = self.array(toks, i)
                     operands.append((self.graph.add_const(value, start, end), start, end))
@@ -292,41 +325,13 @@ class _Parser(SimpleLines, ParseErrors):
                     self.reduce(stack.pop(), operands)
                 stack.append((BINOP, INFIX[text], prec, start, 0))
                 expect = True
-            elif text == ")" or text == ",":
-                while stack and stack[-1][0] >= UNOP:
-                    self.reduce(stack.pop(), operands)
-                if not stack:
-                    what = (
-                        "')' has no matching '('" if text == ")" else "',' outside a function call"
-                    )
-                    self.fail(
-                        what,
-                        start,
-                        end,
-                        "remove it"
-                        if text == ")"
-                        else "arguments are separated by commas only inside f(...)",
-                    )
-                top = stack[-1]
-                if text == ",":
-                    if top[0] != CALL:
-                        self.fail(
-                            "',' inside parentheses that are not a call",
-                            start,
-                            end,
-                            "only function calls take several arguments",
-                        )
-                    expect = True
-                else:
-                    stack.pop()
-                    depth -= 1
-                    if top[0] == CALL:
-                        args = operands[top[4] :]
-                        del operands[top[4] :]
-                        self.call(top[1], args, top[3], end, operands)
-                    else:
-                        node, _, _ = operands.pop()
-                        operands.append((node, top[3], end))
+            elif text == "[":
+                i = self.index(toks, i, operands)
+            elif text == ".":
+                i = self.attribute(toks, i, operands)
+            elif text in (")", ",", "]"):
+                expect = self.close(text, start, end, stack, operands)
+                depth -= text != ","
             else:
                 self.missing_operator(toks, i)
             i += 1
@@ -342,11 +347,42 @@ class _Parser(SimpleLines, ParseErrors):
             top = stack.pop()
             if top[0] < UNOP:
                 what = f"'{top[1]}(' is never closed" if top[0] == CALL else "'(' is never closed"
+                if top[0] == LIST:
+                    self.fail("'[' is never closed", top[3], top[3] + 1, "add the missing ']'")
                 self.fail(
                     what, top[3], top[3] + 1 + (len(top[1]) if top[1] else 0), "add the missing ')'"
                 )
             self.reduce(top, operands)
         return operands[-1][0]
+
+    def close(self, text: str, start: int, end: int, stack: list, operands: list) -> bool:
+        """Handle ')', ']' or ',' after an operand: finish a call, a list or parentheses.
+        Returns True when an operand must follow (after a comma)."""
+        while stack and stack[-1][0] >= UNOP:
+            self.reduce(stack.pop(), operands)
+        top = stack[-1] if stack else None
+        if top is None or (text != "," and (text == "]") != (top[0] == LIST)):
+            if text == ",":
+                self.fail("',' outside a function call", start, end,
+                          "arguments are separated by commas only inside f(...)")  # fmt: skip
+            closer = "[" if text == "]" else "("
+            hint = "remove it" if top is None else f"it closes {self.source.where(top[3])}"
+            self.fail(f"'{text}' has no matching '{closer}'", start, end, hint)
+        if text == ",":
+            if top[0] not in (CALL, LIST):
+                self.fail("',' inside parentheses that are not a call", start, end,
+                          "only function calls take several arguments")  # fmt: skip
+            return True
+        stack.pop()
+        if top[0] in (CALL, LIST):
+            args = operands[top[4] :]
+            del operands[top[4] :]
+            keywords = self.call_keywords().pop(len(stack), None)
+            self.call(top[1], args, top[3], end, operands, keywords)
+        else:
+            node, _, _ = operands.pop()
+            operands.append((node, top[3], end))
+        return False
 
     def reduce(self, entry: tuple, operands: list) -> None:
         """Apply a unary or binary operator to the operand stack."""
@@ -366,18 +402,39 @@ class _Parser(SimpleLines, ParseErrors):
         node = g._add(op, (left[0], right[0]), left[1], right[2])
         operands.append((node, left[1], right[2]))
 
-    def call(self, name: str, args: list, start: int, end: int, operands: list) -> None:
-        """Build a function-call node after checking its arity."""
-        op = REGISTRY[FUNCTIONS[name]]
-        if len(args) != op.arity:
-            plural = "argument" if op.arity == 1 else "arguments"
+    def call(
+        self, name: str, args: list, start: int, end: int, operands: list, keywords=None
+    ) -> None:
+        """Build a function-call node after checking its arity and keywords (a user function's
+        call is its body, inlined)."""
+        self.check_positional(args, keywords)
+        if name not in FUNCTIONS:
+            if keywords:
+                self.fail(f"{name}() takes no keyword arguments", start, end,
+                          "pass its arguments by position")  # fmt: skip
+            operands.append((inline.inline(self, name, args, start, end), start, end))
+            return
+        steps = None if keywords else SUGAR.get((name, len(args)))
+        if steps is not None:  # log(x, base): the registry ops it stands for
+            built: list[int] = []
+            for step, *refs in steps:
+                ids = tuple([built[~r] if r < 0 else args[r][0] for r in refs])
+                built.append(self.graph._add(step, ids, start, end))
+            operands.append((built[-1], start, end))
+            return
+        op = REGISTRY[function_for(FUNCTIONS[name], len(args))]
+        attrs = self.call_attrs(op, name, keywords, start, end)
+        if len(args) != op.arity and not (op.variadic and args):
+            other = [n for fn, n in SUGAR if fn == name]  # log(x, base)
+            takes = " or ".join(str(n) for n in (op.arity, *other))
+            plural = "argument" if takes == "1" else "arguments"
             self.fail(
-                f"{name}() takes {op.arity} {plural}, got {len(args)}",
+                f"{name}() takes {takes} {plural}, got {len(args)}",
                 start,
                 end,
-                f"write {op.syntax}",
+                f"write {op.syntax}" + "".join(f" or {name}(x, base)" for _ in other[:1]),
             )
-        node = self.graph._add(op.name, tuple([a[0] for a in args]), start, end)
+        node = self.graph._add(op.name, tuple([a[0] for a in args]), start, end, attrs)
         operands.append((node, start, end))
 
     def array(self, toks: list, i: int) -> tuple[np.ndarray, int, int]:

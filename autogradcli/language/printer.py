@@ -23,6 +23,12 @@ def agrad_text(expr) -> str:
         def _print_Heaviside(self, e):
             return f"((sign({self._print(e.args[0])}) + 1)/2)"
 
+        def _print_polygamma(self, e):  # agrad's polygamma(x) is SymPy's polygamma(1, x)
+            n, x = e.args
+            if n in (0, 1):
+                return f"{('digamma', 'polygamma')[int(n)]}({self._print(x)})"
+            self._unsupported(e)
+
         def _print_Max(self, e):
             return self._nested("max", e.args)
 
@@ -140,16 +146,8 @@ def graph_text(graph) -> str:
             name = graph.names[i]
             text[i] = name if name in CONSTANTS else _literal(graph.consts[i])
             continue
-        if graph.attrs[i]:
-            raise AgradError(f"cannot write {op} with {graph.attrs[i]} in agrad syntax")
         args = [names.get(j, text[j]) for j in graph.inputs[i]]
-        spec = REGISTRY[op]
-        if spec.symbol and spec.arity == 2:
-            expr = f"({args[0]} {spec.symbol} {args[1]})"
-        elif spec.symbol:
-            expr = f"({spec.symbol}{args[0]})"
-        else:
-            expr = f"{op}({', '.join(args)})"
+        expr = _call_text(REGISTRY[op], args, graph.attrs[i])
         text[i] = expr
         if graph.names[i] or uses[i] > 1 or i in outputs:
             name = graph.names[i] or _fresh(f"t{i}", taken)
@@ -166,6 +164,22 @@ def graph_text(graph) -> str:
             lines.append(f"{out} = {ref}")
         lines.append(out)
     return "\n".join(lines) + "\n"
+
+
+def _call_text(spec, args: list[str], attrs: dict | None) -> str:
+    """One operation in agrad syntax: infix, prefix, `x[1:3]` or a call with keywords."""
+    from ..ops.attrs import attrs_text, key_text
+
+    if spec.name == "index":
+        return f"{args[0]}[{key_text(attrs['key'])}]"
+    if attrs and (spec.internal or not set(attrs) <= set(spec.keywords)):
+        raise AgradError(f"cannot write {spec.name} with {attrs} in agrad syntax")
+    if spec.symbol and spec.arity == 2:
+        return f"({args[0]} {spec.symbol} {args[1]})"
+    if spec.symbol:
+        return f"({spec.symbol}{args[0]})"
+    extra = attrs_text(attrs)
+    return f"{spec.name}({', '.join(args + ([extra] if extra else []))})"
 
 
 def _outer(expr: str) -> bool:

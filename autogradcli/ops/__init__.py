@@ -4,8 +4,11 @@ A VJP has the signature ``vjp(g, out, *inputs, **attrs)`` and returns one entry 
 (``None`` for "no gradient"). It multiplies the incoming gradient ``g`` by its own local
 partial and nothing more; the engine applies the chain rule and undoes broadcasting.
 
-The records live in three small modules by family (`arith`, `elementwise`, `reductions`);
-importing this package registers them all.
+The records live in small modules by family (`arith`, `compare`, `elementwise`, `special`,
+`reductions`, `axes`, `shape`, `layout`); importing this package registers them all.
+Attributes (`axis`, `keepdims`, an index `key`) are keyword arguments of forward, VJP and SymPy
+counterpart; `keywords` lists those a call in a formula file may set. A `variadic` op (`stack`,
+`concat`) takes any number of inputs and its VJP returns one entry per input it was given.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class Kind(str, Enum):
     ELEMENTWISE = "elementwise"  # point by point, broadcasting (the plan can trace it)
     REDUCTION = "reduction"  # all elements (or the last axis) to fewer
     LINALG = "linalg"  # matrix products
-    SHAPE = "shape"  # indexing and reshaping (the Tensor API only)
+    SHAPE = "shape"  # indexing, reshaping, stacking
 
 
 # A convention at a kink: (inputs, expected value, expected partials), nan meaning "nan".
@@ -88,13 +91,22 @@ class Op:
     traceable: bool = True  # forward and VJP are NumPy ufunc calls the plan can record
     no_grad: tuple[int, ...] = ()  # inputs whose VJP entry is always None (a condition)
     sympy_numeric: dict[str, Callable[..., Any]] | None = None  # NumPy versions of SymPy names
+    keywords: tuple[str, ...] = ()  # attributes a call may set: sum(x, axis=1, keepdims=true)
+    variadic: bool = False  # any number of inputs (at least one); `arity` is the example's
+    internal: bool = False  # made by syntax (x[0]) or derivative rules, not called by name
 
     @property
     def syntax(self) -> str:
         """How the op is written in an expression file."""
         args = ", ".join(self.params or tuple("xyz"[: self.arity]))
-        if self.kind is Kind.SHAPE:
-            return f"x.{self.name}(...) (Tensor API)"
+        if self.name == "index":
+            return "x[i], x[a:b], x[i, a:b:s]"
+        if self.internal:
+            return f"x.{self.name}(...) (derivative graphs)"
+        if self.variadic:
+            args = "x, y, ..."
+        if self.keywords:
+            args += "".join(f", {k}=..." for k in self.keywords)
         if self.symbol and self.arity == 2:
             return f"x {self.symbol} y"
         if self.symbol:
@@ -137,13 +149,16 @@ def unregister(name: str) -> None:
     TAKES_NEEDS.discard(name)
 
 
-from . import arith, compare, elementwise, reductions, shape  # noqa: E402, F401  (registers every op)
+from . import arith, axes, compare, elementwise, layout, reductions, shape, special  # noqa: E402, F401
 
-# Names a call may use; `pow(x, y)` is the same op as `x ^ y`. Shape ops are Tensor API only.
-FUNCTIONS = {
-    name: name for name, op in REGISTRY.items() if op.symbol is None and op.kind is not Kind.SHAPE
-}
+# Names a call may use; `pow(x, y)` is the same op as `x ^ y`; `max(x)` with one argument is
+# `amax(x)` (the parser's choice). Internal ops are written by syntax or rules only.
+FUNCTIONS = {name: name for name, op in REGISTRY.items() if op.symbol is None and not op.internal}
 FUNCTIONS["pow"] = "pow"
+FUNCTIONS["mod"] = "mod"  # `mod(x, y)` is `x % y`
+# Calls with another number of arguments that stand for registry ops: steps (op, refs...),
+# a ref being an argument's index or ~k, the k-th step's result; the last step is the value.
+SUGAR = {("log", 2): (("log", 0), ("log", 1), ("div", ~0, ~1))}  # log(x, base)
 # Infix operators, from the records of two-argument ops with a symbol (`**` is `^` too).
 INFIX = {op.symbol: name for name, op in REGISTRY.items() if op.arity == 2 and op.symbol}
 INFIX["**"] = "pow"

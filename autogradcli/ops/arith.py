@@ -1,4 +1,4 @@
-"""Arithmetic: + - * / ^ @ and negation.
+"""Arithmetic: + - * / % ^ @ and negation.
 
 Forwards use Python's operators: identical to the ufuncs on arrays, and about ten times faster
 on the NumPy scalars that a graph of scalars passes around.
@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 
-from . import ADD, MUL, POS, POW, UNARY, Kind, Op, R, register
+from . import ADD, MUL, POS, POW, UNARY, Kind, Op, R, call, register
 
 NAN = float("nan")
 
@@ -70,6 +70,24 @@ def _pow_vjp(g, out, x, y, needs=(True, True)):
     return dx, dy
 
 
+def _mod_vjp(g, out, x, y):
+    """PyTorch's remainder: d/dx = 1, d/dy = -floor(x/y)."""
+    return g, -g * call("floor", x / y)
+
+
+def _mod_sympy(sp, x, y):
+    from .elementwise import _flat_sympy
+
+    return x - y * _flat_sympy(sp, "floor", "floor")(x / y)
+
+
+def _mod_jump(tol, x, y):
+    """x/y near a whole number (where x % y jumps), or y near 0."""
+    with np.errstate(all="ignore"):
+        r = np.remainder(x, y)
+    return (np.abs(y) <= tol) | (np.minimum(np.abs(r), np.abs(np.abs(y) - np.abs(r))) <= tol)
+
+
 def _neg_vjp(g, out, x):
     return (-g,)
 
@@ -122,6 +140,13 @@ register(Op("mul", 2, operator.mul, _mul_vjp, lambda sp, x, y: x * y, "y, x", (R
 register(Op("div", 2, operator.truediv, _div_vjp, lambda sp, x, y: x / y, "1/y, -x/y^2",
             (R, (0.5, 3.0)), "quotient", symbol="/", precedence=MUL, takes_needs=True,
             right_unit=1.0))
+register(Op("mod", 2, np.remainder, _mod_vjp, _mod_sympy, "1, -floor(x/y)", (R, (0.5, 3.0)),
+            "remainder with the sign of y, as Python's % and NumPy's mod (also mod(x, y))",
+            symbol="%", precedence=MUL, torch_name="RemainderBackward0",
+            kink="jumps where x/y is a whole number; d/dy there is -x/y (PyTorch's)",
+            near_kink=_mod_jump, conventions=(((-1.0, 3.0), 2.0, (1.0, 1.0)),
+                                              ((5.0, -3.0), -1.0, (1.0, 2.0)),
+                                              ((3.0, 3.0), 0.0, (1.0, -1.0)))))
 register(Op("pow", 2, power, _pow_vjp, lambda sp, x, y: x**y, "y*x^(y-1), x^y*log(x)",
             (POS, R), "power (also written pow(x, y) or x ** y)", symbol="^", precedence=POW,
             kink="0^0 = 1; d/dx x^0 = 0; d/dy x^y = 0 at x = 0, y >= 0",

@@ -9,6 +9,11 @@ import numpy as np
 from . import POS, UNIT, Op, R, register
 
 INF = float("inf")
+LN2 = math.log(2.0)
+DEGREES = 180.0 / math.pi  # as np.degrees multiplies
+RADIANS = math.pi / 180.0  # as np.radians multiplies
+# sinc'(x) = SINC_1 x + SINC_3 x^3 + SINC_5 x^5 + O(x^7)
+SINC_1, SINC_3, SINC_5 = -(math.pi**2) / 3, math.pi**4 / 30, -(math.pi**6) / 840
 
 
 def _sin_vjp(g, out, x):
@@ -170,6 +175,96 @@ def _erf_vjp(g, out, x):
     return (g * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x),)
 
 
+def _exp2_vjp(g, out, x):
+    return (g * out * LN2,)
+
+
+def _degrees(x):
+    return x * DEGREES
+
+
+def _degrees_vjp(g, out, x):
+    return (g * DEGREES,)
+
+
+def _radians(x):
+    return x * RADIANS
+
+
+def _radians_vjp(g, out, x):
+    return (g * RADIANS,)
+
+
+def _flat_vjp(g, out, x):
+    return (np.zeros_like(g),)
+
+
+def _at_whole(tol, x):
+    return np.abs(x - np.rint(x)) <= tol
+
+
+def _at_half(tol, x):
+    return np.abs(np.abs(x - np.floor(x)) - 0.5) <= tol
+
+
+def _sinc(x):
+    """sin(pi x)/(pi x), 1 at 0: NumPy's np.sinc, written in ufuncs so the plan can run it."""
+    y = np.pi * np.where(x == 0, 1.0e-20, x)
+    return np.sin(y) / y
+
+
+def _sinc_vjp(g, out, x):
+    """(cos(pi x) - sinc(x))/x, and its Taylor series within 1e-3 of 0 (where the difference
+    cancels), so the recorded graph's derivatives at 0 are the true ones."""
+    x2 = x * x
+    series = x * (SINC_1 + x2 * (SINC_3 + x2 * SINC_5))
+    near = np.abs(x) < 1e-3
+    far = (np.cos(np.pi * x) - out) / np.where(near, 1.0, x)
+    return (g * np.where(near, series, far),)
+
+
+def _logaddexp_vjp(g, out, x, y):
+    return g * np.exp(x - out), g * np.exp(y - out)
+
+
+def _clip(x, lo, hi):
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _clip_vjp(g, out, x, lo, hi):
+    """PyTorch's clamp: x gets the gradient inside [lo, hi], bounds included; lo where x is
+    below it (and lo < hi); hi where x is above it, or everywhere when hi < lo."""
+    inside = (x >= lo) & (x <= hi)
+    below = (x < lo) & (lo < hi)
+    return (np.where(inside, g, 0.0), np.where(below, g, 0.0),
+            np.where(x > hi, g, np.where(hi < lo, g, 0.0)))  # fmt: skip
+
+
+def _at_bounds(tol, x, lo, hi):
+    return (np.abs(x - lo) <= tol) | (np.abs(x - hi) <= tol) | (np.abs(lo - hi) <= tol)
+
+
+def _flat_sympy(sp, base: str, name: str, numeric=None):
+    """SymPy's `base` function with derivative 0 (agrad's convention, as PyTorch's)."""
+    key = (base, name)
+    if key not in _FLAT:
+        _FLAT[key] = type(name, (getattr(sp, base),), {"fdiff": _zero_fdiff})
+    return _FLAT[key]
+
+
+def _zero_fdiff(self, argindex=1):
+    from sympy import S
+
+    return S.Zero
+
+
+_FLAT: dict = {}
+
+
+def _round_sympy(sp, x):
+    return _flat_sympy(sp, "Function", "round")(x)
+
+
 def _unary(name, fwd, vjp, sympy, derivative, domain=R, doc="", **kw) -> None:
     register(Op(name, 1, fwd, vjp, sympy, derivative, (domain,), doc, **kw))
 
@@ -244,4 +339,37 @@ _binary("min", np.minimum, _min_vjp, lambda sp, x, y: sp.Min(x, y), "[x < y], [y
         "smaller of x and y", kink="at a tie each side gets half the gradient",
         near_kink=_at_tie, conventions=(((1.0, 1.0), 1.0, (0.5, 0.5)),), commutative=True,
         torch_name="MinimumBackward0")
+
+_unary("exp2", np.exp2, _exp2_vjp, lambda sp, x: 2**x, "2^x*log(2)", doc="2^x")
+_unary("degrees", _degrees, _degrees_vjp, lambda sp, x: x * 180 / sp.pi, "180/pi",
+       doc="radians to degrees", torch_name="Rad2DegBackward0")
+_unary("radians", _radians, _radians_vjp, lambda sp, x: x * sp.pi / 180, "pi/180",
+       doc="degrees to radians", torch_name="Deg2RadBackward0")
+_unary("floor", np.floor, _flat_vjp, lambda sp, x: _flat_sympy(sp, "floor", "floor")(x), "0",
+       doc="largest whole number <= x", kink="floor' = 0 everywhere, jumps included (PyTorch)",
+       near_kink=_at_whole, conventions=(((2.0,), 2.0, (0.0,)), ((-0.5,), -1.0, (0.0,))))
+_unary("ceil", np.ceil, _flat_vjp, lambda sp, x: _flat_sympy(sp, "ceiling", "ceil")(x), "0",
+       doc="smallest whole number >= x", kink="ceil' = 0 everywhere, jumps included (PyTorch)",
+       near_kink=_at_whole, conventions=(((2.0,), 2.0, (0.0,)), ((-0.5,), -0.0, (0.0,))))
+_unary("round", np.rint, _flat_vjp, _round_sympy, "0",
+       doc="nearest whole number, halves to even (NumPy's and PyTorch's round)",
+       kink="round' = 0 everywhere, jumps included (PyTorch)", near_kink=_at_half,
+       conventions=(((0.5,), 0.0, (0.0,)), ((1.5,), 2.0, (0.0,)), ((-2.5,), -2.0, (0.0,))),
+       sympy_numeric={"round": np.rint})
+_unary("sinc", _sinc, _sinc_vjp, lambda sp, x: sp.sin(sp.pi * x) / (sp.pi * x),
+       "(cos(pi x) - sinc(x))/x", doc="sin(pi x)/(pi x), 1 at 0 (normalised, as NumPy's)",
+       kink="none: sinc'(0) = 0 and sinc''(0) = -pi^2/3, by a series near 0",
+       conventions=(((0.0,), 1.0, (0.0,)),))
+_binary("logaddexp", np.logaddexp, _logaddexp_vjp,
+        lambda sp, x, y: sp.log(sp.exp(x) + sp.exp(y)), "exp(x - out), exp(y - out)",
+        "log(e^x + e^y) without overflow", commutative=True)
+register(Op("clip", 3, _clip, _clip_vjp, lambda sp, x, lo, hi: sp.Min(sp.Max(x, lo), hi),
+            "[lo <= x <= hi], [x < lo < hi], [x > hi or hi < lo]",
+            (R, (-2.0, -0.5), (0.5, 2.0)), "x limited to [lo, hi] (hi wins when lo > hi)",
+            params=("x", "lo", "hi"), near_kink=_at_bounds, torch_name="ClampBackward0",
+            kink="at a bound x gets the gradient, the bound none (PyTorch's clamp)",
+            conventions=(((0.0, 0.0, 1.0), 0.0, (1.0, 0.0, 0.0)),
+                         ((1.0, 0.0, 1.0), 1.0, (1.0, 0.0, 0.0)),
+                         ((-1.0, 0.0, 1.0), 0.0, (0.0, 1.0, 0.0)),
+                         ((0.5, 2.0, 1.0), 1.0, (0.0, 0.0, 1.0)))))
 # fmt: on

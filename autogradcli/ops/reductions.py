@@ -1,44 +1,95 @@
-"""Reductions over all elements, and the inner product over the last axis.
+"""Reductions over all elements or along axes, and the inner product over the last axis.
 
-`sum` and `mean` also take `axis` and `keepdims` attributes (used by the Tensor API).
-SymPy counterparts receive NumPy object arrays of SymPy expressions.
+`sum`, `mean` and `prod` take NumPy's `axis` (None, an int or a tuple of ints; `prod` one
+axis at most) and `keepdims` attributes: `sum(x, axis=1, keepdims=true)`. Their VJPs are
+written in registry ops (`call`), so their derivatives are graphs too. SymPy counterparts
+receive NumPy object arrays of SymPy expressions.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import Kind, Op, R, register
+from . import Kind, Op, R, call, register
+from .attrs import ShapeError, axes_of, empty_check, kept_shape
+
+AXIS_KEYWORDS = ("axis", "keepdims")
 
 
-def _unreduce(g, x, axis, keepdims):
-    if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, np.shape(x))
+def kept(g, x, axis, keepdims, what: str = "reduction"):
+    """A reduction's result (or its adjoint) with the reduced axes kept as length 1."""
+    shape = np.shape(x)
+    want = kept_shape(shape, axes_of(axis, len(shape), what, shape))
+    return g if keepdims or np.shape(g) == want else call("reshape", g, shape=want)
+
+
+def unreduce(g, x, axis, keepdims):
+    """A reduction's adjoint spread back over the elements it summed (registry ops)."""
+    g = kept(g, x, axis, keepdims)
+    shape = np.shape(x)
+    return g if np.shape(g) == shape else call("broadcast_to", g, shape=shape)
 
 
 def _sum(x, axis=None, keepdims=False):
+    axes_of(axis, np.ndim(x), "sum", np.shape(x))
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
 def _sum_vjp(g, out, x, axis=None, keepdims=False):
-    return (_unreduce(g, x, axis, keepdims),)
+    return (unreduce(g, x, axis, keepdims),)
 
 
 def _mean(x, axis=None, keepdims=False):
+    axes_of(axis, np.ndim(x), "mean", np.shape(x))
+    empty_check(x, "mean")
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
 def _mean_vjp(g, out, x, axis=None, keepdims=False):
     count = np.size(x) / max(np.size(out), 1)
-    return (_unreduce(g, x, axis, keepdims) / count,)
+    return (call("div", unreduce(g, x, axis, keepdims), float(count)),)
 
 
-def _prod_vjp(g, out, x):
-    flat = np.ravel(x)
-    left = np.concatenate(([1.0], np.cumprod(flat[:-1])))
-    right = np.concatenate((np.cumprod(flat[::-1][:-1])[::-1], [1.0]))
-    return (g * (left * right).reshape(np.shape(x)),)
+def _prod_axis(x, axis) -> int | None:
+    if isinstance(axis, tuple | list):
+        if len(axis) > 1:
+            raise ShapeError(f"prod takes one axis or none, got axis={tuple(axis)}")
+        axis = axis[0] if axis else None
+    if axis is None:
+        return None
+    return axes_of(axis, np.ndim(x), "prod", np.shape(x))[0]
+
+
+def _prod(x, axis=None, keepdims=False):
+    return np.prod(x, axis=_prod_axis(x, axis), keepdims=keepdims)
+
+
+def _prod_vjp(g, out, x, axis=None, keepdims=False):
+    """The product of the other elements, in registry ops (so it has a derivative graph).
+
+    Without zeros it is prod/x; with one zero, the product of the nonzero elements at the
+    zero and the zero itself times prod/x elsewhere (0, with the right derivative); with two,
+    the other zero times that product at each zero; with more, 0. Exact to second order at
+    zeros, as PyTorch's prod backward is.
+    """
+    k = _prod_axis(x, axis)
+    attrs = {} if k is None else {"axis": k, "keepdims": True}
+    zero = x == 0.0
+    safe = np.where(zero, 1.0, x)
+    p = call("prod", safe, **attrs)
+    count = call("sum", np.where(zero, 1.0, 0.0), **attrs)
+    zeros = call("sum", np.where(zero, x, 0.0), **attrs)  # the zero elements: 0 in value
+    one = np.where(zero, p, zeros * p / safe)
+    two = np.where(zero, (zeros - x) * p, 0.0)
+    many = np.where(count == 1, one, np.where(count == 2, two, 0.0))
+    others = np.where(count == 0, p / safe, many)
+    return (call("mul", unreduce(g, x, k, keepdims), others),)
+
+
+def _prod_sympy(sp, x, axis=None, keepdims=False):
+    if axis is None and not keepdims:
+        return sp.Mul(*_elements(x))
+    return np.prod(np.asarray(x, dtype=object), axis=_prod_axis(x, axis), keepdims=keepdims)
 
 
 def _dot(x, y):
@@ -96,13 +147,18 @@ def _dot_sympy(sp, x, y):
 
 V3 = ((3,),)
 # fmt: off
+M23 = ((2, 3),)
 register(Op("sum", 1, _sum, _sum_vjp, _sum_sympy, "1 for each element", (R,),
-            "sum of all elements", kind=Kind.REDUCTION, shapes=V3, saves_nothing=True))
+            "sum of all elements, or along axis", kind=Kind.REDUCTION, shapes=M23,
+            example_attrs={"axis": 1, "keepdims": True}, keywords=AXIS_KEYWORDS,
+            saves_nothing=True))
 register(Op("mean", 1, _mean, _mean_vjp, _mean_sympy, "1/n for each element", (R,),
-            "mean of all elements", kind=Kind.REDUCTION, shapes=V3, saves_nothing=True))
-register(Op("prod", 1, np.prod, _prod_vjp, lambda sp, x: sp.Mul(*_elements(x)),
-            "product of the other elements", (R,), "product of all elements",
-            kind=Kind.REDUCTION, shapes=V3))
+            "mean of all elements, or along axis", kind=Kind.REDUCTION, shapes=M23,
+            example_attrs={"axis": 0}, keywords=AXIS_KEYWORDS, saves_nothing=True))
+register(Op("prod", 1, _prod, _prod_vjp, _prod_sympy,
+            "product of the other elements", (R,), "product of all elements, or along axis",
+            kind=Kind.REDUCTION, shapes=M23, example_attrs={"axis": 1},
+            keywords=AXIS_KEYWORDS))
 register(Op("dot", 2, _dot, _dot_vjp, _dot_sympy, "y, x", (R, R),
             "inner product over the last axis", kind=Kind.REDUCTION, shapes=((3,), (3,))))
 register(Op("norm", 1, _norm, _norm_vjp,

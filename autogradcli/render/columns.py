@@ -90,8 +90,14 @@ def item_columns(graph: Graph, order: list[int], outputs: set[int]) -> ItemColum
     else:
         n = len(order)
         const = sorted(k for i in consts if (k := bisect_left(order, i)) < n and order[k] == i)
+    bound: dict[int, str] | None = None  # names of array constants (`X = [[1, 2], ...]`)
     for k in const:
-        titles[k] = name_col[k] or fmt(consts[order[k]], 6)
+        name = name_col[k]
+        if not name and np.ndim(consts[order[k]]):
+            if bound is None:
+                bound = {j: s for s, j in graph.symbols.items() if graph.ops[j] == CONST}
+            name = bound.get(order[k])
+        titles[k] = name or fmt(consts[order[k]], 6)
     for i in outputs:
         k = bisect_left(order, i)
         if k < len(order) and order[k] == i:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from itertools import islice
 
 from ..errors import AgradError, paused_gc, printable, xml_text
+from .calls import clusters, nested
 from .columns import ItemColumns, LinkColumns
 from .view import View, edge_text, label_lines
 
@@ -58,14 +59,25 @@ def _dot(view: View, digits: int) -> Iterator[str]:
     if plain and isinstance(view.items, ItemColumns) and isinstance(view.links, LinkColumns):
         yield from _dot_columns(view.items, view.links)
         return
+    children, own = clusters(view)
+    inside = {it.id for items in own.values() for it in items}
     for item in view.items:
-        label = item.title if plain else "\n".join(label_lines(view, item, digits))
-        tooltip = item.source + (f" ({item.location})" if item.location else "")
-        extra = ", peripheries=2" if item.cut else ""
+        if item.id not in inside:
+            yield _node(view, item, digits, plain, "  ")
+    depth = 1
+    for what, k in nested(children):  # each call framed, nested calls inside
+        if what == "close":
+            depth -= 1
+            yield "  " * depth + "}\n"
+            continue
+        pad = "  " * depth
         yield (
-            f"  n{item.id} [label={quote(label)}, tooltip={quote(tooltip or item.title)}"
-            f", {STYLE[item.kind]}{extra}];\n"
+            f"{pad}subgraph cluster_g{k} {{\n{pad}  label={quote(view.graph.groups[k].name)}; "
+            'style="rounded,dashed"; color="#6b7280"; fontcolor="#374151";\n'
         )
+        depth += 1
+        for item in own.get(k, []):
+            yield _node(view, item, digits, plain, "  " * depth)
     inputs = [f"n{it.id}" for it in view.items if it.kind == "input"]
     if 1 < len(inputs) <= 50:  # inputs in one column, in their order of first appearance
         yield f"  {{rank=same; {' -> '.join(inputs)} [style=invis]}}\n"
@@ -81,7 +93,46 @@ def _dot(view: View, digits: int) -> Iterator[str]:
                 + (f" [{', '.join(attrs)}]" if attrs else "")
                 + ";\n"
             )
+    legend = _legend(view)
+    if legend:
+        yield f'  legend [label={quote(legend)}, shape=note, fontsize=10, color="#9ca3af"];\n'
     yield "}\n"
+
+
+LEGEND_ADJOINTS = (
+    "Legend\n"
+    "arrows run from a node back to each input it uses\n"
+    "+c on an arrow: what it adds to the input's gradient (gradient x local partial)\n"
+)
+LEGEND_RECORDED = (
+    "Legend\n"
+    "red boxes: the backward pass, recorded as operations of its own\n"
+    "1*, 2*: the incoming gradient times the constant 1, 2 (a local partial)\n"
+    "*1: a product with the constant 1 on its right\n"
+    "green df/dx: the box that holds the gradient of f by the input x\n"
+)
+LEGEND_ORDER_2 = "d∇f·1/dx: the gradient by x of ∇f·1 (a Hessian row sum, Hessian x ones)\n"
+
+
+def _legend(view: View) -> str:
+    """What the boxes of a backward drawing mean (`1*`, `d∇f·1/dx`), or nothing."""
+    if view.backward:
+        return LEGEND_ADJOINTS
+    if view.first_backward is None:
+        return ""
+    second = any("∇" in (it.title or "") for it in view.items)
+    return LEGEND_RECORDED + (LEGEND_ORDER_2 if second else "")
+
+
+def _node(view: View, item, digits: int, plain: bool, pad: str) -> str:
+    """One box's DOT statement."""
+    label = item.title if plain else "\n".join(label_lines(view, item, digits))
+    tooltip = item.source + (f" ({item.location})" if item.location else "")
+    extra = ", peripheries=2" if item.cut else ""
+    return (
+        f"{pad}n{item.id} [label={quote(label)}, tooltip={quote(tooltip or item.title)}"
+        f", {STYLE[item.kind]}{extra}];\n"
+    )
 
 
 def _dot_columns(items: ItemColumns, links: LinkColumns) -> Iterator[str]:

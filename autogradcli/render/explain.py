@@ -32,6 +32,8 @@ class Step:
     parts: dict = field(default_factory=dict)  # a chain step's formatted pieces (for --quiz)
     node: int = -1  # the node computed (forward) or whose adjoint grows (backward)
     edge: tuple[int, int] | None = None  # a chain step's edge (from node, into node)
+    blanks: dict[str, int] = field(default_factory=dict)  # --quiz: part ("partial", "c",
+    # "total") -> its blank's number
 
 
 @dataclass
@@ -43,6 +45,10 @@ class Explanation:
     backward: list[Step]
     answers: list[tuple[int, str]] = field(default_factory=list)  # --quiz: blank, its value
     collapsed: bool = False  # one step per named line, as `agrad graph --collapse` draws
+    hidden: dict[int, list[int]] = field(default_factory=dict)  # --quiz: node whose gradient
+    # a blank would give away -> the blanks
+    update: list[Step] = field(default_factory=list)  # --step: the optimizer's update
+    rule: str = ""  # --step: the update rule and its settings, in words
 
 
 def step_names(ev: Evaluation) -> dict[int, str]:
@@ -70,7 +76,8 @@ def latex_name(name: str) -> str:
     return name.replace("_", "\\_")
 
 
-LATEX_SYMBOLS = {"*": "\\cdot", "@": "\\,@\\,", ">=": "\\ge", "<=": "\\le", "!=": "\\ne"}
+LATEX_SYMBOLS = {"*": "\\cdot", "@": "\\,@\\,", ">=": "\\ge", "<=": "\\le", "!=": "\\ne",
+                 "%": "\\bmod"}
 
 
 def _formula(ev: Evaluation, names: dict[int, str], i: int, digits: int, tex=False) -> str:
@@ -185,27 +192,69 @@ def _chain_steps(ev: Evaluation, names: dict[int, str], f: str, digits: int) -> 
 
 
 def quiz(x: Explanation, blanks: int, seed: int = 0) -> Explanation:
-    """The same steps with `blanks` local partials or contributions replaced by numbered
-    blanks (chosen with `seed`), and the answer key."""
+    """The same steps with at least `blanks` numbers replaced by numbered blanks (chosen with
+    `seed`), and the answer key.
+
+    Only steps into a leaf (an input, whose gradient feeds no later step) are blanked, those
+    with a local partial other than ±1 first, and a blank never stands alone in its equation:
+    a chain step loses both its local partial and its contribution (`16 · [?1] = [?2]`), and a
+    sum with a blanked term loses its total.
+    """
     import random
 
     rng = random.Random(seed)
-    chains = [k for k, s in enumerate(x.backward) if s.kind == "chain"]
-    chosen = sorted(rng.sample(chains, min(blanks, len(chains))))
-    backward, answers = list(x.backward), []
-    for n, k in enumerate(chosen, start=1):
-        p = backward[k].parts
-        field_ = "partial" if p["plain"] and rng.random() < 0.5 else "c"
-        answers.append((n, p[field_].strip("()")))
-        blank = f"[?{n}]"
-        shown = {**p, field_: blank}
-        if p["plain"]:
-            text = f"{p['chain']} = {shown['adj']} · {shown['partial']} = {shown['c']}"
-        else:
-            text = f"{p['chain']} = {shown['c']}"
-        old = backward[k]
-        backward[k] = Step("chain", text, old.latex, old.where, {}, p, old.node, old.edge)
-    return Explanation(x.output, x.forward, backward, answers, x.collapsed)
+    children = {s.edge[1] for s in x.backward if s.kind == "chain" and s.edge}
+    chains = [k for k, s in enumerate(x.backward) if s.kind == "chain" and s.node not in children]
+    rng.shuffle(chains)  # steps with a partial of ±1 last: their contribution is the adjoint
+    chains.sort(key=lambda k: x.backward[k].parts["partial"].strip("()-") == "1")
+    summed = {s.node for s in x.backward if s.kind == "sum"}
+    chosen: list[int] = []
+    count = 0
+    for k in chains:
+        if count >= blanks:
+            break
+        step = x.backward[k]
+        count += (2 if step.parts["plain"] else 1) + (
+            step.node in summed and all(x.backward[c].node != step.node for c in chosen)
+        )
+        chosen.append(k)
+    quizzed = {x.backward[k].node for k in chosen}
+    count = 0
+    backward, answers, hidden = list(x.backward), [], {}
+    for k, old in enumerate(x.backward):
+        if k in chosen:
+            p, marks = old.parts, {}
+            for part in ("partial", "c") if p["plain"] else ("c",):
+                count += 1
+                marks[part] = count
+                answers.append((count, p[part].strip("()")))
+            backward[k] = _blanked(old, marks)
+            hidden.setdefault(old.node, []).extend(marks.values())
+        elif old.kind == "sum" and old.node in quizzed:
+            count += 1
+            total = old.text.rsplit(" = ", 1)[1]
+            answers.append((count, total))
+            hidden[old.node].append(count)
+            backward[k] = _blanked_sum(old, backward, k, count)
+    return Explanation(x.output, x.forward, backward, answers, x.collapsed, hidden)
+
+
+def _blanked(old: Step, marks: dict[str, int]) -> Step:
+    """A chain step with its marked parts as blanks `[?n]`."""
+    p = old.parts
+    shown = {**p, **{part: f"[?{n}]" for part, n in marks.items()}}
+    if p["plain"]:
+        text = f"{p['chain']} = {shown['adj']} · {shown['partial']} = {shown['c']}"
+    else:
+        text = f"{p['chain']} = {shown['c']}"
+    return Step("chain", text, old.latex, old.where, old.numbers, shown, old.node, old.edge, marks)
+
+
+def _blanked_sum(old: Step, steps: list[Step], k: int, n: int) -> Step:
+    """A sum step whose blanked terms show as their blanks and whose total is blank `[?n]`."""
+    terms = [s.parts["c"] for s in steps[:k] if s.kind == "chain" and s.node == old.node]
+    text = f"{old.text.split(' = ')[0]} = {sum_terms(terms)} = [?{n}]"
+    return Step("sum", text, old.latex, old.where, {}, {}, old.node, None, {"total": n})
 
 
 def _answers(x: Explanation) -> list[str]:
@@ -218,6 +267,9 @@ def text(x: Explanation) -> str:
     lines += [f"  {k}. {s.text}    [{s.where}]" for k, s in enumerate(x.forward, start=1)]
     lines += ["", f"Backward pass (∂{x.output}/∂ each node)"]
     lines += [f"  {k}. {s.text}    [{s.where}]" for k, s in enumerate(x.backward, start=1)]
+    if x.update:
+        lines += ["", f"Training step ({x.rule})"]
+        lines += [f"  {k}. {s.text}" for k, s in enumerate(x.update, start=1)]
     return "\n".join(lines + _answers(x)) + "\n"
 
 
@@ -227,6 +279,9 @@ def markdown(x: Explanation) -> str:
     lines += [f"{k}. {md_code(s.text)} ({_md_place(s.where)})" for k, s in enumerate(x.forward, 1)]
     lines += ["", f"## Backward pass (∂{x.output}/∂ each node)", ""]
     lines += [f"{k}. {md_code(s.text)} ({_md_place(s.where)})" for k, s in enumerate(x.backward, 1)]
+    if x.update:
+        lines += ["", f"## Training step ({x.rule})", ""]
+        lines += [f"{k}. {md_code(s.text)}" for k, s in enumerate(x.update, start=1)]
     if x.answers:
         lines += ["", "## Answers", "", *[f"- `[?{n}]` = {v}" for n, v in x.answers]]
     return "\n".join(lines) + "\n"
@@ -274,4 +329,8 @@ def as_json(x: Explanation) -> str:
         return [{"kind": s.kind, "text": s.text, "where": s.where, **s.numbers} for s in steps]
 
     doc = {"output": x.output, "forward": rows(x.forward), "backward": rows(x.backward)}
+    if x.update:
+        doc["step"] = {"rule": x.rule, "steps": [
+            {"kind": s.kind, "text": s.text, **{k: v for k, v in s.numbers.items() if k != "rows"}}
+            for s in x.update]}  # fmt: skip
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,17 +1,18 @@
 """`agrad explain --format html`: one self-contained page (no network) that steps through the
 forward and backward passes on a drawing of the graph.
 
-The drawing is Graphviz's layout when `dot` is installed (made now, embedded as SVG), else a
-simple layered layout drawn here; a graph of more than DRAW_LIMIT boxes is not drawn. The
-steps, numbers and finite differences are data in the page; the page's script
-(explain_page.js) only shows them.
+The drawing comes from explain_draw (Graphviz's layout when `dot` is installed, else a simple
+layered one); a graph of more than DRAW_LIMIT boxes is not drawn. The steps, numbers and
+finite differences are data in the page; the page's script (explain_page.js) only shows them,
+pans and zooms. A quiz's hidden numbers are in the data as secrets (`secret`), so that no
+answer is in the page's text until it is answered or revealed.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
-import shutil
 from importlib import resources
 
 import numpy as np
@@ -19,9 +20,10 @@ import numpy as np
 from ..engines.evaluate import Evaluation
 from ..graph import INPUT
 from .explain import Explanation, Step, step_names
+from .explain_draw import Hidden, call_boxes, drawing, short_value
 from .jsondoc import jsonable
 from .numfmt import fmt
-from .view import View, build, edge_text, fold_constants, label_lines
+from .view import View, build, fold_constants
 
 DRAW_LIMIT = 400  # boxes; beyond this the page lists the steps without a drawing
 OPEN_LIMIT = 200  # steps; longer lists start folded
@@ -33,20 +35,31 @@ def page(x: Explanation, ev: Evaluation, check: dict, digits: int = 6, title: st
     if not x.collapsed:
         view = fold_constants(view)
         _titled_as_steps(view, step_names(ev))
+    boxes = call_boxes(view, getattr(ev.graph, "groups", None) or [])
+    hidden = _hidden(x)
     drawn = len(view.items) <= DRAW_LIMIT
-    picture = drawing(view, digits) if drawn else ""
+    picture = drawing(view, 4, hidden) if drawn else ""
     data = {
         "output": x.output,
-        "steps": [*(_step(s, "forward") for s in x.forward),
-                  *(_step(s, "backward") for s in x.backward)],
-        "nodes": _nodes(view, digits),
-        "inputs": _inputs(ev, check, digits),
-        "answers": [{"n": n, "value": v} for n, v in x.answers],
+        "steps": [
+            *(_step(s, "forward") for s in x.forward),
+            *(_step(s, "backward") for s in x.backward),
+            *(_step(s, "update") for s in x.update),
+        ],
+        "nodes": _nodes(view, digits, x.hidden),
+        "inputs": _inputs(ev, check, digits, x.hidden),
+        "answers": [{"n": n, "code": secret(v)} for n, v in x.answers],
+        "hidden": {str(node): blanks for node, blanks in x.hidden.items()},
+        "box": {str(i): b for i, b in boxes.items()},
         "open": len(x.forward) + len(x.backward) <= OPEN_LIMIT,
     }
-    note = "" if drawn else (
-        f'<p class="note">The graph has {len(view.items):,} boxes: it is not drawn '
-        f"(at most {DRAW_LIMIT}). The steps are listed below.</p>"
+    note = (
+        ""
+        if drawn
+        else (
+            f'<p class="note">The graph has {len(view.items):,} boxes: it is not drawn '
+            f"(at most {DRAW_LIMIT}). The steps are listed below.</p>"
+        )
     )
     css = resources.files(__package__).joinpath("explain_page.css").read_text(encoding="utf-8")
     js = resources.files(__package__).joinpath("explain_page.js").read_text(encoding="utf-8")
@@ -58,6 +71,18 @@ def page(x: Explanation, ev: Evaluation, check: dict, digits: int = 6, title: st
         collapsed=" (one step per named line)" if x.collapsed else "",
         css=css, js=js, svg=picture, note=note, data=payload,
     )  # fmt: skip
+
+
+def secret(text: str) -> str:
+    """A quiz's hidden text, kept out of the page's readable text until answered or revealed
+    (the page decodes it then): UTF-8 bytes XOR 0x5A, in base64."""
+    return base64.b64encode(bytes(b ^ 0x5A for b in text.encode("utf-8"))).decode("ascii")
+
+
+def _hidden(x: Explanation) -> Hidden:
+    """The gradients and edge partials the drawing must not show while a quiz is open."""
+    edges = {tuple(s.edge) for s in x.backward if s.blanks and s.edge}
+    return Hidden(set(x.hidden), edges)
 
 
 def _titled_as_steps(view: View, called: dict[int, str]) -> None:
@@ -81,6 +106,14 @@ def _step(s: Step, phase: str) -> dict:
         row["adjoint"] = p["adj"]
     if s.kind == "chain" and "contribution" in s.numbers:
         row["add"] = _finite(s.numbers["contribution"])
+    if s.blanks:  # a quiz's step: what it adds to the gradient check stays secret
+        row["blanks"] = s.blanks
+        partial = s.numbers.get("partial")
+        edge = "" if partial is None else "∂ " + short_value(partial, 4)
+        row["code"] = secret(json.dumps({"add": row.pop("add", None), "edge": edge},
+                                        allow_nan=False))  # fmt: skip
+    if phase == "update":  # the new weight drawn into its box, the numbers in the panel
+        row.update({k: s.numbers[k] for k in ("short", "rows") if k in s.numbers})
     return row
 
 
@@ -92,93 +125,45 @@ def _finite(value):
     return value if isinstance(value, (int, float)) and np.isfinite(value) else None
 
 
-def _nodes(view: View, digits: int) -> dict[str, dict]:
-    """What a click on a box shows: name, value, adjoint, source position."""
+def _nodes(view: View, digits: int, hidden: dict) -> dict[str, dict]:
+    """What a click on a box shows: name, value, adjoint (a quiz's secret while its blanks are
+    open), source position."""
     out = {}
     for item in view.items:
         value, adjoint = view.value(item.id), view.adjoint(item.id)
+        shown = None if adjoint is None else fmt(adjoint, digits)
         out[str(item.id)] = {
             "title": item.title,
             "source": item.source,
             "where": item.location,
             "value": None if value is None else fmt(value, digits),
-            "adjoint": None if adjoint is None else fmt(adjoint, digits),
+            "adjoint": shown,
         }
+        if item.id in hidden:
+            out[str(item.id)]["adjoint"] = "?"
+            out[str(item.id)]["code"] = secret(json.dumps({
+                "adjoint": shown, "short": short_value(adjoint, 4)}))  # fmt: skip
     return out
 
 
-def _inputs(ev: Evaluation, check: dict, digits: int) -> list[dict]:
-    """Each input's gradient from the engine and from finite differences."""
+def _inputs(ev: Evaluation, check: dict, digits: int, hidden: dict) -> list[dict]:
+    """Each input's gradient from the engine and from finite differences (a quiz's secret
+    while its blanks are open)."""
     g, result = ev.graph, ev.outputs[0]
     rows = []
     for name, node in g.input_ids.items():
         if g.ops[node] != INPUT or result.adjoints[node] is None:
             continue
         fd = check.get(name)
-        rows.append({
-            "name": name, "node": node,
+        row = {
             "grad": _finite(result.adjoints[node]),
             "shown": fmt(result.adjoints[node], digits),
             "fd": None if fd is None else _finite(fd),
-        })  # fmt: skip
+        }
+        if node in hidden:
+            row = {"code": secret(json.dumps(row, allow_nan=False))}
+        rows.append({"name": name, "node": node, **row})
     return rows
-
-
-def drawing(view: View, digits: int) -> str:
-    """The view as inline SVG: Graphviz's layout, or the built-in layered one."""
-    if shutil.which("dot") is not None:
-        from .dot import dot, render_or_none
-
-        svg = render_or_none(dot(view, digits), "svg", "the page uses its built-in layout")
-        if svg is not None:
-            text = svg.decode("utf-8")
-            return text[text.index("<svg") :]  # no XML prolog or doctype inside HTML
-    return layered(view, digits)
-
-
-def layered(view: View, digits: int) -> str:
-    """A simple drawing without Graphviz: boxes in columns by depth, edges as straight lines,
-    with the same `<g class="node"><title>nID</title>` structure Graphviz writes."""
-    level: dict[int, int] = {it.id: 0 for it in view.items}
-    for link in sorted(view.links, key=lambda lk: lk.dst):  # ids are in evaluation order
-        if link.src in level and link.dst in level:
-            level[link.dst] = max(level[link.dst], level[link.src] + 1)
-    columns: dict[int, list[int]] = {}
-    for it in view.items:
-        columns.setdefault(level[it.id], []).append(it.id)
-    width, height, gap_x, gap_y = 150, 54, 70, 26
-    pos = {}
-    for col, ids in columns.items():
-        for row, i in enumerate(ids):
-            pos[i] = (20 + col * (width + gap_x), 20 + row * (height + gap_y))
-    total_w = 40 + (max(columns) + 1) * (width + gap_x)
-    total_h = 40 + max(len(ids) for ids in columns.values()) * (height + gap_y)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w}pt" height="{total_h}pt" '
-             f'viewBox="0 0 {total_w} {total_h}"><g class="graph">']  # fmt: skip
-    for link in view.links:
-        if link.src not in pos or link.dst not in pos:
-            continue
-        (x1, y1), (x2, y2) = pos[link.src], pos[link.dst]
-        a, b = (x1 + width, y1 + height / 2), (x2, y2 + height / 2)
-        label = html.escape(edge_text(view, link, digits))
-        parts.append(f'<g class="edge"><title>n{link.src}-&gt;n{link.dst}</title>'
-                     f'<path fill="none" stroke="#4b5563" d="M{a[0]},{a[1]}L{b[0]},{b[1]}"/>'
-                     f'<text x="{(a[0] + b[0]) / 2}" y="{(a[1] + b[1]) / 2 - 4}" '
-                     f'font-size="9" text-anchor="middle">{label}</text></g>')  # fmt: skip
-    for it in view.items:
-        x, y = pos[it.id]
-        lines = label_lines(view, it, digits)
-        text = "".join(
-            f'<tspan x="{x + width / 2}" dy="{13 if k else 0}">{html.escape(t)}</tspan>'
-            for k, t in enumerate(lines)
-        )
-        parts.append(f'<g class="node {it.kind}"><title>n{it.id}</title>'
-                     f'<rect x="{x}" y="{y}" width="{width}" height="{height}" rx="8" '
-                     f'fill="#fef9c3" stroke="#a16207"/>'
-                     f'<text x="{x + width / 2}" y="{y + 18}" font-size="11" '
-                     f'text-anchor="middle">{text}</text></g>')  # fmt: skip
-    parts.append("</g></svg>")
-    return "".join(parts)
 
 
 TEMPLATE = """<!DOCTYPE html>
@@ -199,7 +184,13 @@ for its value, its adjoint and its chain-rule sum.</p>
 </header>
 <main>
 <section id="picture">
+<div id="zoom"><button id="fit" title="Fit the width (legibly)">fit</button>
+<button id="actual" title="Actual size">1:1</button>
+<button id="zoom-out" title="Zoom out">−</button><button id="zoom-in" title="Zoom in">+</button>
+<span id="zoom-level"></span> <span class="hint">drag to pan, wheel to zoom</span></div>
+<div id="canvas">
 {svg}
+</div>
 {note}
 </section>
 <aside>
@@ -229,6 +220,7 @@ for its value, its adjoint and its chain-rule sum.</p>
 <h2>Quiz</h2>
 <p>Fill the blanks in the steps, then check.</p>
 <button id="check-answers">check answers</button>
+<button id="reveal">reveal the answers</button>
 <p id="quiz-result"></p>
 </section>
 </aside>
@@ -236,6 +228,7 @@ for its value, its adjoint and its chain-rule sum.</p>
 <section id="steps">
 <details id="forward-steps"><summary>Forward pass</summary><ol></ol></details>
 <details id="backward-steps"><summary>Backward pass</summary><ol></ol></details>
+<details id="update-steps" hidden><summary>Training step</summary><ol></ol></details>
 </section>
 <script type="application/json" id="agrad-data">{data}</script>
 <script>

@@ -128,7 +128,7 @@ def view_chunks(view) -> Iterator[str]:
     per line, so a large graph streams to its file instead of being held twice in memory.
 
     Lines are formatted directly (strings through JSON's own escaping), which is several
-    times faster than encoding a dict per node; `view_dict` parses the result back.
+    times faster than encoding a dict per node.
     """
     from ..errors import paused_gc
 
@@ -182,6 +182,10 @@ def _view_chunks(view) -> Iterator[str]:
             f'"partial": {numbers}}}'
         )
     yield "\n  ]" if view.links else "]"
+    if g.groups:
+        from .calls import groups_json
+
+        yield f',\n  "groups": {json.dumps(groups_json(g), ensure_ascii=False)}'
     if view.ev is not None:
         name = view.ev.outputs[0].name if view.ev.outputs else None
         yield f',\n  "gradient_of": {opt(name)}'
@@ -235,11 +239,6 @@ def _columns_chunks(items, links, names) -> Iterator[str]:
 def _body(text: str) -> str:
     """A JSON string literal's escaped text, without the quotes."""
     return json.encoder.encode_basestring(text)[1:-1]
-
-
-def view_dict(view) -> dict:
-    """The graph JSON document as a dict (the same content as view_chunks)."""
-    return json.loads("".join(view_chunks(view)))
 
 
 class BatchJson:

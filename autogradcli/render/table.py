@@ -15,7 +15,13 @@ from .numfmt import fmt
 
 
 def _t(s: str, style: str = "") -> Text:
+    """User text: control characters escaped, so it can start no new line."""
     return Text(printable(s), style=style)
+
+
+def _n(s: str, style: str = "") -> Text:
+    """Numbers as NumPy prints them: a matrix keeps its line breaks."""
+    return Text(s, style=style)
 
 
 _NUMBER = re.compile(r"\[*[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|nan|inf)\]*,?")
@@ -62,13 +68,13 @@ def _gradient_table(ev: Evaluation, digits: int) -> Table:
         table.add_column(_t(f"∂{r.name}/∂input"), justify="right")
     for w in ev.wrt:
         node = ev.graph.lookup(w)
-        row = [_t(w), _t(fmt(ev.values[node], digits))]
-        row += [_t(fmt(r.gradient[w], digits)) for r in ev.outputs]
+        row = [_t(w), _n(fmt(ev.values[node], digits))]
+        row += [_n(fmt(r.gradient[w], digits)) for r in ev.outputs]
         table.add_row(*row)
     if several:
         table.add_section()
         table.add_row(
-            _t("output value", "bold"), _t(""), *[_t(fmt(r.value, digits)) for r in ev.outputs]
+            _t("output value", "bold"), _t(""), *[_n(fmt(r.value, digits)) for r in ev.outputs]
         )
     if any(r.value.ndim > 0 for r in ev.outputs):
         table.caption = "array outputs: gradient of the sum of the elements (--jacobian: full)"
@@ -80,7 +86,7 @@ def _jacobian_table(ev: Evaluation, r, digits: int) -> Table:
     table.add_column("input")
     table.add_column("Jacobian", justify="right")
     for w, jac in r.jacobian.items():
-        table.add_row(_t(w), _t(fmt(jac, digits)))
+        table.add_row(_t(w), _n(fmt(jac, digits)))
     return keep_numbers_whole(table)
 
 
@@ -102,9 +108,9 @@ def _node_table(ev: Evaluation, digits: int) -> Table:
             _t(g.names[i] or ""),
             _t(label, "dim" if op in (CONST, INPUT) else ""),
             _t(", ".join(f"n{j}" for j in g.inputs[i])),
-            _t(fmt(ev.values[i], digits)),
+            _n(fmt(ev.values[i], digits)),
         ]
-        row += [_t("" if r.adjoints[i] is None else fmt(r.adjoints[i], digits)) for r in ev.outputs]
+        row += [_n("" if r.adjoints[i] is None else fmt(r.adjoints[i], digits)) for r in ev.outputs]
         row.append(_t(f"{where} {span.text()}".strip() if span else ""))
         table.add_row(*row)
     return keep_numbers_whole(table)
@@ -119,9 +125,9 @@ def _edge_table(ev: Evaluation, digits: int) -> Table:
         table.add_column(_t(f"contribution to ∂{r.name}"), justify="right")
     for i, a in enumerate(g.inputs):
         for k, j in enumerate(a):
-            row = [_t(_ref(g, j)), _t(_ref(g, i)), _t(str(k)), _t(fmt(ev.partials[(i, k)], digits))]
+            row = [_t(_ref(g, j)), _t(_ref(g, i)), _t(str(k)), _n(fmt(ev.partials[(i, k)], digits))]
             row += [
-                _t(fmt(r.contributions[(i, k)], digits)) if (i, k) in r.contributions else _t("")
+                _n(fmt(r.contributions[(i, k)], digits)) if (i, k) in r.contributions else _t("")
                 for r in ev.outputs
             ]
             table.add_row(*row)
@@ -214,7 +220,7 @@ def eval_check_table(results, digits: int = 6) -> Table:
         ]
         error = "" if r.max_error is None else f"{r.max_error:.1e}"
         style = STATUS_STYLE.get(r.status, "dim")
-        table.add_row(_t(r.output), _t(r.wrt), *map(_t, cells), _t(error), _t(r.status, style))
+        table.add_row(_t(r.output), _t(r.wrt), *map(_n, cells), _t(error), _t(r.status, style))
     return keep_numbers_whole(table)
 
 
@@ -259,18 +265,10 @@ def view_tables(view) -> Group:
         value = view.value(item.id)
         adjoint = view.adjoint(item.id)
         nodes.add_row(
-            *map(
-                _t,
-                (
-                    f"n{item.id}",
-                    item.kind,
-                    item.title,
-                    item.op,
-                    "" if value is None else fmt(value),
-                    "" if adjoint is None else fmt(adjoint),
-                    f"{item.location} {item.source}".strip(),
-                ),
-            )
+            *map(_t, (f"n{item.id}", item.kind, item.title, item.op)),
+            _n("" if value is None else fmt(value)),
+            _n("" if adjoint is None else fmt(adjoint)),
+            _t(f"{item.location} {item.source}".strip()),
         )
     edges = Table(title="Edges" + (" (contributions to adjoints)" if view.backward else ""))
     for col in ("from", "to", "arg", "label"):
@@ -336,9 +334,9 @@ def minimize_table(run) -> Table:
     table.add_column("start", justify="right")
     table.add_column("end", justify="right")
     for name in run.names:
-        table.add_row(_t(name), _t(fmt(start[3][name], 10)), _t(fmt(end[3][name], 10)))
+        table.add_row(_t(name), _n(fmt(start[3][name], 10)), _n(fmt(end[3][name], 10)))
     for name in run.fixed:
-        table.add_row(_t(f"{name} (fixed)"), _t(fmt(start[3][name], 10)), "")
+        table.add_row(_t(f"{name} (fixed)"), _n(fmt(start[3][name], 10)), "")
     table.add_section()
     table.add_row("value", fmt(start[1], 10), fmt(end[1], 10))
     table.add_row("gradient norm", fmt(start[2], 4), fmt(end[2], 4))

@@ -33,6 +33,7 @@ class View:
     ev: Evaluation | None = None
     backward: bool = False
     first_backward: int | None = None  # drawing a recorded backward pass: its first node
+    calls_collapsed: bool = False  # each call of a user function drawn as one box
 
     def value(self, i: int):
         """The value of node i, when evaluated."""
@@ -226,7 +227,7 @@ def _with_constants(g: Graph, i: int, consts: dict[int, str]) -> str:
 def _plain(graph: Graph, ev, order: list[int], outputs: set[int], backward: bool) -> View:
     """The view of the nodes in `order` (ascending), one box each: `_build` without grouping
     or cuts, for the common case and for large graphs (every input of a kept node is kept)."""
-    if len(order) > COLUMNS_FROM and not backward:
+    if len(order) > COLUMNS_FROM and not backward and not graph.groups:  # calls: boxes
         from .columns import item_columns, link_columns
 
         return View(graph, item_columns(graph, order, outputs), link_columns(graph, order), ev)
@@ -246,18 +247,21 @@ def _plain(graph: Graph, ev, order: list[int], outputs: set[int], backward: bool
 def line_groups(graph: Graph, keep: set[int], outputs: set[int]) -> dict[int, int | None]:
     """Map each kept node to the named step it belongs to (None: a hidden constant).
 
-    Inputs, named nodes and outputs stand alone; an unnamed operation joins the step that
-    consumes it; constants are part of the expressions shown and are not drawn.
+    Inputs, named nodes, named arrays (`X = [[1, 2], ...]`) and outputs stand alone; an unnamed
+    operation joins the step that consumes it; other constants are part of the expressions
+    shown and are not drawn.
     """
     group: dict[int, int | None] = {}
     consumer: dict[int, int] = {}
     for i in sorted(keep):
         for j in graph.inputs[i]:
             consumer.setdefault(j, i)
+    ops, consts = graph.ops, graph.consts
+    named = {j for j in graph.symbols.values() if ops[j] == CONST and np.ndim(consts[j])}
     for i in sorted(keep, reverse=True):
-        if graph.ops[i] == CONST and i not in outputs:
+        if graph.ops[i] == CONST and i not in outputs and i not in named:
             group[i] = None
-        elif graph.ops[i] == INPUT or graph.names[i] or i in outputs or i not in consumer:
+        elif ops[i] == INPUT or graph.names[i] or i in outputs or i in named or i not in consumer:
             group[i] = i
         else:
             group[i] = group[consumer[i]]
@@ -272,21 +276,42 @@ def _items(graph: Graph, ids: list[int], outputs: set[int], collapse: bool) -> l
     symbols = {op: REGISTRY[op].symbol or op for op in set(ops) if op in REGISTRY}
     snippet = src.snippet if src is not None else None
     items = []
+    bound: dict[int, str] | None = None  # names of array constants (`X = [[1, 2], ...]`)
     for i, location in zip(ids, _locations(graph, ids), strict=True):
         op, name, start = ops[i], names[i], starts[i]
         if op == CONST:
+            if not name and np.ndim(consts[i]):
+                if bound is None:
+                    bound = {j: n for n, j in graph.symbols.items() if ops[j] == CONST}
+                name = bound.get(i)
             kind, title, location = "const", name or _number(consts[i]), ""
         elif op == INPUT:
             kind, title = "input", name
         else:
             kind, title = "op", symbols[op]
+            if graph.attrs[i]:  # `index [:, 0]`, `sum axis=1`
+                title = attr_title(title, graph.attrs[i])
             if name:
                 title = name if collapse else f"{name} = {title}"
         if i in outputs:
             kind = "output"
         source = snippet(start, ends[i]) if snippet is not None and start >= 0 else ""
         items.append(Item(i, kind, title, op, source, location or ""))
+    if graph.groups:  # a body's nodes point into the file it is written in
+        for item in items:
+            span = graph.span(item.id) if item.kind != "const" else None
+            if span is not None and span.via is not None:
+                item.source, item.location = span.text(), span.where()
     return items
+
+
+def attr_title(title: str, attrs: dict) -> str:
+    """An op's title with its attributes: `index [:, 0]`, `sum axis=1, keepdims=true`."""
+    from ..ops.attrs import attrs_text, key_text
+
+    if set(attrs) == {"key"}:
+        return f"{title} [{key_text(attrs['key'])}]"
+    return f"{title} {attrs_text(attrs)}"
 
 
 def _locations(graph: Graph, order: list[int]) -> list[str | None]:

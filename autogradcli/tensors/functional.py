@@ -121,11 +121,12 @@ def jacobian(
 def _stack(gs: list[Tensor], out_shape: tuple, in_shape: tuple) -> Tensor:
     """One Jacobian block, shape (*out_shape, *in_shape), from its rows; rows that record a
     graph are joined with tensor operations, so the block can be differentiated again."""
+    shape = (*out_shape, *in_shape)  # () for a scalar of a scalar
     if not any(g.requires_grad for g in gs):
-        return Tensor(np.array([g.data for g in gs]).reshape(*out_shape, *in_shape))
+        return Tensor(np.array([g.data for g in gs]).reshape(shape))
     if len(gs) == 1 and not out_shape:
         return gs[0]
-    return _concat([g.reshape(1, *in_shape) for g in gs]).reshape(*out_shape, *in_shape)
+    return _concat([g.reshape(1, *in_shape) for g in gs]).reshape(shape)
 
 
 def _concat(parts: list[Tensor]) -> Tensor:

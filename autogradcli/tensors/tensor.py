@@ -13,6 +13,7 @@ import numpy as np
 
 from ..ops import FORWARD, REGISTRY, Kind
 from ..ops.numeric import fp_watch
+from .arrays import ArrayMethods
 from .grad_mode import GRAD_MODE
 
 # Ops whose PyTorch backward keeps no tensors, so a second backward through them is allowed.
@@ -71,7 +72,7 @@ class AccumulateGrad:
         return "AccumulateGrad"
 
 
-class Tensor:
+class Tensor(ArrayMethods):
     """A float64 array that can record the operations applied to it."""
 
     __array_priority__ = 1000  # make numpy scalars defer to Tensor's reflected operators
@@ -153,10 +154,13 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph)
 
     def graph(self, names: dict | None = None):
-        """The recorded graph ending at this tensor, as a static Graph."""
+        """The recorded graph ending at this tensor, as a static Graph with this tensor as
+        its output (named from `names`, keyed by id(tensor), else `out`)."""
         from .autograd import to_graph
 
-        return to_graph([self], names=names)[0]
+        graph, _, index = to_graph([self], names=names)
+        graph.add_output((names or {}).get(id(self)) or "out", index[id(self)])
+        return graph
 
     # --- plain data ---------------------------------------------------------------------
     @property
@@ -216,6 +220,10 @@ class Tensor:
         if self.data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.data.reshape(()))
+
+    def _op(self, op: str, *others: Any, attrs: dict | None = None, name: str | None = None):
+        """Registry op `op` on this tensor (and `others`), recorded for backward."""
+        return apply(op, self, *others, attrs=attrs, name=name)
 
     # --- shape ops ----------------------------------------------------------------------
     def reshape(self, *shape) -> Tensor:
@@ -284,6 +292,26 @@ class Tensor:
     def __rpow__(self, other):
         return apply("pow", other, self, name="PowBackward2")
 
+    def __mod__(self, other):
+        name = "RemainderBackward1" if isinstance(other, Tensor) else "RemainderBackward0"
+        return apply("mod", self, other, name=name)
+
+    def __rmod__(self, other):
+        return apply("mod", other, self, name="RemainderBackward1")
+
+    def clamp(self, min=None, max=None) -> Tensor:
+        """Elements limited to [min, max]; one bound may be None (PyTorch's clamp)."""
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        lo = -np.inf if min is None else min
+        hi = np.inf if max is None else max
+        name = "ClampBackward0" if isinstance(min, Tensor) or isinstance(max, Tensor) else None
+        return apply("clip", self, lo, hi, name=name or "ClampBackward1")
+
+    def polygamma(self, n: int) -> Tensor:
+        """psi^(n) of each element (PyTorch's x.polygamma(n))."""
+        return apply("polygamma", self, attrs={"n": int(n)})
+
     def __matmul__(self, other):
         return apply("matmul", self, other, name=_matmul_name(self, other))
 
@@ -334,6 +362,10 @@ for _name, _op in REGISTRY.items():
             continue
         setattr(Tensor, _name, _op_method(_name))
 Tensor.maximum = _op_method("max")
+Tensor.clip = Tensor.clamp
+Tensor.remainder = Tensor.__mod__
+Tensor.deg2rad = _op_method("radians")
+Tensor.rad2deg = _op_method("degrees")
 Tensor.minimum = _op_method("min")
 Tensor.matmul = Tensor.__matmul__
 Tensor.pow = Tensor.__pow__

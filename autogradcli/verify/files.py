@@ -55,7 +55,7 @@ def expand(paths: list[str]) -> list[str]:
 def check_file(path: str, **options) -> list[Result]:
     """Check every output × input gradient and every claim of one file (options as for
     `check_graph`)."""
-    return check_graph(parse_file(path), path, **options)
+    return check_graph(parse_file(path, library=True), path, **options)
 
 
 def check_graph(
@@ -129,6 +129,8 @@ def check_graph(
                 )
         row.proof = _proof(oracle, k, timeout)
         results.append(row)
+    if graph.rules is not None and graph.rules.claims:  # claims about functions
+        results.extend(check_graph(graph.rules, path, points, seed, ranges, tol, timeout))
     return results
 
 
@@ -345,10 +347,12 @@ def _one(path, results, errors, points, seed, ranges, tol, timeout, seen) -> Non
         if isinstance(path, tuple):
             from ..language.parser import parse
 
-            name, graph = path[0], parse(path[1], path[0])
+            name, graph = path[0], parse(path[1], path[0], library=True)
         else:
-            name, graph = path, parse_file(path)
+            name, graph = path, parse_file(path, library=True)
         seen.update(graph.input_ids)
+        if graph.rules is not None:
+            seen.update(graph.rules.input_ids)  # the inputs of claims about functions
         results.extend(check_graph(graph, name, points, seed, ranges, tol, timeout))
     except AgradError as exc:
         errors.append(exc)

@@ -77,8 +77,8 @@ def directional(op: Op, xs: list[np.ndarray], seeds: np.ndarray, attrs: dict | N
     """Per point and input: the rule's <vjp, v> and the central difference of <g, f> along v."""
     attrs = attrs or {}
     points = seeds.shape[0]
-    rule = np.zeros((points, op.arity))
-    fd = np.zeros((points, op.arity))
+    rule = np.zeros((points, len(xs)))  # len(xs): a variadic op takes any number
+    fd = np.zeros((points, len(xs)))
     rng = np.random.default_rng(0)
     with fp_watch():
         for p in range(points):

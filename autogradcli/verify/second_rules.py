@@ -27,7 +27,7 @@ _SYMBOLIC: dict[tuple, Any] = {}
 def _recorded(op: Op, x: list[np.ndarray], g, v: list, w: list, attrs: dict) -> float:
     """w · ∇(v · ∇<g, f>) from the recorded backward graph of a one-op graph."""
     graph = Graph()
-    names = [f"x{k}" for k in range(op.arity)]
+    names = [f"x{k}" for k in range(len(x))]  # a variadic op: as many as given
     ids = tuple(graph.add_input(n) for n in names)
     out = graph.add_op(op.name, ids, attrs=attrs or None)
     graph.add_output("f", out)
@@ -84,10 +84,10 @@ def _sympy_values(op: Op, draws: list, out_shape: tuple, attrs: dict) -> np.ndar
     def column(slot: int, k: int, j: int) -> np.ndarray:
         return np.array([np.ravel(d[slot][k])[j] for d in draws])
 
-    args = [column(0, k, j) for k in range(op.arity) for j in range(sizes[k])]
+    args = [column(0, k, j) for k in range(len(sizes)) for j in range(sizes[k])]
     args += [np.array([np.ravel(d[1])[j] for d in draws]) for j in range(int(np.prod(out_shape)))]
     for slot in (2, 3):
-        args += [column(slot, k, j) for k in range(op.arity) for j in range(sizes[k])]
+        args += [column(slot, k, j) for k in range(len(sizes)) for j in range(sizes[k])]
     return np.asarray(fn(*args)[0], dtype=float)
 
 

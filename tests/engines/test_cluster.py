@@ -21,23 +21,31 @@ distributed = pytest.importorskip("distributed")
 pa = pytest.importorskip("pyarrow")
 import pyarrow.parquet as pq  # noqa: E402
 
+from autogradcli.engines.cluster import (  # noqa: E402
+    local_cluster,
+    tls_environment,
+    tls_settings,
+)
+
 SEED = "samples/seed.txt"
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    """Two worker processes and a scheduler, every one listening on the loopback only."""
-    from autogradcli.engines.cluster import local_cluster
+    """Two worker processes and a scheduler, every one listening on the loopback only, with
+    TLS credentials of their own; this module's clients are given them through Dask's
+    configuration, as a user of --scheduler with a TLS cluster would."""
+    import dask
 
-    with local_cluster(2) as c:
+    with local_cluster(2) as c, dask.config.set(tls_settings(c.security)):
         yield c
 
 
 def test_the_local_cluster_listens_on_the_loopback_only(cluster):
     import psutil
 
-    assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+    assert cluster.scheduler_address.startswith("tls://127.0.0.1:")
     with distributed.Client(cluster) as client:
         pids = [os.getpid(), *client.run(os.getpid).values()]
     listening = [
@@ -90,7 +98,7 @@ def test_a_dataset_on_the_cluster_is_the_single_machine_run_to_the_bit(tmp_path,
     ok(agrad("eval", SEED, "--at-file", str(tmp_path / "in"), *common, *address,
              "-o", str(tmp_path / "out")))  # fmt: skip
     parts = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert parts == [f"part-{k:05d}.parquet" for k in range(5)]
+    assert parts == [".agrad-dataset", *(f"part-{k:05d}.parquet" for k in range(5))]
     got_names, got = table_of(tmp_path / "out")
     assert got_names == names and same_bits(got, one)
     ok(agrad("eval", SEED, "--at-file", str(tmp_path / "in"), *common, *address,
@@ -110,7 +118,7 @@ def test_partitions_are_fed_a_few_at_a_time_and_none_is_lost(tmp_path, cluster, 
     ok(agrad("eval", SEED, "--at-file", str(tmp_path / "in"), "-o", str(tmp_path / "1.parquet")))
     ok(agrad("eval", SEED, "--at-file", str(tmp_path / "in"), "--backend", "dask",
              "--scheduler", cluster.scheduler_address, "-o", str(tmp_path / "out")))  # fmt: skip
-    assert len(list((tmp_path / "out").iterdir())) == 7
+    assert len(list((tmp_path / "out").glob("part-*"))) == 7
     assert same_bits(table_of(tmp_path / "out")[1], table_of(tmp_path / "1.parquet")[1])
 
 
@@ -158,6 +166,7 @@ def test_a_killed_worker_does_not_lose_a_row(tmp_path, cluster):
          str(tmp_path / "in"), "--backend", "dask", "--scheduler", cluster.scheduler_address,
          "-o", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **tls_environment(cluster.security, tmp_path)},
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not any(tmp_path.glob(".out.*/part-*")) and time.monotonic() < deadline:
@@ -170,7 +179,7 @@ def test_a_killed_worker_does_not_lose_a_row(tmp_path, cluster):
     assert run.returncode == 0, err
     assert alive, "the run ended before a worker could be killed"
     assert same_bits(table_of(out)[1], one)
-    assert len(list(out.iterdir())) == 40
+    assert len(list(out.glob("part-*"))) == 40
 
 
 def test_bad_partitions_name_the_file_row_and_column_and_leave_nothing(tmp_path, cluster):
@@ -204,11 +213,59 @@ def test_targets_that_would_lose_data_are_refused(tmp_path, cluster):
     write(tmp_path / "mine", "keep me", "notes.txt")
     got = agrad("eval", SEED, "--at-file", str(tmp_path / "in"), *address,
                 "-o", str(tmp_path / "mine"))  # fmt: skip
-    assert got.exit_code == 2 and "holds other files (notes.txt)" in got.stderr
+    assert got.exit_code == 2 and "agrad did not make it (it holds notes.txt" in got.stderr
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
     ok(agrad("eval", SEED, "--at-file", str(tmp_path / "in"), *address, "-o", str(tmp_path / "o")))
     ok(agrad("eval", SEED, "--at-file", str(tmp_path / "in"), *address, "-o", str(tmp_path / "o")))
-    assert [p.name for p in (tmp_path / "o").iterdir()] == ["part-00000.parquet"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        ".agrad-dataset", "part-00000.parquet"]
+
+
+def test_a_folder_of_part_entries_agrad_did_not_make_is_never_touched(tmp_path, cluster):
+    address = ["--backend", "dask", "--scheduler", cluster.scheduler_address]
+    dataset(tmp_path / "in", [10, 5])
+    out = tmp_path / "out"
+    (out / "part-notes").mkdir(parents=True)
+    (out / "part-notes" / "thesis.tex").write_text("years of work")
+    got = agrad("eval", SEED, "--at-file", str(tmp_path / "in"), *address, "-o", f"{out}/")
+    assert got.exit_code == 2, got.stderr
+    assert f"cannot write a dataset to {out}: the folder exists and agrad did not make it" in (
+        got.stderr)
+    assert (out / "part-notes" / "thesis.tex").read_text() == "years of work"
+    (out / "part-notes" / "thesis.tex").unlink()
+    (out / "part-notes").rmdir()
+    (out / "part-00000.parquet").write_text("mine, not agrad's")  # looks like agrad's, unmarked
+    got = agrad("eval", SEED, "--at-file", str(tmp_path / "in"), *address, "-o", str(out))
+    assert got.exit_code == 2 and "no .agrad-dataset file" in got.stderr
+    assert (out / "part-00000.parquet").read_text() == "mine, not agrad's"
+    (out / "part-00000.parquet").unlink()  # an empty folder: nothing to lose
+    ok(agrad("eval", SEED, "--at-file", str(tmp_path / "in"), *address, "-o", str(out)))
+    (out / "notes.txt").write_text("added later")  # a marked folder with a file of the user's
+    got = agrad("eval", SEED, "--at-file", str(tmp_path / "in"), *address, "-o", str(out))
+    assert got.exit_code == 2 and "holds notes.txt, which agrad did not write" in got.stderr
+    assert (out / "notes.txt").read_text() == "added later"
+    assert len(list(out.glob("part-*.parquet"))) == 2
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_client_without_the_clusters_credentials_is_refused(cluster):
+    from distributed.security import Security
+
+    address = cluster.scheduler_address
+    plain = address.replace("tls://", "tcp://")
+    stranger = Security.temporary()  # a certificate of its own, not signed by the cluster's CA
+    attempts = [(plain, None), (address, stranger)]
+    import dask
+
+    with dask.config.set({"distributed.comm.require-encryption": False,
+                          "distributed.comm.tls.ca-file": None,
+                          "distributed.comm.tls.client.cert": None,
+                          "distributed.comm.tls.client.key": None}):  # fmt: skip
+        for where, security in attempts:
+            with pytest.raises((OSError, TimeoutError)):
+                distributed.Client(where, security=security, timeout="3s")
+        with distributed.Client(address, security=cluster.security, timeout="10s") as client:
+            assert client.submit(sum, [1, 2]).result() == 3  # the run's own credentials pass
 
 
 def test_flags_that_cannot_be_honoured(tmp_path):
@@ -267,3 +324,14 @@ def test_output_folders_and_reduction_rows():
 
     r.finish(lambda columns, table: rows.append(table), BatchResult(3, columns=["x", "y"]))
     np.testing.assert_array_equal(rows[0], [[3.0, 4.0]])
+
+
+def test_a_worker_address_is_not_a_scheduler(cluster):
+    from autogradcli.engines.cluster import probe
+    from autogradcli.errors import AgradError
+
+    worker = next(iter(cluster.scheduler_info["workers"]))
+    with pytest.raises(AgradError, match="it is a Dask Worker, not a scheduler"):
+        probe(worker, 5.0)
+    probe(cluster.scheduler_address, 5.0)
+

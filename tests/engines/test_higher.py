@@ -185,11 +185,26 @@ def test_kinks_follow_pytorchs_conventions():
         assert float(higher.hessian(p, out, ["x"])["x"]["x"]) == 0.0
 
 
-def test_an_op_whose_rule_cannot_be_recorded_is_named_with_its_position():
-    graph = parse("x = [1, 2, 3]\nf = prod(x * a)\n", "t.txt")
-    with pytest.raises(AgradError, match="second derivatives through 'prod'") as info:
-        higher.at(graph, {"a": np.array(1.0)})
-    assert info.value.span is not None and info.value.span.where() == "t.txt:2:5"
+def test_prod_has_a_hessian_with_zeros_among_its_elements():
+    # d2/dxi dxj prod(x) = the product of the elements but i and j (hand values)
+    for values, expected in (
+        ([2.0, 3.0, 4.0], [[0, 4, 3], [4, 0, 2], [3, 2, 0]]),
+        ([0.0, 3.0, 4.0], [[0, 4, 3], [4, 0, 0], [3, 0, 0]]),
+        ([0.0, 0.0, 4.0], [[0, 4, 0], [4, 0, 0], [0, 0, 0]]),
+        ([0.0, 0.0, 0.0], [[0, 0, 0], [0, 0, 0], [0, 0, 0]]),
+    ):
+        graph = parse("f = prod(x)\n", "t.txt")
+        p = higher.at(graph, {"x": np.array(values)})
+        out = graph.outputs[0][1]
+        np.testing.assert_array_equal(higher.hessian(p, out, ["x"])["x"]["x"], expected)
+
+
+def test_prod_has_second_derivatives_also_through_zeros():
+    _graph, p, out = point("x = [1, 2, 3]\nf = prod(x * a)\n", a=2.0)  # 6 a^3: f'' = 36 a
+    assert float(higher.hessian(p, out, ["a"])["a"]["a"]) == pytest.approx(72.0)
+    _graph, p, out = point("f = prod(x)\n", x=[0.0, 2.0, 0.0])  # d2/dx0 dx2 = x1, 0 elsewhere
+    h = np.asarray(higher.hessian(p, out, ["x"])["x"]["x"])
+    np.testing.assert_allclose(h, [[0, 0, 2], [0, 0, 0], [2, 0, 0]])
 
 
 def test_eval_hessian_table_and_json(tmp_path):

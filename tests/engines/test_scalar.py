@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_plan import ELEMENTWISE_EXPRESSIONS, assert_same
 
-from autogradcli.engines import evaluate as evaluate_mod
+from autogradcli.engines import choose as choose_mod
 from autogradcli.engines import floats as scalar
 from autogradcli.engines.evaluate import evaluate
 from autogradcli.engines.pyfloat import _KERNEL_DOMAIN, SCALAR
@@ -29,12 +29,12 @@ def both(graph: Graph, point: dict, **kw):
     """The evaluation on NumPy and on Python floats (any size of graph)."""
     inputs = {n: np.asarray(v, dtype=float) for n, v in point.items()}
     want = evaluate(graph, inputs, **kw)
-    old = evaluate_mod.FLOAT_NODES
-    evaluate_mod.FLOAT_NODES = 0
+    old = choose_mod.FLOAT_NODES
+    choose_mod.FLOAT_NODES = 0
     try:
         got = evaluate(graph, inputs, floats=True, **kw)
     finally:
-        evaluate_mod.FLOAT_NODES = old
+        choose_mod.FLOAT_NODES = old
     return got, want
 
 
@@ -144,7 +144,7 @@ def chain(n: int) -> str:
 def test_eval_of_a_large_file_runs_on_floats_and_matches_the_engine(tmp_path):
     path = write(tmp_path, chain(1500))
     graph = parse(chain(1500), path)
-    assert len(graph) >= evaluate_mod.FLOAT_NODES
+    assert len(graph) >= choose_mod.FLOAT_NODES
     result = agrad("eval", path, "--at", "x=0.3", "y=-1.2", "--format", "json")
     assert result.exit_code == 0, result.output
     got = json.loads(result.stdout)["outputs"]["v1499"]

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from autogradcli.engines import evaluate as evaluate_mod
+from autogradcli.engines import choose as choose_mod
 from autogradcli.engines.evaluate import evaluate
 from autogradcli.errors import AgradError
 from autogradcli.language.parser import parse
@@ -74,8 +74,8 @@ def _text(rng: random.Random) -> str:
 def test_random_text_never_crashes():
     rng = random.Random(20261202)
     parsed = errors = 0
-    old = evaluate_mod.FLOAT_NODES
-    evaluate_mod.FLOAT_NODES = 0  # every eligible graph also runs on Python floats
+    old = choose_mod.FLOAT_NODES
+    choose_mod.FLOAT_NODES = 0  # every eligible graph also runs on Python floats
     try:
         for _ in range(FILES):
             text = _text(rng)
@@ -91,7 +91,7 @@ def test_random_text_never_crashes():
             inputs = {n: np.array(rng.uniform(-3, 3)) for n in graph.input_ids}
             _evaluate_both(graph, inputs, text)
     finally:
-        evaluate_mod.FLOAT_NODES = old
+        choose_mod.FLOAT_NODES = old
     assert parsed > FILES // 50 and errors > FILES // 2
 
 

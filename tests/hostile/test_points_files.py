@@ -26,7 +26,21 @@ def _huge_header(path: Path) -> None:
     path.write_bytes(buf.getvalue() + b"\0" * 64)
 
 
+def _npz_twice(path: Path) -> None:
+    """An .npz whose zip holds 'a.npy' twice (np.savez cannot write one; a zip tool can)."""
+    import warnings
+    import zipfile
+
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as z:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+        for name, value in [("a", 1.0), ("b", 2.0), ("c", 3.0), ("d", 4.0), ("a", 9.0)]:
+            buf = io.BytesIO()
+            np.save(buf, np.array([value]))
+            z.writestr(f"{name}.npy", buf.getvalue())
+
+
 CASES = {
+    "twice.npz": (_npz_twice, "column 'a' appears twice (columns 1 and 5)"),
     "latin1.csv": (lambda p: p.write_bytes("a,b,c,d\n1,2,3,4\n\xe9\n".encode("latin-1")),
                    "not UTF-8"),
     "utf16.csv": (lambda p: p.write_bytes("a,b,c,d\n1,2,3,4\n".encode("utf-16")), "not UTF-8"),

@@ -143,10 +143,41 @@ def test_csv_digits_read_back_bit_for_bit_with_and_without_pyarrow(monkeypatch):
     fast = arrow_io.csv_text(table)
     _numpy_only(monkeypatch)
     slow = arrow_io.csv_text(table)
+    assert fast == slow  # one format, character for character
     for text in (fast, slow):
         back = np.array([line.split(",") for line in text.splitlines()], dtype=float)
         assert np.array_equal(back, table, equal_nan=True)
         assert np.signbit(back[0, 2])
+
+
+def test_one_number_format_whichever_reader_and_writer_run(tmp_path, monkeypatch):
+    pts = tmp_path / "p.csv"
+    pts.write_text("a,b,c,d\n1,2,3,4\n0.5,1e-7,15000000000,-0.0\n")
+    fast = agrad("eval", SEED, "--at-file", str(pts))
+    _numpy_only(monkeypatch)
+    slow = agrad("eval", SEED, "--at-file", str(pts))
+    assert fast.exit_code == slow.exit_code == 0
+    assert fast.stdout == slow.stdout
+    first, second = fast.stdout.splitlines()[1:]
+    assert first == "1,2,3,4,-4,4,16,16,-24"  # integers as integers, as pyarrow writes them
+    assert second.startswith("0.5,1e-7,1.5e+10,-0,")
+    a, b, c, d = 0.5, 1e-7, 1.5e10, -0.0
+    by_hand = [(a + b) * b**2 + (c - d) * d**2, b**2, 2 * b * (a + b) + b**2, d**2,
+               -(d**2) + 2 * d * (c - d)]  # fmt: skip
+    assert [float(v) for v in second.split(",")[4:]] == by_hand
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(1.0, "1"), (-0.0, "-0"), (0.0, "0"), (0.5, "0.5"), (1e-6, "0.000001"), (1.5e-7, "1.5e-7"),
+     (123456789.0, "123456789"), (1e10, "1e+10"), (2.0**53, "9.007199254740992e+15"),
+     (5e-324, "5e-324"), (float("nan"), "nan"), (float("-inf"), "-inf"),
+     (1.7976931348623157e308, "1.7976931348623157e+308"), (0.1 + 0.2, "0.30000000000000004")],
+)  # fmt: skip
+def test_csv_numbers_by_hand(x, text):
+    assert arrow_io.csv_number(x) == text
+    assert arrow_io.csv_number(x) == arrow_io._arrow_csv(pa, np.array([[x]])).to_pybytes().decode(
+    ).strip()
 
 
 def test_a_header_with_spaces_or_a_bom_reads_as_the_reference_reader_reads_it(tmp_path):

@@ -4,6 +4,7 @@ for the samples."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -91,22 +92,62 @@ def test_the_suffix_picks_the_format():
                                 ".html": "html", ".htm": "html"}  # fmt: skip
 
 
+def _plain_numbers(text: str) -> str:
+    """`16 · (-1)` as `16 · -1`: negatives without the parentheses a factor gets."""
+    return re.sub(r"\((-[0-9.e+-]+)\)", r"\1", text)
+
+
 def test_a_quiz_blanks_numbers_and_gives_the_answers():
     result = agrad("explain", "samples/seed.txt", *SEED_AT, "--quiz", "5", "--seed", "3")
     assert result.exit_code == 0, result.output
     body, _, key = result.stdout.partition("\nAnswers\n")
     assert [f"[?{n}]" in body for n in range(1, 6)] == [True] * 5
     answers = dict(line.strip().split(" = ") for line in key.strip().splitlines())
-    full = agrad("explain", "samples/seed.txt", *SEED_AT).stdout
-    for blank, value in answers.items():  # the answer is what the full explanation shows there
-        line = next(x for x in body.splitlines() if blank in x).split("    [")[0].strip()
-        shown = {line.replace(blank, value), line.replace(blank, f"({value})")}
-        assert any(text in full for text in shown), line
+    full = _plain_numbers(agrad("explain", "samples/seed.txt", *SEED_AT).stdout)
+    for line in body.splitlines():  # filled in, each line is what the full explanation shows
+        if "[?" in line:
+            for blank, value in answers.items():
+                line = line.replace(blank, value)
+            assert _plain_numbers(line) in full, line
     md = agrad("explain", "samples/seed.txt", *SEED_AT, "--quiz", "2", "-f", "markdown").stdout
     assert "## Answers" in md
     as_json = agrad("explain", "samples/seed.txt", *SEED_AT, "--quiz", "2", "-f", "json")
     assert as_json.exit_code == 2
     assert agrad("explain", "samples/seed.txt", *SEED_AT, "--seed", "2").exit_code == 2
+
+
+ODD_AT = ["--at", "a=1.1", "b=2.3", "c=3.7", "d=4.9"]  # no two numbers of the steps alike
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+@pytest.mark.parametrize("seed", range(6))
+def test_no_blank_is_given_away_by_the_text(fmt, seed):
+    """No equation shows a blank as its only unknown, and no answer is printed elsewhere in
+    the backward pass (a partial may equal a forward value: that is the lesson)."""
+    out = agrad("explain", "samples/seed.txt", *ODD_AT, "--quiz", "4", "--seed", str(seed),
+                "-f", fmt).stdout  # fmt: skip
+    split = "\nAnswers\n" if fmt == "text" else "\n## Answers\n"
+    body, _, key = out.partition(split)
+    body = body.split("Backward pass")[1]
+    answers = re.findall(r"\[\?(\d+)\]`? = (\S+)", key)
+    assert len(answers) >= 4
+    for line in body.splitlines():
+        equation = line.split("+=")[-1].split("    [")[0]
+        if "[?" in equation and ("·" in equation or " + " in equation):
+            assert equation.count("[?") != 1, line  # a product or a sum: two unknowns or more
+    key_of = dict(answers)
+    for line in body.splitlines():  # a quizzed input's gradient is shown nowhere else
+        if "[?" not in line:
+            continue
+        target = re.search(r"∂f/∂(\w+) \+?=", line).group(1)
+        total = next((x for x in body.splitlines() if f"∂f/∂{target} = " in x), line)
+        gradient = key_of[re.findall(r"\[\?(\d+)\]", total)[-1]]
+        if gradient in re.findall(r"-?[0-9.]+", line.split("    [")[0]):
+            continue  # the consumer's adjoint times a partial of 1: the lesson itself
+        for other in body.splitlines():
+            if other != total:
+                shown = re.findall(r"-?[0-9.]+", _plain_numbers(other.split("    [")[0]))
+                assert gradient not in shown, other
 
 
 def test_wrt_keeps_only_the_paths_to_those_inputs():

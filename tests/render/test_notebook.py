@@ -69,14 +69,33 @@ def test_the_sample_notebook_runs():
                    resources={"metadata": {"path": str(samples)}}).execute()  # fmt: skip
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    kinds = [sorted(o.get("data", {})) for o in outputs if o.output_type == "execute_result"]
+    assert all(c.outputs for c in nb.cells if c.cell_type == "code")  # each cell shows something
+    shown = [o["data"] for o in outputs if o.output_type in ("execute_result", "display_data")]
+    for data in shown:  # every picture has boxes, every page its steps
+        if "image/svg+xml" in data:
+            assert data["image/svg+xml"].count('class="node') >= 2, data["text/plain"]
+        if "text/html" in data:
+            assert "agrad-data" in data["text/html"] and "&lt;svg" in data["text/html"]
+    kinds = [sorted(data) for data in shown]
     if shutil.which("dot"):
         assert "image/svg+xml" in kinds[0] and "image/svg+xml" in kinds[-1]
+        assert sum("image/svg+xml" in k for k in kinds) == 3  # the file, y, loss
     page = next(o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {}))
     assert page.startswith("<iframe srcdoc=") and "agrad-data" in page
     texts = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "∂f/∂b = 12 + 4 = 16" in texts
     assert "1.8185948536513634 0.0770037537313969" in texts  # 2 sin 2, sin 2 + 2 cos 2
+    training = [o["data"]["text/plain"] for o in outputs if "text/html" in o.get("data", {})][-1]
+    assert "Training step (SGD, lr 0.1)" in training and "W ← W − 0.1 · ∂loss/∂W" in training
+
+
+def test_a_tensor_graph_marks_its_output():
+    x = ag.tensor(2.0, requires_grad=True)
+    y = x * x.sin()
+    graph = y.graph()
+    assert graph.outputs == [("out", 2)]
+    text = ag.to_dot(graph)
+    assert text.count("label=") >= 3 and "n0 -> n1" in text  # boxes and edges, not empty
 
 
 def test_explain_in_python_renders_every_format():

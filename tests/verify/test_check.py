@@ -102,17 +102,14 @@ def test_every_op_rule_and_convention_passes():
     assert any(r.kind == "convention" and r.output == "abs(0)" for r in rows)
     second = {r.output: r.status for r in rows if r.kind == "second"}
     assert set(second) == {f"{name}''" for name in REGISTRY}
-    assert {k: v for k, v in second.items() if v != "pass"} == {
-        "prod''": "skipped: its rule cannot be recorded as a graph yet"
-    }
+    assert {k: v for k, v in second.items() if v != "pass"} == {}  # prod'' included
 
 
 def test_check_ops_cli():
     result = agrad("check", "--ops", "-f", "json")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
-    assert doc["summary"] == {"pass": len(doc["results"]) - 1, "skipped": 1}  # prod''
-
+    assert doc["summary"] == {"pass": len(doc["results"])}
 
 
 def test_junit_counts(tmp_path):

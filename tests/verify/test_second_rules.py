@@ -31,9 +31,23 @@ def test_a_wrong_rule_shows_in_the_second_derivative_of_the_ops_built_on_it():
     assert not r.passed and r.worst is not None
 
 
-def test_kinks_are_skipped_and_prod_is_declined():
+def test_kinks_are_skipped_and_prod_is_recorded():
     x = np.array([[0.0], [1e-5], [0.5]])
     r = check_second(REGISTRY["abs"], [x])
     assert r.points == 1 and r.kinks == 2 and r.passed
     r = check_second(REGISTRY["prod"], sample_inputs(REGISTRY["prod"], 3))
+    assert r.passed and r.points == 3  # prod's rule is written in registry ops
+
+
+def test_a_rule_the_graph_cannot_hold_is_declined():
+    prod = REGISTRY["prod"]
+
+    def running(g, out, x):  # np.cumprod has no registry op
+        return (g * np.cumprod(x),)
+
+    register(dataclasses.replace(prod, vjp=running))
+    try:
+        r = check_second(REGISTRY["prod"], sample_inputs(REGISTRY["prod"], 3))
+    finally:
+        register(prod)
     assert r.worst is not None and r.worst[0] == "not recorded"
