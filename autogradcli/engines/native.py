@@ -41,7 +41,8 @@ STEPS = {
     "maximum": "({0} != {0} || {0} > {1}) ? {0} : {1}",
     "minimum": "({0} != {0} || {0} < {1}) ? {0} : {1}",
     "sign": "agrad_sign({0})", "logaddexp": "agrad_logaddexp({0}, {1})", "cbrt": "cbrt({0})",
-    "floor": "floor({0})",
+    "floor": "floor({0})", "ceil": "ceil({0})", "rint": "rint({0})", "exp2": "exp2({0})",
+    "remainder": "agrad_remainder({0}, {1})",
 }  # fmt: skip
 for _name, _f in MATH.items():
     _binary = _name in ("hypot", "arctan2")
@@ -51,6 +52,14 @@ HEADER = """/* A fused kernel of agrad (generated; the name is a hash of this te
 #include <math.h>
 
 static double agrad_sign(double x) { return x != x ? x : (double)((x > 0) - (x < 0)); }
+
+static double agrad_remainder(double a, double b) {  /* NumPy's npy_divmod, the modulus */
+    double mod = fmod(a, b);
+    if (!b) return mod;
+    if (mod) { if ((b < 0) != (mod < 0)) mod += b; }
+    else mod = copysign(0.0, b);
+    return mod;
+}
 
 static double agrad_logaddexp(double x, double y) {  /* NumPy's npy_logaddexp */
     if (x == y) return x + 0.693147180559945309417232121458176568;

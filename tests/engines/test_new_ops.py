@@ -87,8 +87,7 @@ def test_the_hessian_plan_runs_the_new_ops():
 def test_the_python_float_engine_runs_a_large_graph_of_the_new_ops(monkeypatch):
     """(Three-input ops, clip and where, are left to NumPy: the float engine's columns hold two
     inputs per node.)"""
-    from autogradcli.engines import evaluate as module
-    from autogradcli.engines import floats
+    from autogradcli.engines import choose, floats
 
     lines = ["a0 = x"] + [
         f"a{i} = sinc(a{i - 1}) + exp2(a{i - 1}) % 1.3 + logaddexp(a{i - 1}, y) * 0.01"
@@ -96,7 +95,7 @@ def test_the_python_float_engine_runs_a_large_graph_of_the_new_ops(monkeypatch):
         for i in range(1, 80)
     ]
     graph = parse("\n".join(lines) + "\n", "t.txt")
-    assert len(graph) >= module.FLOAT_NODES
+    assert len(graph) >= choose.FLOAT_NODES
     used = []
     forward = floats.forward
     monkeypatch.setattr(floats, "forward", lambda *a: used.append(1) or forward(*a))

@@ -197,6 +197,7 @@ def test_parse_file_reads_definitions_from_a_file(tmp_path):
 def test_every_engine_runs_an_inlined_call(tmp_path, monkeypatch):
     from conftest import agrad
 
+    from autogradcli.engines import choose
     from autogradcli.engines import evaluate as evaluate_mod
 
     text = (
@@ -214,7 +215,7 @@ def test_every_engine_runs_an_inlined_call(tmp_path, monkeypatch):
     assert outs[0].stdout == outs[1].stdout
     at = {"a": np.array(0.5), "b": np.array(-1.0)}
     reference = run(text, a=0.5, b=-1.0).outputs[0]
-    monkeypatch.setattr(evaluate_mod, "FLOAT_NODES", 0)  # the Python-float path
+    monkeypatch.setattr(choose, "FLOAT_NODES", 0)  # the Python-float path
     floats = evaluate_mod.evaluate(parse(text, "t.txt"), at).outputs[0]
     assert float(floats.value) == float(reference.value)
     assert float(floats.gradient["a"]) == float(reference.gradient["a"])
