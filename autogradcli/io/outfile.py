@@ -176,10 +176,16 @@ class Behind:
         self.todo.put(data)
 
     def stop(self) -> None:
-        """Write what is queued and end the thread (errors are left for `close`)."""
-        if self.thread.is_alive():
-            self.todo.put(None)
-            self.thread.join()
+        """Write what is queued and end the thread (errors are left for `close`). A Ctrl-C in
+        the middle of `put` can lose the queue's wake-up call, so the thread is woken again
+        while it is joined."""
+        if not self.thread.is_alive():
+            return
+        self.todo.put(None)
+        while self.thread.is_alive():
+            self.thread.join(0.2)
+            with self.todo.not_empty:
+                self.todo.not_empty.notify()
 
     def close(self) -> None:
         """Write what is queued; raise the first write error, if any."""
