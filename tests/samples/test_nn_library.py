@@ -93,3 +93,23 @@ def test_the_batched_network_matches_torch():
     assert float(out.value) == pytest.approx(loss.item(), rel=1e-12)
     for k, v in t.items():
         np.testing.assert_allclose(out.gradient[k], v.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_the_batched_network_s_hessian_matches_torch():
+    torch = pytest.importorskip("torch")
+    at = _at_values()
+    args = [f"{k}={json.dumps(v.tolist())}" for k, v in at.items()]
+    result = agrad("eval", str(MLP), "--at", *args, "--hessian", "--wrt", "b2,W2", "-f", "json")
+    assert result.exit_code == 0, result.output
+    hess = json.loads(result.stdout)["outputs"]["loss"]["hessian"]
+    X = torch.tensor([[0.5, -1.0], [1.5, 0.2], [-0.3, 0.8], [0.9, -0.6]], dtype=torch.float64)
+    t = {k: torch.tensor(v, dtype=torch.float64) for k, v in at.items()}
+
+    def loss(W2, b2):
+        logits = torch.tanh(X @ t["W1"] + t["b1"]) @ W2 + b2
+        return torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1, 2, 1]))
+
+    (hww, hwb), (hbw, hbb) = torch.autograd.functional.hessian(loss, (t["W2"], t["b2"]))
+    blocks = {("W2", "W2"): hww, ("W2", "b2"): hwb, ("b2", "W2"): hbw, ("b2", "b2"): hbb}
+    for (a, b), want in blocks.items():
+        np.testing.assert_allclose(np.array(hess[a][b]), want.numpy(), rtol=1e-9, atol=1e-13)
