@@ -146,7 +146,8 @@ def check_command(
         list[str] | None,
         typer.Argument(
             metavar="[FILES-OR-FOLDERS]...",
-            help="Files, or folders of *.txt files ('-' reads one formula from standard input).",
+            help="Files, or folders of *.txt and *.agrad files (not inside errors/ folders); "
+            "'-' reads one formula from standard input.",
         ),
     ] = None,
     expr: ExprOpt = None,

@@ -158,9 +158,12 @@ def _directive_items(p: Reporter, directive: str, item: str, what: str, example:
     """Yield (item match, offset of its text) for every `# what: ...` directive.
 
     Refuses anything that is not a comma-separated list of items, and a name that is not an
-    input, pointing at it. The patterns compile on first use (`re` keeps them).
+    input (of the file or of its claims about functions), pointing at it. The patterns compile
+    on first use (`re` keeps them).
     """
     g = p.graph
+    rules = getattr(p, "rules", None)
+    known = [*g.input_ids, *(rules.q.graph.input_ids if rules is not None else ())]
     item_re = re.compile(item)
     for m in re.finditer(directive, p.source.text):
         body, offset = m[1], m.start(1)
@@ -175,12 +178,12 @@ def _directive_items(p: Reporter, directive: str, item: str, what: str, example:
                     m.end(),
                     f"write: # {what}: {example}",
                 )
-            if item[1] not in g.input_ids:
+            if item[1] not in known:
                 p.fail(
                     f"{what} for '{item[1]}', which is not an input",
                     offset + item.start(1),
                     offset + item.end(1),
-                    f"the inputs are: {', '.join(g.input_ids) or 'none'}",
+                    f"the inputs are: {', '.join(dict.fromkeys(known)) or 'none'}",
                 )
             yield item, offset
             pos = item.end()

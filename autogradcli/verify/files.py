@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import AgradError
 from ..language.parser import parse_file
 from ..ops import REGISTRY
+from . import folder_files
 from .op_rules import check_rule, sample_inputs
 from .oracle import (
     ERROR,
@@ -37,14 +38,14 @@ from .symbolic import Budget, SympyTimeout, time_budget
 
 
 def expand(paths: list[str]) -> list[str]:
-    """Files as given, and every `*.txt` below each folder, sorted."""
+    """Files as given, and for each folder the files `folder_files` lists."""
     out = []
     for p in paths:
         path = Path(p)
         if p == "-":
             out.append(p)
         elif path.is_dir():
-            out.extend(str(f) for f in sorted(path.rglob("*.txt")) if f.is_file())
+            out.extend(str(f) for f in folder_files(path))
         elif path.exists():
             out.append(p)
         else:

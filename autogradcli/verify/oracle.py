@@ -15,7 +15,7 @@ import numpy as np
 from ..engines import interpreter as engine
 from ..engines.evaluate import Evaluation, evaluate
 from ..engines.higher import nested_derivative
-from ..errors import paused_gc
+from ..errors import AgradError, paused_gc
 from ..graph import Claim, Graph
 from ..ops import REGISTRY
 from .op_rules import FD_STEP, check_rule, is_condition, kinks_at, scaled_error
@@ -85,7 +85,11 @@ class Oracle:
             for name in c.variables:
                 lhs = gradient(sp, lhs, sym.symbols[name])
             lhs = total(sp, lhs) if c.kind != "diff" else lhs
-            rhs = total(sp, sym.exprs[c.node])
+            rhs = sym.exprs[c.node]
+            if isinstance(lhs, np.ndarray):  # an array's gradient: compared element by element
+                rhs = np.broadcast_to(np.asarray(rhs, dtype=object), lhs.shape).copy()
+            else:
+                rhs = total(sp, rhs)
             add(("claim", k, "lhs"), lhs)
             add(("claim", k, "rhs"), rhs)
             self.claims.append((lhs, rhs))
@@ -406,13 +410,30 @@ def _claim_values(graph: Graph, ev: Evaluation) -> list[tuple[np.ndarray, np.nda
             lhs = np.zeros(()) if adj[wrt] is None else np.asarray(adj[wrt], dtype=float)
         else:
             lhs = np.asarray(np.sum(ev.values[node]), dtype=float)
-        out.append((lhs, np.asarray(np.sum(ev.values[c.node]), dtype=float)))
+        out.append((lhs, _claim_rhs(c, lhs, ev.values[c.node])))
     return out
 
 
 def elements(graph: Graph) -> int:
     """How many numbers the inputs hold (`# shape:` directives; scalars otherwise)."""
     return sum(int(np.prod(graph.shapes.get(n, ()), dtype=np.int64)) for n in graph.input_ids)
+
+
+def _claim_rhs(claim: Claim, lhs: np.ndarray, rhs) -> np.ndarray:
+    """A claim's right side in the left side's shape: an array gradient is compared element
+    by element (a scalar right side broadcast), anything else as the sum of its elements."""
+    rhs = np.asarray(rhs, dtype=float)
+    if lhs.ndim == 0:
+        return np.asarray(np.sum(rhs), dtype=float)
+    try:
+        return np.broadcast_to(rhs, lhs.shape)
+    except ValueError:
+        raise AgradError(
+            f"expect: the left side has shape {lhs.shape} (the gradient's), the right side "
+            f"{rhs.shape}",
+            claim.span,
+            "a gradient has its input's shape; write the right side in that shape",
+        ) from None
 
 
 def sample(graph: Graph, domains: dict, points: int, seed: int) -> Sample:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from . import is_folder_file
+
 IMPL = re.compile(r"^#\s*impl:\s*(\S+)\s*$", re.MULTILINE)
 
 
@@ -23,7 +25,7 @@ def pytest_addoption(parser) -> None:
     """`--agrad PATH` (repeatable), `--agrad-points`, `--agrad-impl` and `agrad_paths`."""
     group = parser.getgroup("agrad", "derivative checks with agrad")
     group.addoption("--agrad", action="append", default=[], metavar="PATH",
-                    help="check the rule files in PATH (files or folders of *.txt)")  # fmt: skip
+                    help="check the rule files in PATH (a file or a folder)")  # fmt: skip
     group.addoption("--agrad-points", type=int, default=20, help="points per rule file")
     group.addoption("--agrad-impl", action="store_true", default=False,
                     help="also check the '# impl: module:function' lines of rule files "
@@ -78,13 +80,13 @@ def pytest_runtestloop(session):
 
 
 def pytest_collect_file(file_path: Path, parent):
-    """A rule file: a `.txt` file at or under a path given to --agrad."""
+    """A rule file: a path given to --agrad, or a file `folder_files` lists under one."""
     paths = parent.config.stash.get(RULES, [])
     if not paths:
         return None
     path = file_path.resolve()
     for root in paths:
-        if path == root or (root.is_dir() and root in path.parents and path.suffix == ".txt"):
+        if path == root or (root.is_dir() and root in path.parents and is_folder_file(path, root)):
             return RuleFile.from_parent(parent, path=file_path)
     return None
 
@@ -105,12 +107,13 @@ class RuleFile(pytest.File):
         from ..language.parser import parse_file
 
         try:
-            graph = parse_file(self.shown)
+            graph = parse_file(self.shown, library=True)
         except Exception:
             self.session.stash[BROKEN] = self.session.stash.get(BROKEN, 0) + 1
             raise
         labels = [f"{name}:d/d{w}" for name, _ in graph.outputs for w in graph.input_ids]
-        labels += [f"expect:line{c.span.source.locate(c.span.start)[0]}" for c in graph.claims]
+        claims = [*graph.claims, *(graph.rules.claims if graph.rules is not None else ())]
+        labels += [f"expect:line{c.span.source.locate(c.span.start)[0]}" for c in claims]
         for k, label in enumerate(labels):
             yield RuleItem.from_parent(self, name=label, index=k)
         specs = IMPL.findall(self.path.read_text(encoding="utf-8"))

@@ -36,7 +36,9 @@ def sample_values(graph, rng):
     shapes = {"w": (2,), "x": (2,), "W1": (3, 2), "b1": (3,), "W2": (3,)}
     mlp = "W1" in graph.input_ids
     return {
-        n: rng.uniform(-2, 2, size=shapes.get(n, ()) if (mlp or n == "w") else ())
+        n: rng.uniform(
+            -2, 2, size=graph.shapes.get(n, shapes.get(n, ()) if (mlp or n == "w") else ())
+        )
         for n in graph.input_ids
     }
 

@@ -38,6 +38,7 @@ def random_inputs(graph, rng):
     values = {}
     for name in graph.input_ids:
         shape = shapes.get(name, ()) if (mlp or name == "w") else ()
+        shape = graph.shapes.get(name, shape)  # a `# shape:` directive decides
         values[name] = rng.uniform(-2, 2, size=shape)
     return values
 

@@ -47,7 +47,10 @@ def _both(graph, monkeypatch) -> tuple[tuple[str, str], tuple[str, str]]:
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
 def test_samples_draw_the_same_either_way(path, monkeypatch):
-    columns, boxes = _both(parse_file(str(path)), monkeypatch)
+    graph = parse_file(str(path))
+    if graph.groups:
+        pytest.skip("a file with calls is always drawn one box per node (its groups need boxes)")
+    columns, boxes = _both(graph, monkeypatch)
     assert columns == boxes
     json.loads(columns[1])
 

@@ -31,6 +31,13 @@ AT = {
         "t=1",
     ],
     "polar.txt": ["--at", "x=1", "y=1"],
+    "mlp_batch.txt": [
+        "--at",
+        "W1=[[0.5,-0.4,0.3],[0.2,0.6,-0.5]]",
+        "b1=[0.1,0,-0.1]",
+        "W2=[[0.7,-0.3,0.2],[-0.5,0.4,0.6],[0.3,0.8,-0.7]]",
+        "b2=[0,0.1,-0.1]",
+    ],
 }
 runner = CliRunner()
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")

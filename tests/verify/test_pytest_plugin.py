@@ -106,3 +106,17 @@ def test_impl_lines_run_code_only_with_agrad_impl(tmp_path):
 
 def test_impl_lines_are_found():
     assert pytest_plugin.IMPL.findall("# impl: a.py:f\nf = x\n# impl:  m:g \n") == ["a.py:f", "m:g"]
+
+
+def test_a_library_of_functions_is_collected_with_its_claims(tmp_path):
+    (tmp_path / "errors").mkdir()
+    (tmp_path / "errors" / "typo.agrad").write_text("f = sine(x)\n")  # wrong on purpose
+    (tmp_path / "nn.agrad").write_text(
+        "sp(x) = log(1 + exp(x))\nexpect diff(sp(x), x) == sigmoid(x)\n"
+        "# shape: v (3)\nexpect diff(logsumexp(v), v) == softmax(v)\n"
+    )
+    done = run(tmp_path, "-p", "no:cacheprovider", "--agrad", ".")
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout
+    ids = run(tmp_path, "-p", "no:cacheprovider", "--agrad", ".", "--collect-only").stdout
+    assert "nn.agrad::expect:line2" in ids and "nn.agrad::expect:line4" in ids
+    assert "typo" not in ids
