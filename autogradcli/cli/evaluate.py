@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import AgradError, CheckFailed
+from ..render.batch import BatchRequest, is_dataset
 from .app import (
     AtOpt,
     ExprOpt,
@@ -27,7 +28,7 @@ from .app import (
     report_failures,
     split_names,
 )
-from .batch import BatchRun, eval_batch, is_dataset
+from .batch import eval_batch
 from .second_order import Second
 from .uncertainty import SpreadFlags
 
@@ -284,7 +285,7 @@ def eval_command(
             raise AgradError(
                 f"{chosen} output is binary; it needs a file", None, f"add -o points.{chosen}"
             )
-        run = BatchRun(at_file, points, chosen, chunk or 100_000, out, strict, engine.value,
+        run = BatchRequest(at_file, points, chosen, chunk or 100_000, out, strict, engine.value,
                        output, split_names(wrt), hessian, spread, sigma_suffix, cov,
                        backend.value if backend else "local", scheduler, workers,
                        reduce and reduce.value, split_names(keep), device.value,
