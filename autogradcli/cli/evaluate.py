@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated
 
 import typer
 
 from ..errors import AgradError, CheckFailed
+from ..render.at_point import EvalRequest, evaluate_point, point_json, point_tables
 from ..render.batch import BatchRequest, is_dataset
 from .app import (
     AtOpt,
@@ -313,24 +316,9 @@ def eval_command(
         raise AgradError("--digits rounds tables; JSON always has every digit", None, None)
     second = Second(hessian, hvp, jvp, order, taylor)
     second.validate(split_names(wrt))
-    _eval_point(graph, points, chosen, out, file, output, split_names(wrt), nodes, edges,
-                jacobian, strict, check, sympy_timeout or 10.0, digits or 6, second,
-                spread, cov, explain_engine)  # fmt: skip
-
-
-def _spread_notices(graph, spreads) -> list:
-    """A warning for each output whose uncertainty is nan or inf."""
-    import numpy as np
-
-    from ..engines.notice import Notice
-
-    out = []
-    for r in spreads:
-        if not np.isfinite(r.sigma).all():
-            node = graph.lookup(r.name)
-            where = graph.where(node) if node is not None else ""
-            out.append(Notice("sigma", f"the uncertainty of {r.name} is not finite", -1, where, ""))
-    return out
+    request = EvalRequest(points, output, split_names(wrt), nodes, edges, jacobian, check,
+                          sympy_timeout or 10.0, digits or 6, second, spread)  # fmt: skip
+    _eval_point(graph, request, PointOutput(chosen, out, [file, cov], strict, explain_engine))
 
 
 def _refuse(why: str, **flags) -> None:
@@ -341,105 +329,49 @@ def _refuse(why: str, **flags) -> None:
             raise AgradError(f"{flag} cannot be used here: {why}", None, f"drop {flag}")
 
 
-def _eval_point(
-    graph,
-    points,
-    fmt,
-    out,
-    file,
-    output,
-    wrt,
-    nodes,
-    edges,
-    jacobian,
-    strict,
-    check,
-    timeout,
-    digits,
-    second: Second,
-    spread=None,
-    cov: str | None = None,
-    explain: bool = False,
-) -> None:
+@dataclass
+class PointOutput:
+    """Where `agrad eval --at` writes, in which format, and what it says on stderr."""
+
+    fmt: str
+    out: str | None
+    inputs: list  # files the output must not overwrite
+    strict: bool
+    explain: bool
+
+
+def _eval_point(graph, request: EvalRequest, how: PointOutput) -> None:
     """`agrad eval` at one point: tables or JSON, to stdout or -o."""
-    from ..engines.evaluate import evaluate
     from ..io.outfile import atomic_open, check_target, write_stdout
-    from ..language.values import bind, parse_assignments
 
-    if out:
-        check_target(out, [file, cov])
-    given = parse_assignments(points)
-    ev = evaluate(
-        graph, bind(graph, given), output, wrt, edges, jacobian, floats=True, needed=not nodes
-    )
-    if explain:
-        note(str(ev.choice))
-    results = []
-    if check:
-        from ..verify.oracle import Tolerances, check_point
-
-        results = check_point(ev, Tolerances(), timeout)
-    more = second.compute(ev)
-    spreads = []
-    if spread is not None:
-        from ..engines.uncertainty import at_point
-
-        spreads = at_point(graph, ev.inputs, [(r.name, r.node) for r in ev.outputs], spread)
-    if fmt == "json":
-        from ..render.jsondoc import dumps, evaluation_dict, result_dict
-
-        doc = evaluation_dict(ev, nodes, edges)
-        if check:
-            doc["check"] = [result_dict(r) for r in results]
-        if more:
-            from ..render.higher import higher_json
-
-            for name, entry in higher_json(more, second.taylor).items():
-                doc["outputs"][name].update(entry)
-        if spreads:
-            from ..render.spread import spread_json
-
-            for name, entry in spread_json(spreads).items():
-                doc["outputs"][name].update(entry)
-        text = dumps(doc) + "\n"
-        if out:
-            with atomic_open(out, [file, cov]) as fh:
+    if how.out:
+        check_target(how.out, how.inputs)
+    report = evaluate_point(graph, request)
+    if how.explain:
+        note(str(report.ev.choice))
+    if how.fmt == "json":
+        text = point_json(report, request)
+        if how.out:
+            with atomic_open(how.out, how.inputs) as fh:
                 fh.write(text)
         else:
             write_stdout(text)
     else:
-        from ..render.table import eval_check_table, evaluation_tables
-
-        def show(con) -> None:
-            con.print(evaluation_tables(ev, nodes, edges, digits))
-            if more:
-                from ..render.higher import higher_tables
-
-                con.print(higher_tables(more, ev.wrt, second.taylor, digits))
-            if spreads:
-                from ..render.spread import spread_table
-
-                values = {r.name: r.value for r in ev.outputs}
-                con.print(spread_table(spreads, values, digits))
-            if check:
-                con.print(eval_check_table(results, digits))
-
-        if out:
-            with atomic_open(out, [file, cov]) as fh:
-                show(console(file=fh))
-        else:
-            show(console())
-    notices = [*ev.notices, *(n for r in more for n in r.notices)]
-    notices += _spread_notices(graph, spreads)
-    for notice in notices:
+        tables = point_tables(report, request)
+        with contextlib.ExitStack() as stack:
+            fh = stack.enter_context(atomic_open(how.out, how.inputs)) if how.out else None
+            con = console(file=fh) if fh is not None else console()
+            for table in tables:
+                con.print(table)
+    for notice in report.notices:
         typer.echo(notice.render(), err=True)
-    report_failures(results)
-    if strict and notices:
-        raise CheckFailed(f"{len(notices)} non-finite result(s) under --strict")
-    if any(r.failed for r in results):
+    report_failures(report.results)
+    if how.strict and report.notices:
+        raise CheckFailed(f"{len(report.notices)} non-finite result(s) under --strict")
+    if report.failed:
         raise CheckFailed("the gradient check failed")
-    if out:
-        note(f"wrote {out}")
+    if how.out:
+        note(f"wrote {how.out}")
 
 
 @app.command("ops", epilog="Example: agrad ops")
