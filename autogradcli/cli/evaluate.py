@@ -267,32 +267,12 @@ def eval_command(
         _refuse("--at-file writes one row per point", nodes=nodes, edges=edges,
                 jacobian=jacobian, check=check, digits=digits, sympy_timeout=sympy_timeout,
                 hvp=hvp, jvp=jvp, order=order, taylor=taylor)  # fmt: skip
-        if fmt is EvalFormat.table:
-            raise AgradError(
-                "--format table shows one point; --at-file writes csv or json", None, None
-            )
-        dask = backend is Backend.dask
-        _refuse("--scheduler and --workers are for --backend dask",
-                scheduler=scheduler and not dask, workers=workers and not dask)  # fmt: skip
-        _refuse("--backend dask reads each file of the dataset whole", chunk=chunk and dask)
-        folder = dask and is_dataset(out) and not reduce
-        if out and out.endswith(("/", "\\")) and not dask:
-            raise AgradError(
-                f"-o {out}: a folder of output files is written by --backend dask",
-                None,
-                "name one file (e.g. results.parquet), or add --backend dask",
-            )
-        default = "parquet" if folder else "csv"
-        chosen = pick_format(fmt and fmt.value, None if folder else out, BATCH_SUFFIXES, default)
-        if chosen in COLUMNAR and (out is None or out == "-"):
-            raise AgradError(
-                f"{chosen} output is binary; it needs a file", None, f"add -o points.{chosen}"
-            )
-        run = BatchRequest(at_file, points, chosen, chunk or 100_000, out, strict, engine.value,
-                       output, split_names(wrt), hessian, spread, sigma_suffix, cov,
-                       backend.value if backend else "local", scheduler, workers,
-                       reduce and reduce.value, split_names(keep), device.value,
-                       explain_engine)  # fmt: skip
+        run = BatchRequest(at_file, points, "csv", chunk or 100_000, out, strict, engine.value,
+                           output, split_names(wrt), hessian, spread, sigma_suffix, cov,
+                           backend.value if backend else "local", scheduler, workers,
+                           reduce and reduce.value, split_names(keep), device.value,
+                           explain_engine)  # fmt: skip
+        run.fmt = _batch_format(run, fmt, chunk)
         eval_batch(graph, run)
         return
     _refuse("--backend, --scheduler, --workers, --reduce and --keep are for --at-file",
@@ -305,6 +285,43 @@ def eval_command(
         chunk=chunk,
     )
     _refuse("--sympy-timeout limits --check", sympy_timeout=sympy_timeout and not check)
+    chosen = _point_format(fmt, out, digits)
+    second = Second(hessian, hvp, jvp, order, taylor)
+    second.validate(split_names(wrt))
+    request = EvalRequest(points, output, split_names(wrt), nodes, edges, jacobian, check,
+                          sympy_timeout or 10.0, digits or 6, second, spread)  # fmt: skip
+    _eval_point(graph, request, PointOutput(chosen, out, [file, cov], strict, explain_engine))
+
+
+def _batch_format(run: BatchRequest, fmt: EvalFormat | None, chunk: int | None) -> str:
+    """The output format of --at-file, after the flags that cannot go with it are refused."""
+    if fmt is EvalFormat.table:
+        raise AgradError(
+            "--format table shows one point; --at-file writes csv or json", None, None
+        )
+    dask = run.backend == "dask"
+    _refuse("--scheduler and --workers are for --backend dask",
+            scheduler=run.scheduler and not dask, workers=run.workers and not dask)  # fmt: skip
+    _refuse("--backend dask reads each file of the dataset whole", chunk=chunk and dask)
+    out = run.out
+    folder = dask and is_dataset(out) and not run.reduce
+    if out and out.endswith(("/", "\\")) and not dask:
+        raise AgradError(
+            f"-o {out}: a folder of output files is written by --backend dask",
+            None,
+            "name one file (e.g. results.parquet), or add --backend dask",
+        )
+    default = "parquet" if folder else "csv"
+    chosen = pick_format(fmt and fmt.value, None if folder else out, BATCH_SUFFIXES, default)
+    if chosen in COLUMNAR and (out is None or out == "-"):
+        raise AgradError(
+            f"{chosen} output is binary; it needs a file", None, f"add -o points.{chosen}"
+        )
+    return chosen
+
+
+def _point_format(fmt: EvalFormat | None, out: str | None, digits: int | None) -> str:
+    """The output format at one point (table or json), checked against --digits."""
     if fmt in (EvalFormat.csv, EvalFormat.parquet, EvalFormat.arrow):
         raise AgradError(
             f"--format {fmt.value} writes one row per point of --at-file",
@@ -314,11 +331,7 @@ def eval_command(
     chosen = pick_format(fmt and fmt.value, out, ONE_POINT_SUFFIXES, "table")
     if chosen == "json" and digits is not None:
         raise AgradError("--digits rounds tables; JSON always has every digit", None, None)
-    second = Second(hessian, hvp, jvp, order, taylor)
-    second.validate(split_names(wrt))
-    request = EvalRequest(points, output, split_names(wrt), nodes, edges, jacobian, check,
-                          sympy_timeout or 10.0, digits or 6, second, spread)  # fmt: skip
-    _eval_point(graph, request, PointOutput(chosen, out, [file, cov], strict, explain_engine))
+    return chosen
 
 
 def _refuse(why: str, **flags) -> None:
