@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engines.batch import BatchResult
+from ..engines.batch import BatchResult, RowSpec
 from ..errors import AgradError
 
 COLUMNAR = ("parquet", "arrow")
@@ -117,9 +117,7 @@ def _to_stream(graph, run: BatchRequest, prepared, stack, tick) -> BatchReport:
     else:
         from ..engines.batch import run_batch as run_rows
 
-        result = run_rows(graph, run.points, given, run.chunk, write, tick, run.engine,
-                          outs, run.wrt, run.hessian, run.spread, run.suffix,
-                          run.device)  # fmt: skip
+        result = run_rows(graph, run.points, given, run.chunk, write, tick, _spec(run, outs))
     if reducer is not None:
         reducer.finish(writer.write, result)
     writer.close(result)
@@ -161,11 +159,15 @@ def _writer(stream, fmt: str, graph, outs, stack, reduce: str | None = None):
     return CsvWriter(stream, stack)
 
 
+def _spec(run: BatchRequest, outs) -> RowSpec:
+    """What each row computes, as the engines take it."""
+    return RowSpec(outs, run.wrt, run.hessian, run.spread, run.suffix, run.engine, run.device)
+
+
 def _kernel(graph, run: BatchRequest, given, outs, names: list[str]):
     from ..engines.batch import kernel_for
 
-    return kernel_for(graph, names, run.points, given, run.engine, outs, run.wrt, run.hessian,
-                      run.spread, run.suffix)  # fmt: skip
+    return kernel_for(graph, names, run.points, given, _spec(run, outs))
 
 
 def _dask_stream(graph, run: BatchRequest, given, outs, write, tick) -> BatchReport:
