@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ..errors import CheckFailed
-from ..render.batch import BatchRequest, run_batch
 from .app import note, progress
+
+if TYPE_CHECKING:
+    from ..render.batch import BatchRequest
 
 
 def eval_batch(graph, run: BatchRequest) -> None:
     """Every row's values and gradients (or their sum or mean), written as asked."""
+    from ..render.batch import run_batch
+
     _report(run_batch(graph, run, _progress), run)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import AgradError, CheckFailed
 from ..render.at_point import EvalRequest, evaluate_point, point_json, point_tables
-from ..render.batch import BatchRequest, is_dataset
 from .app import (
     AtOpt,
     ExprOpt,
@@ -34,6 +33,9 @@ from .app import (
 from .batch import eval_batch
 from .second_order import Second
 from .uncertainty import SpreadFlags
+
+if TYPE_CHECKING:
+    from ..render.batch import BatchRequest
 
 
 class EvalFormat(str, Enum):
@@ -267,6 +269,8 @@ def eval_command(
         _refuse("--at-file writes one row per point", nodes=nodes, edges=edges,
                 jacobian=jacobian, check=check, digits=digits, sympy_timeout=sympy_timeout,
                 hvp=hvp, jvp=jvp, order=order, taylor=taylor)  # fmt: skip
+        from ..render.batch import BatchRequest
+
         run = BatchRequest(at_file, points, "csv", chunk or 100_000, out, strict, engine.value,
                            output, split_names(wrt), hessian, spread, sigma_suffix, cov,
                            backend.value if backend else "local", scheduler, workers,
@@ -295,6 +299,8 @@ def eval_command(
 
 def _batch_format(run: BatchRequest, fmt: EvalFormat | None, chunk: int | None) -> str:
     """The output format of --at-file, after the flags that cannot go with it are refused."""
+    from ..render.batch import is_dataset
+
     if fmt is EvalFormat.table:
         raise AgradError(
             "--format table shows one point; --at-file writes csv or json", None, None
