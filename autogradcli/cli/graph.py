@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import AgradError
-from ..render.drawing import GraphRequest, graph_view
+from ..render.drawing import GraphRequest, graph_view, text_chunks
 from .app import (
     AtOpt,
     ExprOpt,
@@ -181,7 +181,7 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
         with atomic_open(out, [file]) as fh:
             console(file=fh).print(drawing)
     else:
-        chunks = _joined(_text_chunks(view, fmt, digits))
+        chunks = text_chunks(view, fmt, digits)
         if out is None:
             import sys
 
@@ -190,36 +190,6 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
         with atomic_open(out, [file], binary=True) as fh:
             write_behind(fh, chunks)
     note(f"wrote {out}")
-
-
-def _joined(chunks, size: int = 1 << 20):
-    """Chunks joined into runs of about `size` characters: one write per run instead of one
-    per line."""
-    run: list[str] = []
-    length = 0
-    for chunk in chunks:
-        run.append(chunk)
-        length += len(chunk)
-        if length >= size:
-            yield "".join(run)
-            run, length = [], 0
-    if run:
-        yield "".join(run)
-
-
-def _text_chunks(view, fmt: str, digits: int):
-    """A view as DOT, Mermaid or JSON text, in chunks."""
-    if fmt == "dot":
-        from ..render.dot import dot_lines
-
-        return dot_lines(view, digits)
-    if fmt == "json":
-        from ..render.jsondoc import view_chunks
-
-        return view_chunks(view)
-    from ..render.mermaid import mermaid
-
-    return [mermaid(view, digits)]
 
 
 @app.command(

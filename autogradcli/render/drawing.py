@@ -101,3 +101,39 @@ def _backward_view(graph, ev, request: GraphRequest):
     g2, values, first = backward_graph(graph, ev.inputs, out, request.order or 1)
     shown = Evaluation(g2, ev.inputs, values, [], [], None, [])
     return build(g2, shown, request.focus, request.depth, request.collapse, first_backward=first)
+
+
+def text_chunks(view, fmt: str, digits: int):
+    """A view as DOT, Mermaid or JSON text, in runs of about a megabyte: a large graph is
+    never held as one string."""
+    return _joined(_chunks(view, fmt, digits))
+
+
+def _joined(chunks, size: int = 1 << 20):
+    """Chunks joined into runs of about `size` characters: one write per run instead of one
+    per line."""
+    run: list[str] = []
+    length = 0
+    for chunk in chunks:
+        run.append(chunk)
+        length += len(chunk)
+        if length >= size:
+            yield "".join(run)
+            run, length = [], 0
+    if run:
+        yield "".join(run)
+
+
+def _chunks(view, fmt: str, digits: int):
+    """A view as DOT, Mermaid or JSON text, in chunks."""
+    if fmt == "dot":
+        from .dot import dot_lines
+
+        return dot_lines(view, digits)
+    if fmt == "json":
+        from .jsondoc import view_chunks
+
+        return view_chunks(view)
+    from .mermaid import mermaid
+
+    return [mermaid(view, digits)]
