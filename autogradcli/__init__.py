@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "AgradError": "errors",
+    "BatchRequest": "render.batch",
     "cat": "tensors.joins",
     "concat": "tensors.joins",
     "stack": "tensors.joins",
@@ -29,6 +30,7 @@ _LAZY = {
     "optim": "tensors.optim",
     "parse": "language.parser",
     "point_function": "engines.point",
+    "run_batch": "render.batch",
     "parse_file": "language.parser",
     "special": "tensors.special",
     "tensor": "tensors.tensor",

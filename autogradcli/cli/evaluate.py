@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import AgradError, CheckFailed
+from ..render.at_point import EvalRequest, evaluate_point, point_json, point_tables
 from .app import (
     AtOpt,
     ExprOpt,
@@ -27,9 +30,12 @@ from .app import (
     report_failures,
     split_names,
 )
-from .batch import BatchRun, eval_batch, is_dataset
+from .batch import eval_batch
 from .second_order import Second
 from .uncertainty import SpreadFlags
+
+if TYPE_CHECKING:
+    from ..render.batch import BatchRequest
 
 
 class EvalFormat(str, Enum):
@@ -263,32 +269,14 @@ def eval_command(
         _refuse("--at-file writes one row per point", nodes=nodes, edges=edges,
                 jacobian=jacobian, check=check, digits=digits, sympy_timeout=sympy_timeout,
                 hvp=hvp, jvp=jvp, order=order, taylor=taylor)  # fmt: skip
-        if fmt is EvalFormat.table:
-            raise AgradError(
-                "--format table shows one point; --at-file writes csv or json", None, None
-            )
-        dask = backend is Backend.dask
-        _refuse("--scheduler and --workers are for --backend dask",
-                scheduler=scheduler and not dask, workers=workers and not dask)  # fmt: skip
-        _refuse("--backend dask reads each file of the dataset whole", chunk=chunk and dask)
-        folder = dask and is_dataset(out) and not reduce
-        if out and out.endswith(("/", "\\")) and not dask:
-            raise AgradError(
-                f"-o {out}: a folder of output files is written by --backend dask",
-                None,
-                "name one file (e.g. results.parquet), or add --backend dask",
-            )
-        default = "parquet" if folder else "csv"
-        chosen = pick_format(fmt and fmt.value, None if folder else out, BATCH_SUFFIXES, default)
-        if chosen in COLUMNAR and (out is None or out == "-"):
-            raise AgradError(
-                f"{chosen} output is binary; it needs a file", None, f"add -o points.{chosen}"
-            )
-        run = BatchRun(at_file, points, chosen, chunk or 100_000, out, strict, engine.value,
-                       output, split_names(wrt), hessian, spread, sigma_suffix, cov,
-                       backend.value if backend else "local", scheduler, workers,
-                       reduce and reduce.value, split_names(keep), device.value,
-                       explain_engine)  # fmt: skip
+        from ..render.batch import BatchRequest
+
+        run = BatchRequest(at_file, points, "csv", chunk or 100_000, out, strict, engine.value,
+                           output, split_names(wrt), hessian, spread, sigma_suffix, cov,
+                           backend.value if backend else "local", scheduler, workers,
+                           reduce and reduce.value, split_names(keep), device.value,
+                           explain_engine)  # fmt: skip
+        run.fmt = _batch_format(run, fmt, chunk)
         eval_batch(graph, run)
         return
     _refuse("--backend, --scheduler, --workers, --reduce and --keep are for --at-file",
@@ -301,6 +289,45 @@ def eval_command(
         chunk=chunk,
     )
     _refuse("--sympy-timeout limits --check", sympy_timeout=sympy_timeout and not check)
+    chosen = _point_format(fmt, out, digits)
+    second = Second(hessian, hvp, jvp, order, taylor)
+    second.validate(split_names(wrt))
+    request = EvalRequest(points, output, split_names(wrt), nodes, edges, jacobian, check,
+                          sympy_timeout or 10.0, digits or 6, second, spread)  # fmt: skip
+    _eval_point(graph, request, PointOutput(chosen, out, [file, cov], strict, explain_engine))
+
+
+def _batch_format(run: BatchRequest, fmt: EvalFormat | None, chunk: int | None) -> str:
+    """The output format of --at-file, after the flags that cannot go with it are refused."""
+    from ..render.batch import is_dataset
+
+    if fmt is EvalFormat.table:
+        raise AgradError(
+            "--format table shows one point; --at-file writes csv or json", None, None
+        )
+    dask = run.backend == "dask"
+    _refuse("--scheduler and --workers are for --backend dask",
+            scheduler=run.scheduler and not dask, workers=run.workers and not dask)  # fmt: skip
+    _refuse("--backend dask reads each file of the dataset whole", chunk=chunk and dask)
+    out = run.out
+    folder = dask and is_dataset(out) and not run.reduce
+    if out and out.endswith(("/", "\\")) and not dask:
+        raise AgradError(
+            f"-o {out}: a folder of output files is written by --backend dask",
+            None,
+            "name one file (e.g. results.parquet), or add --backend dask",
+        )
+    default = "parquet" if folder else "csv"
+    chosen = pick_format(fmt and fmt.value, None if folder else out, BATCH_SUFFIXES, default)
+    if chosen in COLUMNAR and (out is None or out == "-"):
+        raise AgradError(
+            f"{chosen} output is binary; it needs a file", None, f"add -o points.{chosen}"
+        )
+    return chosen
+
+
+def _point_format(fmt: EvalFormat | None, out: str | None, digits: int | None) -> str:
+    """The output format at one point (table or json), checked against --digits."""
     if fmt in (EvalFormat.csv, EvalFormat.parquet, EvalFormat.arrow):
         raise AgradError(
             f"--format {fmt.value} writes one row per point of --at-file",
@@ -310,26 +337,7 @@ def eval_command(
     chosen = pick_format(fmt and fmt.value, out, ONE_POINT_SUFFIXES, "table")
     if chosen == "json" and digits is not None:
         raise AgradError("--digits rounds tables; JSON always has every digit", None, None)
-    second = Second(hessian, hvp, jvp, order, taylor)
-    second.validate(split_names(wrt))
-    _eval_point(graph, points, chosen, out, file, output, split_names(wrt), nodes, edges,
-                jacobian, strict, check, sympy_timeout or 10.0, digits or 6, second,
-                spread, cov, explain_engine)  # fmt: skip
-
-
-def _spread_notices(graph, spreads) -> list:
-    """A warning for each output whose uncertainty is nan or inf."""
-    import numpy as np
-
-    from ..engines.notice import Notice
-
-    out = []
-    for r in spreads:
-        if not np.isfinite(r.sigma).all():
-            node = graph.lookup(r.name)
-            where = graph.where(node) if node is not None else ""
-            out.append(Notice("sigma", f"the uncertainty of {r.name} is not finite", -1, where, ""))
-    return out
+    return chosen
 
 
 def _refuse(why: str, **flags) -> None:
@@ -340,105 +348,49 @@ def _refuse(why: str, **flags) -> None:
             raise AgradError(f"{flag} cannot be used here: {why}", None, f"drop {flag}")
 
 
-def _eval_point(
-    graph,
-    points,
-    fmt,
-    out,
-    file,
-    output,
-    wrt,
-    nodes,
-    edges,
-    jacobian,
-    strict,
-    check,
-    timeout,
-    digits,
-    second: Second,
-    spread=None,
-    cov: str | None = None,
-    explain: bool = False,
-) -> None:
+@dataclass
+class PointOutput:
+    """Where `agrad eval --at` writes, in which format, and what it says on stderr."""
+
+    fmt: str
+    out: str | None
+    inputs: list  # files the output must not overwrite
+    strict: bool
+    explain: bool
+
+
+def _eval_point(graph, request: EvalRequest, how: PointOutput) -> None:
     """`agrad eval` at one point: tables or JSON, to stdout or -o."""
-    from ..engines.evaluate import evaluate
     from ..io.outfile import atomic_open, check_target, write_stdout
-    from ..language.values import bind, parse_assignments
 
-    if out:
-        check_target(out, [file, cov])
-    given = parse_assignments(points)
-    ev = evaluate(
-        graph, bind(graph, given), output, wrt, edges, jacobian, floats=True, needed=not nodes
-    )
-    if explain:
-        note(str(ev.choice))
-    results = []
-    if check:
-        from ..verify.oracle import Tolerances, check_point
-
-        results = check_point(ev, Tolerances(), timeout)
-    more = second.compute(ev)
-    spreads = []
-    if spread is not None:
-        from ..engines.uncertainty import at_point
-
-        spreads = at_point(graph, ev.inputs, [(r.name, r.node) for r in ev.outputs], spread)
-    if fmt == "json":
-        from ..render.jsondoc import dumps, evaluation_dict, result_dict
-
-        doc = evaluation_dict(ev, nodes, edges)
-        if check:
-            doc["check"] = [result_dict(r) for r in results]
-        if more:
-            from ..render.higher import higher_json
-
-            for name, entry in higher_json(more, second.taylor).items():
-                doc["outputs"][name].update(entry)
-        if spreads:
-            from ..render.spread import spread_json
-
-            for name, entry in spread_json(spreads).items():
-                doc["outputs"][name].update(entry)
-        text = dumps(doc) + "\n"
-        if out:
-            with atomic_open(out, [file, cov]) as fh:
+    if how.out:
+        check_target(how.out, how.inputs)
+    report = evaluate_point(graph, request)
+    if how.explain:
+        note(str(report.ev.choice))
+    if how.fmt == "json":
+        text = point_json(report, request)
+        if how.out:
+            with atomic_open(how.out, how.inputs) as fh:
                 fh.write(text)
         else:
             write_stdout(text)
     else:
-        from ..render.table import eval_check_table, evaluation_tables
-
-        def show(con) -> None:
-            con.print(evaluation_tables(ev, nodes, edges, digits))
-            if more:
-                from ..render.higher import higher_tables
-
-                con.print(higher_tables(more, ev.wrt, second.taylor, digits))
-            if spreads:
-                from ..render.spread import spread_table
-
-                values = {r.name: r.value for r in ev.outputs}
-                con.print(spread_table(spreads, values, digits))
-            if check:
-                con.print(eval_check_table(results, digits))
-
-        if out:
-            with atomic_open(out, [file, cov]) as fh:
-                show(console(file=fh))
-        else:
-            show(console())
-    notices = [*ev.notices, *(n for r in more for n in r.notices)]
-    notices += _spread_notices(graph, spreads)
-    for notice in notices:
+        tables = point_tables(report, request)
+        with contextlib.ExitStack() as stack:
+            fh = stack.enter_context(atomic_open(how.out, how.inputs)) if how.out else None
+            con = console(file=fh) if fh is not None else console()
+            for table in tables:
+                con.print(table)
+    for notice in report.notices:
         typer.echo(notice.render(), err=True)
-    report_failures(results)
-    if strict and notices:
-        raise CheckFailed(f"{len(notices)} non-finite result(s) under --strict")
-    if any(r.failed for r in results):
+    report_failures(report.results)
+    if how.strict and report.notices:
+        raise CheckFailed(f"{len(report.notices)} non-finite result(s) under --strict")
+    if report.failed:
         raise CheckFailed("the gradient check failed")
-    if out:
-        note(f"wrote {out}")
+    if how.out:
+        note(f"wrote {how.out}")
 
 
 @app.command("ops", epilog="Example: agrad ops")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import AgradError
+from ..render.drawing import GraphRequest, graph_view, text_chunks
 from .app import (
     AtOpt,
     ExprOpt,
@@ -129,10 +130,7 @@ def graph_command(
     ] = None,
 ) -> None:
     """Draw the computational graph: DOT, SVG/PNG/PDF, a terminal tree, tables, Mermaid, JSON."""
-    from ..engines.evaluate import evaluate
-    from ..graph.passes import optimize
-    from ..language.values import bind, parse_assignments
-    from ..render.view import build, warn_if_big
+    from ..render.view import warn_if_big
 
     points = assignments(ctx, at, values)
     graph = formula(file, expr, points)
@@ -154,68 +152,14 @@ def graph_command(
         from ..io.outfile import check_target
 
         check_target(out, [file])
-    if optimized:
-        graph, _ = optimize(graph)
-    ev = None
-    if points:
-        inputs = bind(graph, parse_assignments(points))
-        ev = evaluate(graph, inputs, output, None, edges=True)
-    elif backward or adjoints:
-        flag = "--backward" if backward else "--adjoints"
-        raise AgradError(
-            f"{flag} draws gradients, which need values", None, "pass the inputs: --at a=1 b=2"
-        )
-    elif output:
-        from ..engines.evaluate import pick_outputs
-
-        pick_outputs(graph, output)
-        raise AgradError(
-            "--output picks the outputs whose gradients are drawn, which need values",
-            None,
-            "pass the inputs: --at a=1 b=2",
-        )
-    if order is not None and not backward:
-        raise AgradError("--order draws further backward passes", None, "add --backward")
-    if backward and adjoints:
-        raise AgradError("--backward and --adjoints are two drawings", None, "choose one")
-    if collapse and collapse_calls:
-        raise AgradError(
-            "--collapse and --collapse-calls are two groupings", None, "choose one of them"
-        )
-    if backward and collapse_calls:
-        raise AgradError(
-            "--collapse-calls groups the formula's calls; the backward pass has none",
-            None,
-            "drop --backward, or --collapse-calls",
-        )
-    if backward:
-        view = _backward_view(graph, ev, focus, depth, collapse, order or 1)
-    else:
-        view = build(graph, ev, focus, depth, collapse, adjoints)
-    if collapse_calls:
-        from ..render.calls import collapse_calls as collapse_all
-
-        view = collapse_all(view)
-    if chosen in ("dot", "mermaid", *RENDERED) and not constants and len(view.items) <= 5000:
-        from ..render.view import fold_constants
-
-        view = fold_constants(view)
+    request = GraphRequest(points, output, optimized, backward, adjoints, order, focus, depth,
+                           collapse, collapse_calls,
+                           chosen in ("dot", "mermaid", *RENDERED) and not constants)  # fmt: skip
+    view = graph_view(graph, request)
     big = warn_if_big(view)
     if big:
         typer.echo(big, err=True)
     _write_graph(view, chosen, digits, out, file, dpi)
-
-
-def _backward_view(graph, ev, focus, depth, collapse, order: int):
-    """The recorded backward pass of the first output (or --output) as its own graph."""
-    from ..engines.evaluate import Evaluation
-    from ..engines.higher import backward_graph
-    from ..render.view import build
-
-    out = ev.outputs[0].node
-    g2, values, first = backward_graph(graph, ev.inputs, out, order)
-    shown = Evaluation(g2, ev.inputs, values, [], [], None, [])
-    return build(g2, shown, focus, depth, collapse, first_backward=first)
 
 
 def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None, dpi) -> None:
@@ -237,7 +181,7 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
         with atomic_open(out, [file]) as fh:
             console(file=fh).print(drawing)
     else:
-        chunks = _joined(_text_chunks(view, fmt, digits))
+        chunks = text_chunks(view, fmt, digits)
         if out is None:
             import sys
 
@@ -246,36 +190,6 @@ def _write_graph(view, fmt: str, digits: int, out: str | None, file: str | None,
         with atomic_open(out, [file], binary=True) as fh:
             write_behind(fh, chunks)
     note(f"wrote {out}")
-
-
-def _joined(chunks, size: int = 1 << 20):
-    """Chunks joined into runs of about `size` characters: one write per run instead of one
-    per line."""
-    run: list[str] = []
-    length = 0
-    for chunk in chunks:
-        run.append(chunk)
-        length += len(chunk)
-        if length >= size:
-            yield "".join(run)
-            run, length = [], 0
-    if run:
-        yield "".join(run)
-
-
-def _text_chunks(view, fmt: str, digits: int):
-    """A view as DOT, Mermaid or JSON text, in chunks."""
-    if fmt == "dot":
-        from ..render.dot import dot_lines
-
-        return dot_lines(view, digits)
-    if fmt == "json":
-        from ..render.jsondoc import view_chunks
-
-        return view_chunks(view)
-    from ..render.mermaid import mermaid
-
-    return [mermaid(view, digits)]
 
 
 @app.command(

@@ -18,7 +18,7 @@ from ..ops import REGISTRY, Kind
 from . import interpreter as engine_mod
 from .choose import PLAN_ROWS, Choice, Device, Engine, Work, many_points
 
-__all__ = ["PLAN_ROWS", "BatchResult", "Kernel", "kernel_for", "run_batch"]
+__all__ = ["PLAN_ROWS", "BatchResult", "Kernel", "RowSpec", "kernel_for", "run_batch"]
 
 
 def refuse_mixing(graph: Graph, batched: list[str]) -> None:
@@ -46,6 +46,25 @@ class BatchResult:
     choice: Choice | None = None  # the executor and why (--explain-engine)
 
 
+@dataclass
+class RowSpec:
+    """What each row of a points file computes, and where: outputs, gradient columns, second
+    derivatives, uncertainties, the engine and the device."""
+
+    outputs: list[tuple[str, int]] | None = None  # default: the file's
+    wrt: list[str] | None = None  # the inputs whose gradient columns are written (default: all)
+    hessian: bool = False
+    spread: object = None  # engines/uncertainty.py's Spread
+    suffix: str | None = None  # sigma columns of the points file: <input><suffix>
+    engine: str = "auto"
+    device: str = "cpu"
+
+    @property
+    def second(self) -> bool:
+        """True when second derivatives are computed (for the Hessian or the uncertainty)."""
+        return self.hessian or (self.spread is not None and self.spread.order == 2)
+
+
 def run_batch(
     graph: Graph,
     path: str,
@@ -53,30 +72,22 @@ def run_batch(
     chunk: int,
     write: Callable[[list[str], np.ndarray], None],
     tick: Callable[[int], None] | None = None,
-    engine: str = "auto",
-    outputs: list[tuple[str, int]] | None = None,
-    wrt: list[str] | None = None,
-    hessian: bool = False,
-    spread=None,
-    suffix: str | None = None,
-    device: str = "cpu",
+    spec: RowSpec | None = None,
 ) -> BatchResult:
     """Evaluate every row of a points file; `write` receives each block of output rows.
 
-    `engine` "auto" runs the compiled plan when it pays: the first block has at least
+    `spec.engine` "auto" runs the compiled plan when it pays: the first block has at least
     PLAN_ROWS rows (tracing costs about as much as interpreting a few hundred rows) and the
     graph traces (every op elementwise, constants scalar). "compiled" insists on the plan,
-    "interpreted" never uses it. `outputs` picks outputs (default: the file's), `wrt`
-    the inputs whose gradient columns are written (default: all). With `hessian` (one output)
-    the second derivatives follow, as columns `d2f/dxdy`, computed from the recorded backward
-    graph (on the plan when it traces). A `spread` (engines/uncertainty.py) adds each output's
-    sigma and variance shares; `suffix` names sigma columns of the points file.
+    "interpreted" never uses it. With `spec.hessian` (one output) the second derivatives
+    follow, as columns `d2f/dxdy`, computed from the recorded backward graph (on the plan when
+    it traces). A `spec.spread` adds each output's sigma and variance shares.
     """
+    spec = RowSpec() if spec is None else spec
     names, blocks = read_points(path, list(graph.input_ids), chunk)
     try:
-        kernel = kernel_for(graph, names, path, fixed, engine, outputs, wrt, hessian, spread,
-                            suffix)  # fmt: skip
-        kernel.device = Device(device)
+        kernel = kernel_for(graph, names, path, fixed, spec)
+        kernel.device = Device(spec.device)
         return _run(kernel, blocks, write, tick)
     finally:
         close = getattr(blocks, "close", None)
@@ -89,25 +100,19 @@ def kernel_for(
     names: list[str],
     path: str,
     fixed: dict[str, np.ndarray],
-    engine: str = "auto",
-    outputs: list[tuple[str, int]] | None = None,
-    wrt: list[str] | None = None,
-    hessian: bool = False,
-    spread=None,
-    suffix: str | None = None,
+    spec: RowSpec | None = None,
 ) -> Kernel:
     """The kernel for points files with columns `names` (see run_batch for the rest)."""
-    outs = list(graph.outputs) if outputs is None else outputs
-    chosen = _wrt_inputs(graph, wrt)
+    spec = RowSpec() if spec is None else spec
+    outs = list(graph.outputs) if spec.outputs is None else spec.outputs
+    chosen = _wrt_inputs(graph, spec.wrt)
     layout = None
-    second = hessian or (spread is not None and spread.order == 2)
-    if second:
+    if spec.second:
         graph, outs, layout = _second_order(graph, outs, chosen)
-        if not hessian:  # the Hessian serves the uncertainty only: keep its columns out
+        if not spec.hessian:  # the Hessian serves the uncertainty only: keep its columns out
             head = len(graph.input_ids) + len(outs)
             layout = (layout[0][:head], layout[1][:head])
-    return Kernel(graph, outs, chosen, layout, fixed, names, path, engine, spread, suffix, wrt,
-                  second)  # fmt: skip
+    return Kernel(graph, outs, chosen, layout, fixed, names, path, spec)
 
 
 class Kernel:
@@ -115,16 +120,16 @@ class Kernel:
     file and for every partition of a Dask DataFrame (it pickles without its plan, which each
     process traces again on first use)."""
 
-    def __init__(self, graph, outs, chosen, layout, fixed, names, path, engine="auto",
-                 spread=None, suffix=None, wrt=None, second=False):  # fmt: skip
+    def __init__(self, graph, outs, chosen, layout, fixed, names, path, spec: RowSpec):
+        spread, second = spec.spread, spec.second
         if spread is not None:
             from .uncertainty import columns_of, with_columns
 
-            spread = with_columns(spread, graph, names, suffix, wrt, path)
+            spread = with_columns(spread, graph, names, spec.suffix, spec.wrt, path)
         sigma_columns = set(spread.columns.values()) if spread is not None else set()
         _check_columns(graph, path, fixed, [n for n in names if n not in sigma_columns])
         self.graph, self.outs, self.chosen, self.fixed = graph, outs, chosen, fixed
-        self.names, self.path, self.engine = names, path, engine
+        self.names, self.path, self.engine = names, path, spec.engine
         self.spread, self.second = spread, second
         inputs = self.inputs = list(graph.input_ids)
         columns = [*inputs, *[o for o, _ in outs]]

@@ -311,7 +311,7 @@ def test_a_url_dataset_is_listed_and_read_through_fsspec(tmp_path, cluster):
 
 
 def test_output_folders_and_reduction_rows():
-    from autogradcli.cli.batch import Reducer, is_dataset
+    from autogradcli.render.batch import Reducer, is_dataset
 
     assert is_dataset("results/") and is_dataset("results")
     assert not is_dataset("results.parquet") and not is_dataset("-") and not is_dataset(None)
