@@ -164,6 +164,7 @@ def test_the_chooser_table():
     assert mid.engine is Engine.numpy and "a kernel would not pay" in mid.why
 
 
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba")
 def test_a_backend_that_declines_falls_back_and_says_why(monkeypatch):
     from autogradcli.engines import fused
 

@@ -5,6 +5,7 @@ options work. `# impl:` lines import code only with --agrad-impl."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -21,6 +22,7 @@ def run(folder, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--agrad-points", "3", *args],
         cwd=folder, capture_output=True, text=True, timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"},  # no outer -n 2
     )  # fmt: skip
 
 
