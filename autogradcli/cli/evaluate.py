@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import AgradError, CheckFailed
+from ..io.outfile import DATA_SUFFIXES
 from ..render.at_point import EvalRequest, evaluate_point, point_json, point_tables
 from .app import (
     AtOpt,
@@ -80,14 +81,7 @@ class Device(str, Enum):
 
 
 ONE_POINT_SUFFIXES = {".json": "json", ".txt": "table"}
-BATCH_SUFFIXES = {
-    ".csv": "csv",
-    ".json": "json",
-    ".parquet": "parquet",
-    ".arrow": "arrow",
-    ".feather": "arrow",
-    ".ipc": "arrow",
-}
+BATCH_SUFFIXES = DATA_SUFFIXES  # every data format a points run writes
 COLUMNAR = ("parquet", "arrow")
 EVAL_EPILOG = (
     "Examples:  agrad eval samples/seed.txt --at a=1 b=2 c=3 d=4 "
