@@ -84,12 +84,13 @@ class Oracle:
             lhs = sym.exprs[graph.symbols.get(c.target, graph.input_ids.get(c.target))]
             for name in c.variables:
                 lhs = gradient(sp, lhs, sym.symbols[name])
-            lhs = total(sp, lhs) if c.kind != "diff" else lhs
+            lhs = total(sp, lhs) if c.kind != "diff" and c.then else lhs
             rhs = sym.exprs[c.node]
-            if isinstance(lhs, np.ndarray):  # an array's gradient: compared element by element
-                rhs = np.broadcast_to(np.asarray(rhs, dtype=object), lhs.shape).copy()
-            else:
-                rhs = total(sp, rhs)
+            try:  # an array (a value or a gradient) is compared element by element
+                shaped = np.broadcast_to(np.asarray(rhs, dtype=object), np.shape(lhs)).copy()
+            except ValueError:  # the engine's side reports the shapes
+                lhs, shaped = total(sp, lhs), total(sp, rhs)
+            rhs = shaped if isinstance(lhs, np.ndarray) else total(sp, rhs)
             add(("claim", k, "lhs"), lhs)
             add(("claim", k, "rhs"), rhs)
             self.claims.append((lhs, rhs))
@@ -409,7 +410,7 @@ def _claim_values(graph: Graph, ev: Evaluation) -> list[tuple[np.ndarray, np.nda
             adj = engine.backward(graph, ev.values, node, engine.needs_grad(graph, [wrt]))
             lhs = np.zeros(()) if adj[wrt] is None else np.asarray(adj[wrt], dtype=float)
         else:
-            lhs = np.asarray(np.sum(ev.values[node]), dtype=float)
+            lhs = np.asarray(ev.values[node], dtype=float)
         out.append((lhs, _claim_rhs(c, lhs, ev.values[c.node])))
     return out
 
@@ -420,19 +421,21 @@ def elements(graph: Graph) -> int:
 
 
 def _claim_rhs(claim: Claim, lhs: np.ndarray, rhs) -> np.ndarray:
-    """A claim's right side in the left side's shape: an array gradient is compared element
-    by element (a scalar right side broadcast), anything else as the sum of its elements."""
+    """A claim's right side in the left side's shape: an array value or gradient is compared
+    element by element (a scalar right side broadcast); the gradient of an array by a scalar
+    input is that of its sum, so there the right side's elements are summed."""
     rhs = np.asarray(rhs, dtype=float)
-    if lhs.ndim == 0:
+    if lhs.ndim == 0 and claim.kind == "diff":
         return np.asarray(np.sum(rhs), dtype=float)
     try:
         return np.broadcast_to(rhs, lhs.shape)
     except ValueError:
+        what = "the gradient's" if claim.kind == "diff" else "the value's"
         raise AgradError(
-            f"expect: the left side has shape {lhs.shape} (the gradient's), the right side "
+            f"expect: the left side has shape {lhs.shape} ({what}), the right side "
             f"{rhs.shape}",
             claim.span,
-            "a gradient has its input's shape; write the right side in that shape",
+            "write the right side in the left side's shape (a number stands for every element)",
         ) from None
 
 

@@ -91,3 +91,26 @@ def test_rules_parser_finishes_with_the_files_shapes():
     p.graph.shapes = {"v": (3,), "other": (2,)}
     rules.q.graph.add_input("v")
     assert rules.finish(p.graph).shapes == {"v": (3,)}
+
+
+@pytest.mark.parametrize(
+    ("claim", "status"),
+    [
+        ("expect ident2(x) == flip(x)", 1),  # equal sums, different elements
+        ("expect ident2(x) * 0 == [5, -5, 0]", 1),
+        ("expect ident2(x) == x + [1, -1, 0]", 1),
+        ("expect ident2(x) == x", 0),
+        ("expect ident2(x) * 2 == 2 * x", 0),
+        ("expect ident2(x) == [1, 2]", 2),  # shapes that do not fit: an error naming both
+    ],
+)
+def test_array_value_claims_compare_every_element(tmp_path, claim, status):
+    path = tmp_path / "lib.agrad"
+    path.write_text(f"# shape: x (3)\nident2(x) = x * 1\n{claim}\n")
+    assert agrad("check", str(path)).exit_code == status
+
+
+def test_a_formula_value_claim_on_an_array_compares_every_element(tmp_path):
+    path = tmp_path / "f.txt"
+    path.write_text("# shape: x (3)\ny = flip(x) * 1\nexpect y == x\n")
+    assert agrad("check", str(path)).exit_code == 1
