@@ -70,6 +70,13 @@ def find(p, name: str) -> Definition | None:
     return table_of(p).visible.get(name)
 
 
+def check_bodies(p) -> None:
+    """Build every visible function's template, so that a body never called is checked
+    (syntax, names, keywords, recursion) all the same."""
+    for d in table_of(p).visible.values():
+        template(d, type(p))
+
+
 def inline(p, name: str, args: list, start: int, end: int) -> int:
     """Copy function `name`'s body into `p.graph` with its parameters bound to `args`
     (node, start, end) and record the call as a group; return the result node."""

@@ -138,6 +138,8 @@ class _Parser(SimpleLines, ArraySyntax, ParseErrors):
                 node = self.expression(stmt, 0)
                 single = len(stmt) == 1 and stmt[0][0] == "name"
                 self.bare.append((stmt[0][1] if single else None, node))
+        if self.table is not None:
+            inline.check_bodies(self)
         self.choose_outputs(last)
         self.directives()
         if self.rules is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -222,3 +223,18 @@ def test_every_engine_runs_an_inlined_call(tmp_path, monkeypatch):
     row = outs[0].stdout.splitlines()[2].split(",")
     assert float(row[2]) == float(reference.value)
     assert float(row[3]) == pytest.approx(float(reference.gradient["a"]), rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("def bad2(x):\n  m = x +* 2\n  return m\ny = a\n", "expected an expression after '+'"),
+        ("bad(x) = x * zz + 1\ny = a\n", "unknown name 'zz' in the body of 'bad'"),
+        ("bad(x) = nosuchfn(x)\ny = a\n", "unknown function 'nosuchfn'"),
+        ("bad(x) = sum(x, axs=1)\ny = a\n", "no keyword 'axs'"),
+        ("f(x) = f(x)\ny = a\n", "recursion: f -> f"),
+    ],
+)
+def test_a_body_never_called_is_checked_all_the_same(text, message):
+    with pytest.raises(AgradError, match=re.escape(message)):
+        parse(text, "t.txt")
