@@ -75,9 +75,16 @@ def training_step(
             f"a training step needs a scalar loss; '{result.name}' has shape "
             f"{np.shape(result.value)}", None, "wrap it in sum(...) or mean(...)",
         )  # fmt: skip
+    for name in dict.fromkeys(params):
+        if name not in g.input_ids:
+            raise AgradError(
+                f"--wrt {name}: a training step updates inputs, and '{name}' is not one",
+                None,
+                "name inputs of the formula: " + ", ".join(g.input_ids),
+            )
     steps: list[Step] = []
     point = dict(inputs)
-    for name in params:
+    for name in dict.fromkeys(params):  # a name given twice is updated once
         node = g.input_ids[name]
         grad = result.gradient.get(name)
         if grad is None:

@@ -119,3 +119,12 @@ def test_a_rule_on_a_parsed_graph():
                        step=Rule("momentum", 0.1, 0.9))  # fmt: skip
     assert "buf_b = ∂f/∂b = 16    (first step: the velocity is the gradient)" in str(shown)
     assert "b ← b − 0.1 · buf_b = 2 − 0.1 · 16 = 0.4" in str(shown)
+
+
+def test_a_step_refuses_intermediate_names_and_updates_a_repeated_name_once():
+    bad = agrad("explain", "samples/seed.txt", "--at", "a=1", "b=2", "c=3", "d=4",
+                "--step", "sgd", "--wrt", "u")  # fmt: skip
+    assert bad.exit_code == 2 and "'u' is not one" in bad.stderr and "Traceback" not in bad.stderr
+    twice = agrad("explain", "samples/seed.txt", "--at", "a=1", "b=2", "c=3", "d=4",
+                  "--step", "sgd", "--wrt", "a,a")  # fmt: skip
+    assert twice.exit_code == 0 and twice.stdout.count("a ← a") == 1
