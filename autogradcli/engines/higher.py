@@ -152,9 +152,17 @@ ORDER_NODES = 200_000  # most nodes a graph of a k-th derivative may hold (AGRAD
 def order_bound(graph: Graph) -> int:
     """Most nodes the recorded graph of a higher derivative may hold: AGRAD_ORDER_NODES (or
     ORDER_NODES), and never less than ten times the formula's own graph."""
-    text = os.environ.get("AGRAD_ORDER_NODES", "").strip()
-    bound = int(text) if text.isdigit() else ORDER_NODES
-    return max(bound, 10 * len(graph))
+    text = os.environ.get("AGRAD_ORDER_NODES", "").strip().replace("_", "")
+    if not text:
+        return max(ORDER_NODES, 10 * len(graph))
+    if not text.isdigit() or int(text) < 1:
+        raise AgradError(
+            f"AGRAD_ORDER_NODES={os.environ['AGRAD_ORDER_NODES']!r} is not a whole number of "
+            "nodes",
+            None,
+            f"set it to a positive whole number such as {ORDER_NODES}, or unset it",
+        )
+    return max(int(text), 10 * len(graph))
 
 
 def derivatives(point: Point, output: int, x: str, order: int) -> list[float]:

@@ -75,6 +75,10 @@ def test_order_bound_follows_its_variable(monkeypatch):
     result = agrad("eval", "-e", "f = sin(x)*exp(x)", "--at", "x=1", "--wrt", "x",
                    "--order", "6", "-f", "json")  # fmt: skip
     assert result.exit_code == 0, result.stderr
+    for bad in ("abc", "-5", "1e6", "200,000", "0"):
+        monkeypatch.setenv("AGRAD_ORDER_NODES", bad)
+        result = agrad("eval", "-e", "f = sin(x)", "--at", "x=1", "--wrt", "x", "--order", "2")
+        assert result.exit_code == 2 and "not a whole number of nodes" in result.stderr
 
 
 def _check_json(path: str, *extra: str) -> dict:
