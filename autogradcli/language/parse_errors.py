@@ -8,6 +8,12 @@ from ..ops import CONSTANTS, FUNCTIONS, PRECEDENCE
 from .lexer import OPEN
 from .literals import Reporter
 
+# Words that start a statement of their own: what to write when what follows is not that.
+KEYWORD_HINTS = {
+    "use": 'quote the file name: use "nn.agrad"',
+    "def": "write def name(x, y): and then the body, ended by return expression",
+    "return": "return ends the body of a def block; at the top of a file write: name = expression",
+}
 
 class ParseErrors(Reporter):
     """Error reports shared by the parser's statement and expression loops."""
@@ -89,6 +95,9 @@ class ParseErrors(Reporter):
             )
         if text == "]":
             self.fail("']' has no matching '['", start, end, "remove it")
+        first = toks[0][1]
+        if i == 1 and first in KEYWORD_HINTS:
+            self.fail(f"unexpected {text!r} after '{first}'", start, end, KEYWORD_HINTS[first])
         if kind in ("num", "name") or text in OPEN:
             self.fail(
                 f"missing operator between {prev[1]!r} and {text!r}",

@@ -51,3 +51,17 @@ def test_eq_is_the_comparison_the_hint_names():
     assert (
         float(evaluate(graph, {"x": np.float64(2.0), "y": np.float64(2.0)}).outputs[0].value) == 1
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("return a\n", "return ends the body of a def block"),
+        ("use t1.agrad\n", 'quote the file name: use "nn.agrad"'),
+        ("def 1f(x): return x\n", "write def name(x, y):"),
+    ],
+)
+def test_statement_words_get_their_own_hint_not_a_product(text, hint):
+    with pytest.raises(AgradError) as err:
+        parse(text, "t.txt")
+    assert hint in err.value.hint and "*" not in err.value.hint
