@@ -217,7 +217,8 @@ def _fmt(x, digits: int = 10) -> str:
     a = np.asarray(x, dtype=float)
     if a.ndim == 0:
         return f"{float(a):.{digits}g}"
-    return np.array2string(a, precision=digits, separator=", ", max_line_width=10**9)
+    text = np.array2string(a, precision=digits, separator=", ", max_line_width=10**9)
+    return text.replace("\n", "")  # a matrix's rows on one line: [[1, 2], [3, 4]]
 
 
 def _proof(oracle, k: int, timeout: float) -> str:

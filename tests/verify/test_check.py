@@ -337,3 +337,9 @@ def test_check_samples_both_sides_of_each_comparison(tmp_path):
     assert {float(ev.values[node]) for ev in drawn.evals} == {0.0, 1.0}
     rows = check_file(path, points=3)
     assert rows[0].status == "pass" and rows[0].points >= 3
+
+
+def test_a_matrix_in_a_failure_detail_is_one_line():
+    from autogradcli.verify.files import _fmt
+
+    assert _fmt(np.arange(6.0).reshape(2, 3)) == "[[0., 1., 2.], [3., 4., 5.]]"
