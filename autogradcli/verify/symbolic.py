@@ -80,9 +80,20 @@ def time_budget(seconds: float | Budget | None) -> Iterator[None]:
         yield
 
 
+def _gc_callback_codes() -> set:
+    """The code objects of the garbage collector's callbacks (Hypothesis installs one)."""
+    import gc
+
+    return {getattr(cb, "__code__", None) for cb in gc.callbacks}
+
+
 @contextmanager
 def _alarm(seconds: float) -> Iterator[None]:
     def _expire(signum, frame):
+        if frame is not None and frame.f_code in _gc_callback_codes():
+            # raised inside a gc callback the exception would be lost: ring again shortly
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+            return
         raise SympyTimeout(f"SymPy took longer than {seconds:g} s")
 
     old = signal.signal(signal.SIGALRM, _expire)

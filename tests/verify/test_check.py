@@ -343,3 +343,27 @@ def test_a_matrix_in_a_failure_detail_is_one_line():
     from autogradcli.verify.files import _fmt
 
     assert _fmt(np.arange(6.0).reshape(2, 3)) == "[[0., 1., 2.], [3., 4., 5.]]"
+
+
+def test_a_time_budget_that_runs_out_inside_a_gc_callback_still_stops_the_work():
+    import gc
+    import time
+
+    from autogradcli.verify.symbolic import SympyTimeout, time_budget
+
+    def slow_callback(phase, info):  # a callback where the timer happens to ring
+        end = time.monotonic() + 0.05
+        while time.monotonic() < end:
+            pass
+
+    gc.callbacks.append(slow_callback)
+    try:
+        with pytest.raises(SympyTimeout), time_budget(0.02):
+            end = time.monotonic() + 5
+            while time.monotonic() < end:
+                gc.collect()  # the timer rings inside the callback first
+                busy = time.monotonic() + 0.05
+                while time.monotonic() < busy:  # then work outside it, as SymPy would
+                    pass
+    finally:
+        gc.callbacks.remove(slow_callback)
