@@ -20,6 +20,12 @@ def agrad_text(expr) -> str:
         def _print_Exp1(self, e):
             return "e"
 
+        def _print_NumberSymbol(self, e):  # EulerGamma, Catalan, GoldenRatio: their value
+            return repr(float(e))
+
+        _print_EulerGamma = _print_Catalan = _print_GoldenRatio = _print_NumberSymbol
+        _print_TribonacciConstant = _print_NumberSymbol
+
         def _print_Heaviside(self, e):
             return f"((sign({self._print(e.args[0])}) + 1)/2)"
 

@@ -181,6 +181,7 @@ def test_higher_orders_agree_with_the_hessian_and_differences(text, x, y):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@example(text="-((x > digamma(2)) * y)", x=1.0, y=1.0)  # SymPy's 1 - EulerGamma
 @given(PIECEWISE, POINTS, POINTS)
 def test_diff_in_agrad_syntax_reads_back_as_the_engine_gradient(text, x, y):
     from autogradcli.verify.diff_text import diff_text
