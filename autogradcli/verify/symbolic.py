@@ -114,7 +114,8 @@ def _profile_deadline(seconds: float) -> Iterator[None]:
     def _check(frame, event, arg):
         calls[0] += 1
         if calls[0] & 1023 == 0 and time.monotonic() > deadline:
-            sys.setprofile(previous)
+            # the hook stays until the block ends: should SymPy swallow this one (in a
+            # cleanup or a broad except), the next check raises again
             raise SympyTimeout(f"SymPy took longer than {seconds:g} s")
 
     sys.setprofile(_check)
