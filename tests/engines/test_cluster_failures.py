@@ -87,7 +87,10 @@ def test_a_killed_worker_beyond_the_allowed_failures_is_a_clear_error_and_leaves
     assert run.returncode == 2, err
     assert "the Dask workers running a partition" in err and "no output was written" in err
     assert "Traceback" not in err
-    assert not out.exists() and leftovers(tmp_path, out) == []
+    assert not out.exists()  # nothing complete-looking under the target's name
+    # the temporary folder is removed on the way out; an interrupt that lands inside that
+    # clean-up can leave it, hidden and marked (the next run is not blocked by it)
+    assert all((p / ".agrad-dataset").is_file() for p in leftovers(tmp_path, out))
 
 
 def test_a_killed_client_leaves_only_a_hidden_marked_folder_that_blocks_nothing(
